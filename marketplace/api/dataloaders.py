@@ -1,0 +1,34 @@
+"""Per-request batching. Resolvers ask a loader for keys; the loader runs one query for
+all keys requested in the same execution pass (graphql-sync-dataloaders)."""
+from graphql_sync_dataloaders import SyncDataLoader
+
+
+class DataLoader(SyncDataLoader):
+    """Subclass and implement `batch_load(keys) -> list of values in key order`.
+    Get the request's instance with `Loader.for_request(info)`."""
+
+    def __init__(self, context):
+        self.context = context
+        super().__init__(self.batch_load)
+
+    @classmethod
+    def for_request(cls, info):
+        context = info.context
+        loaders = getattr(context, "_dataloaders", None)
+        if loaders is None:
+            loaders = {}
+            context._dataloaders = loaders
+        loader = loaders.get(cls)
+        if loader is None:
+            loader = loaders[cls] = cls(context)
+        return loader
+
+    def batch_load(self, keys):
+        raise NotImplementedError
+
+
+def group_by(items, key):
+    grouped = {}
+    for item in items:
+        grouped.setdefault(key(item), []).append(item)
+    return grouped

@@ -1,0 +1,82 @@
+"""Assemble the GraphQL schema: the core apps' queries and mutations plus whatever
+active plugins contribute through the `graphql_*` hooks."""
+import graphene
+from graphene import relay
+from graphene.utils.str_converters import to_camel_case
+from graphql import default_field_resolver
+
+from marketplace.accounts import schema as accounts
+from marketplace.core.errors import ErrorCode, MarketplaceError
+from marketplace.plugins import schema as plugins
+from marketplace.plugins.manager import get_manager
+from marketplace.webhooks import schema as webhooks
+
+CORE_QUERIES = [accounts.Query, plugins.Query, webhooks.Query]
+CORE_MUTATIONS = [accounts.Mutation, plugins.Mutation, webhooks.Mutation]
+
+
+class NodeQuery(graphene.ObjectType):
+    node = relay.Node.Field(description="Fetch any object by its global ID (permissions apply).")
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _graphql_names(object_type):
+    names = []
+    for name, field in object_type._meta.fields.items():
+        names.append(getattr(field, "name", None) or to_camel_case(name))
+    return names
+
+
+def _collect(hook):
+    """[(plugin_name, ObjectType)] contributed through a hook."""
+    contributions = []
+    for plugin_name, result in get_manager().call_each(hook):
+        for object_type in _as_list(result):
+            contributions.append((plugin_name, object_type))
+    return contributions
+
+
+def _root(name, core, contributions):
+    owners = {}
+    for object_type in core:
+        for field in _graphql_names(object_type):
+            owners[field] = None
+    for plugin_name, object_type in contributions:
+        for field in _graphql_names(object_type):
+            if field in owners:
+                raise RuntimeError(f"Plugin {plugin_name!r} redefines the {name} field {field!r}")
+            owners[field] = plugin_name
+    bases = tuple(core) + tuple(object_type for _, object_type in contributions)
+    return type(name, bases, {}), {f: p for f, p in owners.items() if p}
+
+
+def _guard(resolve, plugin_name):
+    resolve = resolve or default_field_resolver
+
+    def guarded(root, info, **args):
+        if not get_manager().is_active(plugin_name):
+            raise MarketplaceError(f"The {plugin_name} plugin is disabled.", code=ErrorCode.PLUGIN_DISABLED)
+        return resolve(root, info, **args)
+
+    return guarded
+
+
+def build_schema():
+    query, query_owners = _root("Query", [*CORE_QUERIES, NodeQuery], _collect("graphql_queries"))
+    mutation, mutation_owners = _root("Mutation", CORE_MUTATIONS, _collect("graphql_mutations"))
+    extra_types = [t for _, result in get_manager().call_each("graphql_types") for t in _as_list(result)]
+    built = graphene.Schema(query=query, mutation=mutation, types=extra_types or None)
+    for root_type, owners in ((built.graphql_schema.query_type, query_owners),
+                              (built.graphql_schema.mutation_type, mutation_owners)):
+        for field_name, plugin_name in owners.items():
+            field = root_type.fields[field_name]
+            field.resolve = _guard(field.resolve, plugin_name)
+    return built
+
+
+schema = build_schema()

@@ -1,0 +1,17 @@
+"""Helpers for global (Relay) IDs."""
+from graphql_relay import from_global_id
+
+from marketplace.core.errors import ErrorCode, ValidationError
+
+
+def decode_id(global_id, expected_type, field="id"):
+    """Return the primary key inside a global ID of `expected_type`, or raise a
+    ValidationError naming the field."""
+    type_name = expected_type._meta.name
+    try:
+        kind, pk = from_global_id(global_id)
+    except Exception:
+        kind, pk = None, None
+    if kind != type_name or not pk:
+        raise ValidationError(f"Expected the ID of a {type_name}.", code=ErrorCode.INVALID, field=field)
+    return pk

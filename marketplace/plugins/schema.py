@@ -1,0 +1,93 @@
+import json
+
+import graphene
+from graphene.types.generic import GenericScalar
+
+from marketplace.api.mutations import BaseMutation
+from marketplace.core import permissions
+
+from . import services
+from .manager import configuration_rows, get_manager
+
+
+def _masked(settings_model):
+    """Settings as JSON, with secrets (pydantic SecretStr) masked."""
+    if settings_model is None:
+        return None
+    return json.loads(settings_model.model_dump_json())
+
+
+class Plugin(graphene.ObjectType):
+    name = graphene.String(required=True)
+    description = graphene.String(required=True)
+    builtin = graphene.Boolean(required=True)
+    vendor_configurable = graphene.Boolean(required=True)
+    active = graphene.Boolean(required=True, vendor_id=graphene.Int())
+    settings = GenericScalar(vendor_id=graphene.Int(), description="Effective settings (secrets masked).")
+    settings_schema = GenericScalar(description="JSON Schema of the settings.")
+    configured_at = graphene.DateTime()
+
+    @staticmethod
+    def resolve_name(root, info):
+        return root.plugin_name
+
+    @staticmethod
+    def resolve_description(root, info):
+        return root.plugin_description or ""
+
+    @staticmethod
+    def resolve_builtin(root, info):
+        return root.is_builtin
+
+    @staticmethod
+    def resolve_active(root, info, vendor_id=None):
+        return get_manager().is_active(root.plugin_name, vendor_id)
+
+    @staticmethod
+    def resolve_settings(root, info, vendor_id=None):
+        return _masked(get_manager().get_settings(root.plugin_name, vendor_id))
+
+    @staticmethod
+    def resolve_settings_schema(root, info):
+        return root.settings_schema.model_json_schema() if root.settings_schema else None
+
+    @staticmethod
+    def resolve_configured_at(root, info):
+        row = configuration_rows().get((root.plugin_name, None))
+        return row.updated_at if row else None
+
+
+class Query(graphene.ObjectType):
+    plugins = graphene.List(graphene.NonNull(Plugin), required=True, description="Installed plugins (platform staff).")
+
+    @staticmethod
+    @permissions.staff_required
+    def resolve_plugins(root, info):
+        return sorted(get_manager().plugins.values(), key=lambda p: p.plugin_name)
+
+
+class PluginUpdateInput(graphene.InputObjectType):
+    active = graphene.Boolean()
+    settings = GenericScalar(description="Settings to change; validated against the plugin's schema.")
+
+
+class PluginUpdate(BaseMutation):
+    """Switch a plugin on or off, or change its settings, for the platform or one vendor.
+    Takes effect on the next request; no deploy needed."""
+
+    permission = permissions.platform_staff
+    plugin = graphene.Field(Plugin)
+
+    class Arguments:
+        name = graphene.String(required=True)
+        vendor_id = graphene.Int()
+        input = PluginUpdateInput(required=True)
+
+    @classmethod
+    def perform(cls, info, name, input, vendor_id=None):
+        services.update_plugin(name, vendor_id=vendor_id, active=input.active, settings=input.settings)
+        return cls(plugin=get_manager().plugins[name])
+
+
+class Mutation(graphene.ObjectType):
+    plugin_update = PluginUpdate.Field()

@@ -1,0 +1,129 @@
+import json
+import logging
+
+import requests
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from marketplace.core.errors import ErrorCode, ValidationError
+
+from .models import WebhookDelivery, WebhookSubscription
+from .signing import sign
+
+logger = logging.getLogger("marketplace.webhooks")
+
+
+def enqueue_deliveries(event):
+    """Record one delivery per active subscription to the event and send each through
+    Celery. Delivering the same event twice creates no second delivery."""
+    from .tasks import deliver_webhook
+
+    subscriptions = [
+        s for s in WebhookSubscription.objects.filter(is_active=True) if event.name in (s.events or [])
+    ]
+    ids = []
+    for subscription in subscriptions:
+        try:
+            with transaction.atomic():
+                delivery = WebhookDelivery.objects.create(
+                    subscription=subscription,
+                    event_id=event.id,
+                    event_name=event.name,
+                    payload=event.as_dict(),
+                )
+        except IntegrityError:
+            continue
+        ids.append(delivery.pk)
+    for delivery_id in ids:
+        deliver_webhook.delay(delivery_id)
+    return ids
+
+
+def attempt_delivery(delivery_id):
+    """POST the delivery once. Returns True when done (delivered or given up)."""
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != WebhookDelivery.PENDING:
+        return True
+    subscription = delivery.subscription
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "marketplace-webhooks/1",
+        "X-Marketplace-Event": delivery.event_name,
+        "X-Marketplace-Delivery": str(delivery.event_id),
+        "X-Marketplace-Signature": sign(subscription.secret, body),
+    }
+    delivery.attempts += 1
+    try:
+        response = requests.post(
+            subscription.target_url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+        delivery.last_status_code = response.status_code
+        ok = 200 <= response.status_code < 300
+        delivery.last_error = "" if ok else response.text[:1000]
+    except requests.RequestException as exc:
+        ok = False
+        delivery.last_status_code = None
+        delivery.last_error = str(exc)[:1000]
+    if ok:
+        delivery.status = WebhookDelivery.SUCCESS
+        delivery.delivered_at = timezone.now()
+        delivery.next_attempt_at = None
+    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.FAILED
+        delivery.next_attempt_at = None
+    else:
+        delivery.next_attempt_at = timezone.now() + timezone.timedelta(seconds=retry_delay(delivery.attempts))
+    delivery.save()
+    return delivery.status != WebhookDelivery.PENDING
+
+
+def retry_delay(attempts):
+    """Exponential backoff: base, 2x base, 4x base, ..."""
+    return settings.WEBHOOK_RETRY_BASE_SECONDS * (2 ** (attempts - 1))
+
+
+def _clean_events(events):
+    from marketplace.core.events import event_types
+
+    known = event_types()
+    unknown = sorted(set(events) - set(known))
+    if unknown:
+        raise ValidationError(f"Unknown event types: {', '.join(unknown)}.", code=ErrorCode.INVALID, field="events")
+    return sorted(set(events))
+
+
+def _clean_url(url):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import URLValidator
+
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except DjangoValidationError:
+        raise ValidationError("Enter a valid http(s) URL.", field="target_url") from None
+    return url
+
+
+def create_subscription(name, target_url, events, secret=None):
+    if not (name or "").strip():
+        raise ValidationError("A name is required.", code=ErrorCode.REQUIRED, field="name")
+    subscription = WebhookSubscription(name=name.strip(), target_url=_clean_url(target_url), events=_clean_events(events))
+    if secret:
+        subscription.secret = secret
+    subscription.save()
+    return subscription
+
+
+def update_subscription(subscription, **changes):
+    if changes.get("target_url") is not None:
+        subscription.target_url = _clean_url(changes["target_url"])
+    if changes.get("events") is not None:
+        subscription.events = _clean_events(changes["events"])
+    if changes.get("name") is not None:
+        subscription.name = changes["name"].strip()
+    if changes.get("is_active") is not None:
+        subscription.is_active = changes["is_active"]
+    subscription.save()
+    return subscription

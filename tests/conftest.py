@@ -1,0 +1,160 @@
+"""Shared fixtures. Tests talk to the API as a client would: JSON over HTTP."""
+import json
+import os
+import time
+
+import pytest
+from django.conf import settings
+
+from fixtures import demo
+
+PASSWORD = "Corolla-2026-brakes"
+
+
+def pytest_configure(config):
+    """Under CI every configured service must be real and reachable: fail, never skip."""
+    from tests import services_check
+
+    problems = services_check.problems(require_all=bool(os.environ.get("CI")))
+    if problems:
+        pytest.exit("Required services are unavailable:\n  " + "\n  ".join(problems), returncode=3)
+
+
+class GraphQLClient:
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def execute(self, query, variables=None, token=None, status=200, operation_name=None, headers=None):
+        body = {"query": query, "variables": variables or {}}
+        if operation_name:
+            body["operationName"] = operation_name
+        extra = dict(headers or {})
+        token = token or self.token
+        if token:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        response = self.client.post("/graphql/", json.dumps(body), content_type="application/json", **extra)
+        assert response.status_code == status, response.content[:2000]
+        return response.json()
+
+    def data(self, query, variables=None, **kwargs):
+        """Execute and insist on no errors; returns `data`."""
+        result = self.execute(query, variables, **kwargs)
+        assert "errors" not in result, result["errors"]
+        return result["data"]
+
+    def mutate(self, query, variables=None, **kwargs):
+        """Execute a single mutation; returns its payload (errors included)."""
+        data = self.data(query, variables, **kwargs)
+        (payload,) = data.values()
+        return payload
+
+    def login(self, email, password=PASSWORD):
+        payload = self.mutate(LOGIN, {"email": email, "password": password})
+        assert payload["errors"] == [], payload["errors"]
+        self.token = payload["accessToken"]
+        return payload
+
+
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  tokenCreate(email: $email, password: $password) {
+    accessToken refreshToken user { id email }
+    errors { field code message }
+  }
+}
+"""
+
+
+@pytest.fixture
+def gql(client):
+    return GraphQLClient(client)
+
+
+@pytest.fixture
+def make_user(db):
+    from django.utils import timezone
+
+    from marketplace.accounts.models import User
+
+    def make(email="member@example.com", password=PASSWORD, confirmed=True, **extra):
+        return User.objects.create_user(
+            email, password, email_confirmed_at=timezone.now() if confirmed else None, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def member(make_user):
+    return make_user("member@example.com")
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff@example.com", is_staff=True)
+
+
+@pytest.fixture
+def member_gql(gql, member):
+    gql.login(member.email)
+    return gql
+
+
+@pytest.fixture
+def staff_gql(client, staff):
+    api = GraphQLClient(client)
+    api.login(staff.email)
+    return api
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def wait_for(condition, timeout=15.0, interval=0.05, message="condition"):
+    """Poll until `condition()` is truthy (tasks run on a real Celery worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_thread(django_db_setup, django_db_blocker):
+    """A real Celery worker consuming from Redis in a thread of the test process (when
+    Redis is configured; otherwise tasks run eagerly and this is a no-op)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        yield None
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    from marketplace.celery import app
+
+    with django_db_blocker.unblock():
+        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False,
+                          shutdown_timeout=10.0, loglevel="WARNING") as worker:
+            yield worker
+
+
+@pytest.fixture
+def worker(celery_worker_thread, transactional_db):
+    """Use in tests whose effects happen in Celery tasks: data must be committed for
+    the worker to see it, hence a transactional database."""
+    return celery_worker_thread
+
+
+__all__ = ["wait_for", "demo"]

@@ -1,0 +1,1 @@
+"""Guestbook: members sign a guestbook; new members get a welcome entry."""

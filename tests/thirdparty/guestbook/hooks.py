@@ -1,0 +1,35 @@
+from marketplace.plugins import get_settings, hookimpl
+
+
+@hookimpl
+def graphql_queries():
+    from .schema import Query
+
+    return Query
+
+
+@hookimpl
+def graphql_mutations():
+    from .schema import Mutation
+
+    return Mutation
+
+
+@hookimpl
+def event_types():
+    return {"guestbook_signed": "Somebody signed the guestbook (payload: entry_id)."}
+
+
+@hookimpl
+def handle_event(event):
+    if get_settings("guestbook").fail_on_events:
+        raise RuntimeError("guestbook exploded on purpose")
+    if event.name == "user_registered":
+        from .tasks import welcome
+
+        welcome.delay(event.payload["email"])
+
+
+@hookimpl
+def celery_beat_schedule():
+    return {"guestbook-prune": {"task": "guestbook.tasks.prune", "schedule": 3600.0}}
