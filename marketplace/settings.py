@@ -52,8 +52,12 @@ if IS_PRODUCTION:
         problems.append("DEBUG must be off")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS must list the served host names")
-    if not env("DATABASE_URL"):
+    if not env("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         problems.append("DATABASE_URL must point at PostgreSQL")
+    if not env("REDIS_URL"):
+        problems.append("REDIS_URL must be set (Celery broker, cache and rate limits are shared)")
+    if env("JWT_SECRET") is not None and len(env("JWT_SECRET")) < 32:
+        problems.append("JWT_SECRET must have 32+ characters")
     if problems:
         raise ImproperlyConfigured(
             "Refusing to start with MARKETPLACE_ENV=production: " + "; ".join(problems) + "."
@@ -156,8 +160,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-retry-due": {"task": "marketplace.webhooks.tasks.retry_due_webhooks", "schedule": 60.0},
+}
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if IS_PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@marketplace.local")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -197,7 +207,7 @@ GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
 GRAPHQL_DEFAULT_PAGE_SIZE = env_int("GRAPHQL_DEFAULT_PAGE_SIZE", 20)
 GRAPHQL_MAX_QUERY_BYTES = env_int("GRAPHQL_MAX_QUERY_BYTES", 200_000)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 60_000)
-GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", True)
+GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", not IS_PRODUCTION)
 
 # Outgoing webhooks.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)

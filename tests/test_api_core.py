@@ -190,3 +190,54 @@ def test_node_ids_are_checked(gql, member, make_user):
     assert own["node"]["email"] == member.email
     foreign = gql.data('query($id: ID!) { node(id: $id) { ... on User { email } } }', {"id": to_global_id("User", other.pk)})
     assert foreign["node"] is None
+
+
+def test_garbage_node_ids_are_invalid_not_internal(gql):
+    for bad in ["garbage", "%%%", "VXNlcjo=", "Tm9wZTox"]:
+        result = gql.execute('query($id: ID!) { node(id: $id) { id } }', {"id": bad})
+        assert codes(result) == ["INVALID"], bad
+
+
+def test_standard_introspection_fits_the_limits_and_deep_introspection_does_not(gql):
+    from graphql import get_introspection_query
+
+    assert gql.data(get_introspection_query())["__schema"]["queryType"]["name"] == "Query"
+    deep = "{ __schema { types { " + "fields { type { " * 10 + "name" + " } }" * 10 + " } } }"
+    assert "QUERY_TOO_DEEP" in codes(gql.execute(deep, status=400))
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "x" * 40, "DEBUG": "1"}, "DEBUG must be off"),
+        ({"SECRET_KEY": "x" * 40, "ALLOWED_HOSTS": "api.example.com", "DATABASE_URL": "sqlite:///x.db"},
+         "DATABASE_URL must point at PostgreSQL"),
+    ],
+)
+def test_production_refuses_insecure_defaults(env, message):
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "JWT_SECRET"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; from django.conf import settings; settings.INSTALLED_APPS"],
+        cwd=ROOT, env={**clean, "DJANGO_SETTINGS_MODULE": "marketplace.settings", "MARKETPLACE_ENV": "production", **env},
+        capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert "Refusing to start with MARKETPLACE_ENV=production" in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.unit
+def test_production_starts_with_a_proper_environment():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings", "MARKETPLACE_ENV": "production",
+           "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "api.example.com",
+           "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/db", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    env.pop("DEBUG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.DEBUG, settings.GRAPHQL_GRAPHIQL)"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]

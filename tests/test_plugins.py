@@ -145,7 +145,8 @@ def test_plugins_query_and_unknown_plugin(staff_gql):
     guestbook = next(p for p in plugins if p["name"] == "guestbook")
     assert guestbook["builtin"] is False and guestbook["active"] is True
     assert guestbook["settingsSchema"]["properties"]["max_length"]["maximum"] == 1000
-    assert guestbook["settings"] == {"greeting": "Welcome", "max_length": 200, "fail_on_events": False}
+    assert guestbook["settings"] == {"greeting": "Welcome", "max_length": 200, "moderation_api_key": None,
+                                     "fail_on_events": False, "refuse_events": False}
     missing = staff_gql.mutate(UPDATE, {"name": "nope", "input": {"active": True}})
     assert missing["errors"][0]["code"] == "NOT_FOUND"
     vendor_scope = staff_gql.mutate(
@@ -165,3 +166,34 @@ def test_hook_calls_can_be_traced(settings, caplog, member_gql):
 def test_event_types_include_plugin_events(gql):
     names = [e["name"] for e in gql.data("{ eventTypes { name description } }")["eventTypes"]]
     assert "user_registered" in names and "guestbook_signed" in names
+
+
+@pytest.mark.django_db
+def test_secret_settings_are_stored_and_masked(staff_gql):
+    from marketplace.plugins import get_settings
+
+    result = staff_gql.mutate(UPDATE, {"name": "guestbook", "input": {"settings": {"moderation_api_key": "sk-123"}}})
+    assert result["errors"] == []
+    assert result["plugin"]["settings"]["moderation_api_key"] == "**********"
+    assert get_settings("guestbook").moderation_api_key.get_secret_value() == "sk-123"
+    # Changing another setting keeps the secret.
+    staff_gql.mutate(UPDATE, {"name": "guestbook", "input": {"settings": {"greeting": "Hi"}}})
+    assert get_settings("guestbook").moderation_api_key.get_secret_value() == "sk-123"
+
+
+@pytest.mark.django_db
+def test_unknown_settings_are_refused(staff_gql):
+    result = staff_gql.mutate(UPDATE, {"name": "guestbook", "input": {"settings": {"maxLength": 5}}})
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [("settings.maxLength", "INVALID")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusing_subscriber_does_not_stop_other_deliveries(staff_gql, gql, worker):
+    from marketplace.webhooks.models import WebhookDelivery
+
+    staff_gql.mutate(UPDATE, {"name": "guestbook", "input": {"settings": {"refuse_events": True}}})
+    staff_gql.mutate("""mutation { webhookCreate(input: {name: "x", targetUrl: "http://127.0.0.1:9/x",
+                        events: ["user_registered"]}) { errors { code } } }""")
+    result = gql.execute(REGISTER, {"e": "after-refusal@example.com"})
+    assert result["data"]["accountRegister"] == {"errors": []}
+    assert WebhookDelivery.objects.filter(event_name="user_registered").count() == 1

@@ -13,7 +13,7 @@ from .dataloaders import AddressesByUserIdLoader
 from .models import Address, User
 
 Language = graphene.Enum("LanguageCode", [("ZH_HANS", "zh-hans"), ("EN", "en")])
-Role = graphene.Enum("Role", [("MEMBER", "member"), ("VENDOR_STAFF", "vendor_staff"), ("PLATFORM_STAFF", "platform_staff")])
+Role = graphene.Enum("Role", [("MEMBER", "member"), ("PLATFORM_STAFF", "platform_staff")])
 
 
 class AddressType(DjangoObjectType):

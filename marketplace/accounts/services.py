@@ -153,7 +153,8 @@ def refresh(refresh_token):
                 raise AuthenticationError("The account is deactivated.", code=ErrorCode.ACCOUNT_INACTIVE)
             session.refresh_jti = tokens.new_jti()
             session.refreshed_at = timezone.now()
-            session.save(update_fields=["refresh_jti", "refreshed_at"])
+            session.expires_at = session.refreshed_at + settings.JWT_REFRESH_TTL
+            session.save(update_fields=["refresh_jti", "refreshed_at", "expires_at"])
     if reused:
         raise _ReusedToken()
     return user, tokens.issue(user, session, tokens.ACCESS), tokens.issue(user, session, tokens.REFRESH, session.refresh_jti)

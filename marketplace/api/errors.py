@@ -7,7 +7,6 @@ import graphene
 from graphql import GraphQLError
 
 from marketplace.core.errors import ErrorCode as CoreErrorCode
-from marketplace.core.errors import MarketplaceError
 
 ErrorCode = graphene.Enum.from_enum(CoreErrorCode, description="Stable, machine-readable error codes.")
 
@@ -35,13 +34,3 @@ def to_error_list(exc):
 def graphql_error(message, code, **extensions):
     code = code.value if hasattr(code, "value") else code
     return GraphQLError(message, extensions={"code": code, **extensions})
-
-
-def as_graphql_error(exc: MarketplaceError):
-    extensions = {}
-    if exc.field:
-        extensions["field"] = camel(exc.field)
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after:
-        extensions["retryAfter"] = retry_after
-    return graphql_error(exc.message, exc.code, **extensions)

@@ -1,6 +1,7 @@
 """Limits that reject abusive documents before execution.
 
-- depth: nesting of selections (through fragments), introspection excluded;
+- depth: nesting of selections (through fragments), introspection included (the
+  standard introspection query used by GraphiQL fits within the default);
 - aliases: aliased fields in one document;
 - cost: every field costs 1, multiplied by the page size (`first`/`last`) of each
   enclosing connection; checked with the request's variables, together with the
@@ -22,8 +23,6 @@ def _selection_depth(selection_set, fragments, visited):
     deepest = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            if selection.name.value in INTROSPECTION_FIELDS:
-                continue
             depth = 1 + _selection_depth(selection.selection_set, fragments, visited)
         elif isinstance(selection, InlineFragmentNode):
             depth = _selection_depth(selection.selection_set, fragments, visited)

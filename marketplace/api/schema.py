@@ -4,9 +4,10 @@ import graphene
 from graphene import relay
 from graphene.utils.str_converters import to_camel_case
 from graphql import default_field_resolver
+from graphql_relay import from_global_id
 
 from marketplace.accounts import schema as accounts
-from marketplace.core.errors import ErrorCode, MarketplaceError
+from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
 from marketplace.plugins import schema as plugins
 from marketplace.plugins.manager import get_manager
 from marketplace.webhooks import schema as webhooks
@@ -16,7 +17,20 @@ CORE_MUTATIONS = [accounts.Mutation, plugins.Mutation, webhooks.Mutation]
 
 
 class NodeQuery(graphene.ObjectType):
-    node = relay.Node.Field(description="Fetch any object by its global ID (permissions apply).")
+    node = graphene.Field(relay.Node, id=graphene.ID(required=True),
+                          description="Fetch any object by its global ID (permissions apply).")
+
+    @staticmethod
+    def resolve_node(root, info, id):
+        try:
+            type_name, pk = from_global_id(id)
+        except Exception:
+            type_name, pk = None, None
+        graphql_type = info.schema.get_type(type_name) if type_name else None
+        graphene_type = getattr(graphql_type, "graphene_type", None)
+        if not pk or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
+            raise ValidationError("Not a valid object ID.", field="id")
+        return graphene_type.get_node(info, pk)
 
 
 def _as_list(value):

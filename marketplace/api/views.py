@@ -89,11 +89,11 @@ class GraphQLView(BaseGraphQLView):
             return ExecutionResult(errors=[_client_error("`variables` must be an object.", ErrorCode.BAD_REQUEST)])
         if operation_name is not None and not isinstance(operation_name, str):
             return ExecutionResult(errors=[_client_error("`operationName` must be a string.", ErrorCode.BAD_REQUEST)])
-        if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES:
+        if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES or len(query.encode()) > settings.GRAPHQL_MAX_QUERY_BYTES:
             return ExecutionResult(
                 errors=[
                     _client_error(
-                        f"The document is larger than {settings.GRAPHQL_MAX_QUERY_BYTES} characters.",
+                        f"The document is larger than {settings.GRAPHQL_MAX_QUERY_BYTES} bytes.",
                         ErrorCode.QUERY_TOO_LARGE,
                     )
                 ]

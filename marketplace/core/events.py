@@ -71,7 +71,7 @@ def dispatch(event):
     from marketplace.plugins.manager import get_manager
     from marketplace.webhooks.services import enqueue_deliveries
 
-    get_manager().call_all("handle_event", vendor_id=event.vendor_id, event=event)
+    get_manager().call_all("handle_event", vendor_id=event.vendor_id, notify=True, event=event)
     try:
         enqueue_deliveries(event)
     except Exception:

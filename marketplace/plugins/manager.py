@@ -3,6 +3,7 @@ per-scope activation, failure isolation and tracing."""
 import contextvars
 import importlib
 import logging
+import sys
 import threading
 
 import pluggy
@@ -53,10 +54,10 @@ class PluginManager:
             return False
         rows = configuration_rows()
         platform = rows.get((name, None))
-        active = platform.active if platform is not None else plugin.default_active
+        active = plugin.default_active if platform is None or platform.active is None else platform.active
         if active and vendor_id is not None and plugin.vendor_configurable:
             vendor = rows.get((name, int(vendor_id)))
-            if vendor is not None:
+            if vendor is not None and vendor.active is not None:
                 active = vendor.active
         return active
 
@@ -83,12 +84,16 @@ class PluginManager:
         caller = getattr(self.pm.hook, hook_name)
         return list(reversed(caller.get_hookimpls()))
 
-    def _invoke(self, impl, hook_name, kwargs):
+    def _invoke(self, impl, hook_name, kwargs, contain_all=False):
         args = [kwargs[name] for name in impl.argnames]
         try:
             result = impl.function(*args)
         except MarketplaceError:
-            raise
+            if not contain_all:
+                raise
+            logger.exception("Plugin %r refused in notification hook %r", impl.plugin_name, hook_name)
+            record_failure(impl.plugin_name, hook_name, sys.exc_info()[1])
+            return _FAILED
         except Exception as exc:  # a failing plugin must not break the core
             logger.exception("Plugin %r failed in hook %r", impl.plugin_name, hook_name)
             record_failure(impl.plugin_name, hook_name, exc)
@@ -97,13 +102,15 @@ class PluginManager:
             trace_logger.debug("%s[%s](%r) -> %r", hook_name, impl.plugin_name, kwargs, result)
         return result
 
-    def call_all(self, hook_name, vendor_id=None, include_inactive=False, **kwargs):
-        """Call every active implementation; return the non-None results in order."""
+    def call_all(self, hook_name, vendor_id=None, include_inactive=False, notify=False, **kwargs):
+        """Call every active implementation; return the non-None results in order.
+        `notify=True` (event delivery) contains every error, MarketplaceError included,
+        so one subscriber can never stop the others."""
         results = []
         for impl in self.hookimpls(hook_name):
             if not include_inactive and not self.is_active(impl.plugin_name, vendor_id):
                 continue
-            result = self._invoke(impl, hook_name, kwargs)
+            result = self._invoke(impl, hook_name, kwargs, contain_all=notify)
             if result is not None and result is not _FAILED:
                 results.append(result)
         return results

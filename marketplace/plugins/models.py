@@ -11,7 +11,7 @@ class PluginConfiguration(models.Model):
 
     plugin = models.CharField(max_length=100, db_index=True)
     vendor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    active = models.BooleanField()
+    active = models.BooleanField(null=True, blank=True, help_text="Empty: inherit (the platform's switch, or the plugin's default).")
     settings = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

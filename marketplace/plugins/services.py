@@ -16,16 +16,35 @@ def _plugin(name):
     return plugin
 
 
-def validate_settings(plugin, data):
-    """Validate settings against the plugin's schema; returns the JSON to store."""
+def _stored(model, keys):
+    """JSON to store for the given keys, with secrets in clear (SecretStr masks them)."""
+    dumped = model.model_dump(mode="json")
+    for key in keys:
+        value = getattr(model, key)
+        if isinstance(value, (pydantic.SecretStr, pydantic.SecretBytes)):
+            value = value.get_secret_value()
+            dumped[key] = value.decode() if isinstance(value, bytes) else value
+    return {key: dumped[key] for key in keys}
+
+
+def validate_settings(plugin, data, inherited=None):
+    """Validate `data` (over `inherited` values from the wider scope) against the plugin's
+    schema; returns the JSON to store for the keys in `data`."""
     if plugin.settings_schema is None:
         if data:
             raise ValidationError("This plugin has no settings.", field="settings")
         return {}
     if not isinstance(data, dict):
         raise ValidationError("Settings must be an object.", field="settings")
+    known = plugin.settings_schema.model_fields
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValidationError(
+            errors=[MarketplaceError(f"Unknown setting (known: {', '.join(known)}).", field=f"settings.{key}")
+                    for key in unknown]
+        )
     try:
-        model = plugin.settings_schema.model_validate(data)
+        model = plugin.settings_schema.model_validate({**(inherited or {}), **data})
     except pydantic.ValidationError as exc:
         raise ValidationError(
             errors=[
@@ -34,23 +53,29 @@ def validate_settings(plugin, data):
                 for err in exc.errors()
             ]
         ) from None
-    return model.model_dump(mode="json", exclude_unset=True)
+    return _stored(model, data.keys())
 
 
 @transaction.atomic
-def update_plugin(name, vendor_id=None, active=None, settings=None):
+def update_plugin(name, vendor_id=None, active=None, settings=None, replace_settings=False):
+    """Change a plugin's switch and/or settings in one scope. `active=None` leaves the
+    switch as it is (a new vendor row inherits the platform's)."""
     plugin = _plugin(name)
     if vendor_id is not None and not plugin.vendor_configurable:
         raise ValidationError("This plugin is configured for the whole platform only.", field="vendor_id")
     config = PluginConfiguration.objects.select_for_update().filter(plugin=name, vendor_id=vendor_id).first()
     if config is None:
-        config = PluginConfiguration(plugin=name, vendor_id=vendor_id, active=plugin.default_active, settings={})
+        config = PluginConfiguration(plugin=name, vendor_id=vendor_id, active=None, settings={})
     if settings is not None:
-        merged = {**config.settings, **settings}
-        config.settings = validate_settings(plugin, merged)
+        inherited = {}
+        if vendor_id is not None:
+            platform = PluginConfiguration.objects.filter(plugin=name, vendor_id__isnull=True).first()
+            inherited = platform.settings if platform else {}
+        merged = dict(settings) if replace_settings else {**config.settings, **settings}
+        config.settings = validate_settings(plugin, merged, inherited)
     if active is not None:
         config.active = active
     config.save()
     invalidate_configuration()
-    emit("plugin_updated", {"plugin": name, "vendor_id": vendor_id, "active": config.active})
+    emit("plugin_updated", {"plugin": name, "vendor_id": vendor_id, "active": get_manager().is_active(name, vendor_id)})
     return config

@@ -21,5 +21,5 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         from .tasks import deliver_webhook
 
         for delivery in queryset.filter(status=WebhookDelivery.FAILED):
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.PENDING)
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.PENDING, attempts=0)
             deliver_webhook.delay(delivery.pk)

@@ -40,9 +40,14 @@ def enqueue_deliveries(event):
     return ids
 
 
+@transaction.atomic
 def attempt_delivery(delivery_id):
-    """POST the delivery once. Returns True when done (delivered or given up)."""
-    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    """POST the delivery once. Returns True when done (delivered or given up). The row
+    stays locked during the attempt: a concurrent attempt skips it."""
+    delivery = (
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("subscription").filter(pk=delivery_id).first()
+    )
     if delivery is None or delivery.status != WebhookDelivery.PENDING:
         return True
     subscription = delivery.subscription
@@ -78,6 +83,19 @@ def attempt_delivery(delivery_id):
         delivery.next_attempt_at = timezone.now() + timezone.timedelta(seconds=retry_delay(delivery.attempts))
     delivery.save()
     return delivery.status != WebhookDelivery.PENDING
+
+
+def retry_due(grace_seconds=300):
+    from .tasks import deliver_webhook
+
+    cutoff = timezone.now() - timezone.timedelta(seconds=grace_seconds)
+    due = list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.PENDING, next_attempt_at__lte=cutoff)
+        .values_list("pk", flat=True)[:500]
+    )
+    for delivery_id in due:
+        deliver_webhook.delay(delivery_id)
+    return len(due)
 
 
 def retry_delay(attempts):

@@ -1,4 +1,4 @@
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from marketplace.plugins import PluginAppConfig
 
@@ -6,7 +6,9 @@ from marketplace.plugins import PluginAppConfig
 class GuestbookSettings(BaseModel):
     greeting: str = "Welcome"
     max_length: int = Field(200, ge=1, le=1000)
+    moderation_api_key: SecretStr | None = None
     fail_on_events: bool = False  # lets the tests make this plugin misbehave
+    refuse_events: bool = False  # ... or refuse on purpose (a MarketplaceError)
 
 
 class GuestbookConfig(PluginAppConfig):

@@ -22,8 +22,13 @@ def event_types():
 
 @hookimpl
 def handle_event(event):
-    if get_settings("guestbook").fail_on_events:
+    settings = get_settings("guestbook")
+    if settings.fail_on_events:
         raise RuntimeError("guestbook exploded on purpose")
+    if settings.refuse_events:
+        from marketplace.plugins.graphql import ValidationError
+
+        raise ValidationError("guestbook refuses on purpose")
     if event.name == "user_registered":
         from .tasks import welcome
 
