@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "marketplace.accounts",
     "marketplace.plugins",
     "marketplace.webhooks",
+    "marketplace.vendors",
+    "marketplace.catalog",
+    "marketplace.pricing",
     "marketplace.api",
     *MARKETPLACE_PLUGIN_APPS,
 ]
@@ -225,6 +228,11 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env("STRIPE_API_BASE")
 
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "CNY")
+# The platform's price floor: a final unit price is never below this share of the list
+# price (7折), unless an active campaign exempts the item.
+PRICE_FLOOR_RATIO = env("PRICE_FLOOR_RATIO", "0.70")
+# Commission the platform takes from a vendor without a rate of its own.
+DEFAULT_COMMISSION_RATE = env("DEFAULT_COMMISSION_RATE", "0.05")
 
 if IS_PRODUCTION:
     SESSION_COOKIE_SECURE = True

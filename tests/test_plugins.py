@@ -150,7 +150,7 @@ def test_plugins_query_and_unknown_plugin(staff_gql):
     missing = staff_gql.mutate(UPDATE, {"name": "nope", "input": {"active": True}})
     assert missing["errors"][0]["code"] == "NOT_FOUND"
     vendor_scope = staff_gql.mutate(
-        "mutation { pluginUpdate(name: \"guestbook\", vendorId: 1, input: {active: false}) { errors { field code } } }")
+        "mutation { pluginUpdate(name: \"guestbook\", vendorId: \"VmVuZG9yOjE=\", input: {active: false}) { errors { field code } } }")
     assert vendor_scope["errors"] == [{"field": "vendorId", "code": "INVALID"}]
 
 

@@ -32,3 +32,25 @@ def group_by(items, key):
     for item in items:
         grouped.setdefault(key(item), []).append(item)
     return grouped
+
+
+def then(value, fn):
+    """Map a loader result: `then(Loader.for_request(info).load(key), fn)`. Works on plain
+    values too. `fn` must not load again (chain loaders through separate fields)."""
+    from graphql_sync_dataloaders import SyncFuture
+
+    if not isinstance(value, SyncFuture):
+        return fn(value)
+    if value.done():
+        return fn(value.result())
+    mapped = SyncFuture()
+    mapped.deferred_callback = value.deferred_callback  # the executor dispatches the batch through it
+
+    def finish():
+        try:
+            mapped.set_result(fn(value.result()))
+        except Exception as exc:  # surfaces as the field's error
+            mapped.set_exception(exc)
+
+    value.add_done_callback(finish)
+    return mapped

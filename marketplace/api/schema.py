@@ -7,13 +7,30 @@ from graphql import default_field_resolver
 from graphql_relay import from_global_id
 
 from marketplace.accounts import schema as accounts
+from marketplace.catalog import schema as catalog
 from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
 from marketplace.plugins import schema as plugins
 from marketplace.plugins.manager import get_manager
+from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
 
-CORE_QUERIES = [accounts.Query, plugins.Query, webhooks.Query]
-CORE_MUTATIONS = [accounts.Mutation, plugins.Mutation, webhooks.Mutation]
+CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, plugins.Query, webhooks.Query]
+CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, plugins.Mutation, webhooks.Mutation]
+
+# Types plugins may add fields to through the `graphql_type_fields` hook.
+EXTENSIBLE_TYPES = {
+    "User": accounts.UserType,
+    "Vendor": vendors.VendorType,
+    "Product": catalog.ProductNode,
+    "ProductVariant": catalog.ProductVariantNode,
+    "ProductFilterInput": catalog.ProductFilterInput,
+}
+# (type name, python field name) -> plugin name, for fields plugins contributed.
+_extension_owners = {}
+
+
+def input_field_owner(type_name, field_name):
+    return _extension_owners.get((type_name, field_name))
 
 
 class NodeQuery(graphene.ObjectType):
@@ -80,7 +97,31 @@ def _guard(resolve, plugin_name):
     return guarded
 
 
+def _extend_types():
+    """Add plugin fields to extensible types (before graphene builds the schema)."""
+    owners = {}
+    for plugin_name, extensions in get_manager().call_each("graphql_type_fields"):
+        for type_name, fields in extensions.items():
+            graphene_type = EXTENSIBLE_TYPES.get(type_name)
+            if graphene_type is None:
+                raise RuntimeError(f"Plugin {plugin_name!r} extends unknown type {type_name!r}")
+            is_input = issubclass(graphene_type, graphene.InputObjectType)
+            for name, field in fields.items():
+                if name in graphene_type._meta.fields:
+                    raise RuntimeError(f"Plugin {plugin_name!r} redefines {type_name}.{name}")
+                if is_input:
+                    mounted = field if isinstance(field, graphene.InputField) else field.mount_as(graphene.InputField)
+                else:
+                    mounted = field if isinstance(field, graphene.Field) else field.mount_as(graphene.Field)
+                graphene_type._meta.fields[name] = mounted
+                owners[(type_name, name)] = plugin_name
+    _extension_owners.clear()
+    _extension_owners.update(owners)
+    return owners
+
+
 def build_schema():
+    extension_owners = _extend_types()
     query, query_owners = _root("Query", [*CORE_QUERIES, NodeQuery], _collect("graphql_queries"))
     mutation, mutation_owners = _root("Mutation", CORE_MUTATIONS, _collect("graphql_mutations"))
     extra_types = [t for _, result in get_manager().call_each("graphql_types") for t in _as_list(result)]
@@ -89,6 +130,11 @@ def build_schema():
                               (built.graphql_schema.mutation_type, mutation_owners)):
         for field_name, plugin_name in owners.items():
             field = root_type.fields[field_name]
+            field.resolve = _guard(field.resolve, plugin_name)
+    for (type_name, name), plugin_name in extension_owners.items():
+        graphql_type = built.graphql_schema.get_type(type_name)
+        field = graphql_type.fields.get(to_camel_case(name))
+        if field is not None and hasattr(field, "resolve"):
             field.resolve = _guard(field.resolve, plugin_name)
     return built
 

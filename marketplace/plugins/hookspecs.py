@@ -59,3 +59,30 @@ def handle_event(event):
     Called only for plugins active in the event's scope. Keep it fast: enqueue a Celery
     task for slow work. The return value is ignored; exceptions are logged and do not
     affect other subscribers or the request."""
+
+
+@hookspec
+def graphql_type_fields():
+    """Return `{type_name: {field_name: field}}` to add fields to the engine's GraphQL
+    types. Object types take `graphene.Field(...)` (give it a `resolver=`); input types
+    such as `ProductFilterInput` take `graphene.InputField(...)` / `graphene.ID()` etc.
+    Extensible types: see `marketplace.api.schema.EXTENSIBLE_TYPES`. Called once when the
+    schema is built. While the plugin is disabled its fields answer `PLUGIN_DISABLED`."""
+
+
+@hookspec
+def filter_products(previous_value, filters, context):
+    """Narrow a product listing. `previous_value` is the queryset so far, `filters` the
+    client's `ProductFilterInput` (a dict; read only your own fields), `context` the
+    request. Return the narrowed queryset, or None to leave it unchanged (a fold: each
+    plugin receives the previous plugin's result)."""
+
+
+@hookspec
+def price_adjustments(lines, context):
+    """Contribute price adjustments for a batch of `PriceLine`s (`variant_id`,
+    `product_id`, `vendor_id`, `category_id`, `brand_id`, `list_price`, `sale_price`)
+    priced for `context` (`PriceContext`: `user`, `now`, `quantity`). Return
+    `{variant_id: [PriceAdjustment, ...]}`. Adjustments apply in plugin order after the
+    vendor's sale price and platform campaigns; the platform floor rule applies last and
+    cannot be bypassed by a plugin."""

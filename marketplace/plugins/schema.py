@@ -17,13 +17,26 @@ def _masked(settings_model):
     return json.loads(settings_model.model_dump_json())
 
 
+def _vendor_pk(info, vendor_id, roles=None):
+    """Decode a vendor's global ID and check the caller may act for it."""
+    if vendor_id is None:
+        return None
+    from marketplace.api.types import decode_id
+    from marketplace.vendors.permissions import ANY_STAFF, require_vendor_role
+    from marketplace.vendors.schema import VendorType
+
+    pk = int(decode_id(vendor_id, VendorType, field="vendor_id"))
+    require_vendor_role(info, pk, roles or ANY_STAFF)
+    return pk
+
+
 class Plugin(graphene.ObjectType):
     name = graphene.String(required=True)
     description = graphene.String(required=True)
     builtin = graphene.Boolean(required=True)
     vendor_configurable = graphene.Boolean(required=True)
-    active = graphene.Boolean(required=True, vendor_id=graphene.Int())
-    settings = GenericScalar(vendor_id=graphene.Int(), description="Effective settings (secrets masked).")
+    active = graphene.Boolean(required=True, vendor_id=graphene.ID())
+    settings = GenericScalar(vendor_id=graphene.ID(), description="Effective settings (secrets masked).")
     settings_schema = GenericScalar(description="JSON Schema of the settings.")
     configured_at = graphene.DateTime()
 
@@ -41,11 +54,11 @@ class Plugin(graphene.ObjectType):
 
     @staticmethod
     def resolve_active(root, info, vendor_id=None):
-        return get_manager().is_active(root.plugin_name, vendor_id)
+        return get_manager().is_active(root.plugin_name, _vendor_pk(info, vendor_id))
 
     @staticmethod
     def resolve_settings(root, info, vendor_id=None):
-        return _masked(get_manager().get_settings(root.plugin_name, vendor_id))
+        return _masked(get_manager().get_settings(root.plugin_name, _vendor_pk(info, vendor_id)))
 
     @staticmethod
     def resolve_settings_schema(root, info):
@@ -61,9 +74,20 @@ class Query(graphene.ObjectType):
     plugins = graphene.List(graphene.NonNull(Plugin), required=True, description="Installed plugins (platform staff).")
 
     @staticmethod
-    @permissions.staff_required
+    @permissions.login_required
     def resolve_plugins(root, info):
-        return sorted(get_manager().plugins.values(), key=lambda p: p.plugin_name)
+        """Platform staff see every plugin; vendor staff see the vendor-configurable ones."""
+        user = permissions.current_user(info)
+        plugins = sorted(get_manager().plugins.values(), key=lambda p: p.plugin_name)
+        if user.is_staff:
+            return plugins
+        from marketplace.vendors.permissions import vendor_roles
+
+        if not vendor_roles(user):
+            from marketplace.core.errors import PermissionDenied
+
+            raise PermissionDenied("Only platform or vendor staff may list plugins.")
+        return [p for p in plugins if p.vendor_configurable]
 
 
 class PluginUpdateInput(graphene.InputObjectType):
@@ -72,20 +96,26 @@ class PluginUpdateInput(graphene.InputObjectType):
 
 
 class PluginUpdate(BaseMutation):
-    """Switch a plugin on or off, or change its settings, for the platform or one vendor.
+    """Switch a plugin on or off, or change its settings, for the platform (platform
+    staff) or for one vendor (its owner or managers; vendor-configurable plugins only).
     Takes effect on the next request; no deploy needed."""
 
-    permission = permissions.platform_staff
+    permission = permissions.authenticated
     plugin = graphene.Field(Plugin)
 
     class Arguments:
         name = graphene.String(required=True)
-        vendor_id = graphene.Int()
+        vendor_id = graphene.ID()
         input = PluginUpdateInput(required=True)
 
     @classmethod
     def perform(cls, info, name, input, vendor_id=None):
-        services.update_plugin(name, vendor_id=vendor_id, active=input.active, settings=input.settings)
+        from marketplace.vendors.permissions import MANAGERS
+
+        if vendor_id is None:
+            permissions.require_platform_staff(info)
+        vendor_pk = _vendor_pk(info, vendor_id, MANAGERS)
+        services.update_plugin(name, vendor_id=vendor_pk, active=input.active, settings=input.settings)
         return cls(plugin=get_manager().plugins[name])
 
 

@@ -63,6 +63,11 @@ def update_plugin(name, vendor_id=None, active=None, settings=None, replace_sett
     plugin = _plugin(name)
     if vendor_id is not None and not plugin.vendor_configurable:
         raise ValidationError("This plugin is configured for the whole platform only.", field="vendor_id")
+    if vendor_id is not None:
+        from marketplace.vendors.models import Vendor
+
+        if not Vendor.objects.filter(pk=vendor_id).exists():
+            raise NotFound("Vendor not found.", field="vendor_id")
     config = PluginConfiguration.objects.select_for_update().filter(plugin=name, vendor_id=vendor_id).first()
     if config is None:
         config = PluginConfiguration(plugin=name, vendor_id=vendor_id, active=None, settings={})

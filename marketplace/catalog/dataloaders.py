@@ -1,0 +1,67 @@
+from django.db.models import Sum
+
+from marketplace.api.dataloaders import DataLoader, group_by
+
+from .models import Brand, Category, ProductAttributeValue, ProductType, ProductVariant, Stock
+
+
+class _InBulk(DataLoader):
+    model = None
+
+    def batch_load(self, keys):
+        found = self.model.objects.in_bulk([k for k in keys if k is not None])
+        return [found.get(key) for key in keys]
+
+
+class CategoryByIdLoader(_InBulk):
+    model = Category
+
+
+class BrandByIdLoader(_InBulk):
+    model = Brand
+
+
+class ProductTypeByIdLoader(_InBulk):
+    model = ProductType
+
+
+class VariantsByProductIdLoader(DataLoader):
+    """Active variants of each product (inactive ones are hidden from shoppers)."""
+
+    def batch_load(self, keys):
+        variants = ProductVariant.objects.filter(product_id__in=keys, is_active=True).order_by("position", "pk")
+        grouped = group_by(variants, lambda v: v.product_id)
+        return [grouped.get(key, []) for key in keys]
+
+
+class AvailableByVariantIdLoader(DataLoader):
+    """Units that can still be sold: quantity minus reserved, over all warehouses."""
+
+    def batch_load(self, keys):
+        rows = (
+            Stock.objects.filter(variant_id__in=keys, warehouse__is_active=True)
+            .values("variant_id").annotate(quantity=Sum("quantity"), reserved=Sum("reserved"))
+        )
+        available = {r["variant_id"]: max(r["quantity"] - r["reserved"], 0) for r in rows}
+        return [available.get(key, 0) for key in keys]
+
+
+class AttributeValuesByProductIdLoader(DataLoader):
+    def batch_load(self, keys):
+        values = ProductAttributeValue.objects.filter(product_id__in=keys).select_related("attribute")
+        grouped = group_by(values, lambda v: v.product_id)
+        return [grouped.get(key, []) for key in keys]
+
+
+class PriceByVariantLoader(DataLoader):
+    """Explained prices for variants, computed by the price pipeline once per batch.
+    Keys are (variant, product) pairs (no extra query)."""
+
+    def batch_load(self, keys):
+        from marketplace.pricing.pipeline import PriceContext, compute_prices, line_for_variant
+
+        user = getattr(self.context, "user", None)
+        context = PriceContext(user=user)
+        lines = [line_for_variant(variant, product) for variant, product in keys]
+        prices = compute_prices(lines, context)
+        return [prices[variant.pk] for variant, _product in keys]

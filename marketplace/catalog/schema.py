@@ -1,0 +1,754 @@
+import graphene
+from graphene import relay
+from graphene.types.generic import GenericScalar
+from graphene_django import DjangoObjectType
+
+from marketplace.api.dataloaders import then
+from marketplace.api.mutations import BaseMutation
+from marketplace.api.pagination import ConnectionField, CountableConnection
+from marketplace.api.types import decode_id
+from marketplace.core import permissions
+from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound
+from marketplace.plugins.manager import get_manager
+from marketplace.pricing.schema import Price
+from marketplace.vendors.dataloaders import VendorByIdLoader
+from marketplace.vendors.models import Vendor, VendorKind
+from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role
+from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
+
+from . import services
+from .dataloaders import (
+    AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader, CategoryByIdLoader,
+    PriceByVariantLoader, ProductTypeByIdLoader, VariantsByProductIdLoader,
+)
+from .models import (
+    Attribute, AttributeType, Brand, Category, Product, ProductStatus, ProductType, ProductVariant,
+)
+
+AttributeTypeEnum = graphene.Enum("AttributeInputType", [(k.name, k.value) for k in AttributeType])
+ProductStatusEnum = graphene.Enum("ProductStatus", [(k.name, k.value) for k in ProductStatus])
+
+
+def _value(enum_value):
+    return getattr(enum_value, "value", enum_value)
+
+
+class CategoryNode(DjangoObjectType):
+    parent = graphene.Field(lambda: CategoryNode)
+    children = graphene.List(graphene.NonNull(lambda: CategoryNode), required=True)
+
+    class Meta:
+        model = Category
+        name = "Category"
+        interfaces = (relay.Node,)
+        fields = ("name_zh", "name_en", "slug", "position")
+
+    @staticmethod
+    def resolve_parent(root, info):
+        return CategoryByIdLoader.for_request(info).load(root.parent_id) if root.parent_id else None
+
+    @staticmethod
+    def resolve_children(root, info):
+        return [c for c in _category_tree(info).values() if c.parent_id == root.pk]
+
+
+def _category_tree(info):
+    """All categories, read once per request (the tree is small)."""
+    tree = getattr(info.context, "_category_tree", None)
+    if tree is None:
+        tree = {c.pk: c for c in Category.objects.order_by("position", "pk")}
+        info.context._category_tree = tree
+    return tree
+
+
+def _descendants(info, category_ids):
+    tree = _category_tree(info)
+    wanted = set(category_ids)
+    changed = True
+    while changed:
+        changed = False
+        for category in tree.values():
+            if category.parent_id in wanted and category.pk not in wanted:
+                wanted.add(category.pk)
+                changed = True
+    return wanted
+
+
+class BrandNode(DjangoObjectType):
+    class Meta:
+        model = Brand
+        name = "Brand"
+        interfaces = (relay.Node,)
+        fields = ("name_zh", "name_en", "slug", "logo_url")
+
+
+class AttributeNode(DjangoObjectType):
+    input_type = graphene.Field(AttributeTypeEnum, required=True)
+    choices = graphene.List(graphene.NonNull(graphene.String), required=True)
+
+    class Meta:
+        model = Attribute
+        name = "Attribute"
+        interfaces = (relay.Node,)
+        fields = ("name_zh", "name_en", "slug", "unit")
+
+
+class ProductTypeNode(DjangoObjectType):
+    attributes = graphene.List(graphene.NonNull(AttributeNode), required=True)
+
+    class Meta:
+        model = ProductType
+        name = "ProductType"
+        interfaces = (relay.Node,)
+        fields = ("name_zh", "name_en", "slug")
+
+    @staticmethod
+    def resolve_attributes(root, info):
+        return root.attributes.all()
+
+
+class AttributeValue(graphene.ObjectType):
+    attribute = graphene.Field(AttributeNode, required=True)
+    value = GenericScalar(required=True)
+
+
+class ProductVariantNode(DjangoObjectType):
+    price = graphene.Field(Price, required=True, description="The explained unit price for the caller.")
+    available = graphene.Int(required=True, description="Units that can be bought now.")
+    in_stock = graphene.Boolean(required=True)
+    stocks = graphene.List(graphene.NonNull(lambda: StockNode), description="Per warehouse (vendor staff only).")
+    cost_price = graphene.Decimal(description="Vendor staff only.")
+
+    class Meta:
+        model = ProductVariant
+        name = "ProductVariant"
+        interfaces = (relay.Node,)
+        fields = ("sku", "name", "list_price", "sale_price", "currency", "weight_grams", "is_active")
+
+    @classmethod
+    def get_node(cls, info, id):
+        variant = ProductVariant.objects.select_related("product__vendor").filter(pk=id).first()
+        if variant and _product_visible(info, variant.product):
+            return variant
+        return None
+
+    @staticmethod
+    def resolve_price(root, info):
+        return PriceByVariantLoader.for_request(info).load((root, root.product))
+
+    @staticmethod
+    def resolve_available(root, info):
+        return AvailableByVariantIdLoader.for_request(info).load(root.pk)
+
+    @staticmethod
+    def resolve_in_stock(root, info):
+        return then(AvailableByVariantIdLoader.for_request(info).load(root.pk), lambda n: n > 0)
+
+    @staticmethod
+    def resolve_stocks(root, info):
+        if not has_vendor_role(permissions.current_user(info), root.vendor_id):
+            return None
+        return root.stocks.select_related("warehouse").order_by("pk")
+
+    @staticmethod
+    def resolve_cost_price(root, info):
+        return root.cost_price if has_vendor_role(permissions.current_user(info), root.vendor_id) else None
+
+
+class StockNode(graphene.ObjectType):
+    class Meta:
+        name = "Stock"
+
+    warehouse = graphene.Field(WarehouseType, required=True)
+    quantity = graphene.Int(required=True)
+    reserved = graphene.Int(required=True)
+    available = graphene.Int(required=True)
+
+
+def _product_visible(info, product):
+    if product.status == ProductStatus.PUBLISHED and product.vendor.status == "approved":
+        return True
+    return has_vendor_role(permissions.current_user(info), product.vendor_id)
+
+
+def _attach_product(product):
+    def attach(variants):
+        for variant in variants:
+            variant.product = product  # fills Django's relation cache: no query for variant.product
+        return variants
+
+    return attach
+
+
+class ProductNode(DjangoObjectType):
+    vendor = graphene.Field(VendorType, required=True)
+    category = graphene.Field(CategoryNode, required=True)
+    brand = graphene.Field(BrandNode)
+    product_type = graphene.Field(ProductTypeNode, required=True)
+    variants = graphene.List(graphene.NonNull(ProductVariantNode), required=True)
+    attributes = graphene.List(graphene.NonNull(AttributeValue), required=True)
+    images = graphene.List(graphene.NonNull(graphene.String), required=True)
+    status = graphene.Field(ProductStatusEnum, required=True)
+    in_stock = graphene.Boolean(required=True)
+    min_price = graphene.Decimal(description="The lowest vendor price among variants (before platform rules).")
+
+    class Meta:
+        model = Product
+        name = "Product"
+        interfaces = (relay.Node,)
+        fields = ("name_zh", "name_en", "slug", "description_zh", "description_en", "created_at", "updated_at",
+                  "sales_count")
+        connection_class = CountableConnection
+
+    @classmethod
+    def get_node(cls, info, id):
+        product = Product.objects.select_related("vendor").filter(pk=id).first()
+        return product if product and _product_visible(info, product) else None
+
+    @staticmethod
+    def resolve_vendor(root, info):
+        return VendorByIdLoader.for_request(info).load(root.vendor_id)
+
+    @staticmethod
+    def resolve_category(root, info):
+        return _category_tree(info).get(root.category_id)
+
+    @staticmethod
+    def resolve_brand(root, info):
+        return BrandByIdLoader.for_request(info).load(root.brand_id) if root.brand_id else None
+
+    @staticmethod
+    def resolve_product_type(root, info):
+        return ProductTypeByIdLoader.for_request(info).load(root.product_type_id)
+
+    @staticmethod
+    def resolve_variants(root, info):
+        return then(VariantsByProductIdLoader.for_request(info).load(root.pk), _attach_product(root))
+
+    @staticmethod
+    def resolve_attributes(root, info):
+        return then(AttributeValuesByProductIdLoader.for_request(info).load(root.pk),
+                    lambda values: [AttributeValue(attribute=v.attribute, value=v.value) for v in values])
+
+
+# -- listing ---------------------------------------------------------------------------
+class PriceRangeInput(graphene.InputObjectType):
+    min = graphene.Decimal()
+    max = graphene.Decimal()
+
+
+class ProductFilterInput(graphene.InputObjectType):
+    """Listing filters. Plugins add their own fields (e.g. `fitsVehicle`)."""
+
+    categories = graphene.List(graphene.NonNull(graphene.ID), description="Includes subcategories.")
+    brands = graphene.List(graphene.NonNull(graphene.ID))
+    vendors = graphene.List(graphene.NonNull(graphene.ID))
+    vendor_kind = VendorKindEnum()
+    price = PriceRangeInput(description="On the vendor price (list or sale).")
+    in_stock = graphene.Boolean()
+    search = graphene.String(description="Simple name match; full search is `searchProducts`.")
+
+
+class ProductSortField(graphene.Enum):
+    NAME = "name"
+    PRICE = "price"
+    NEWEST = "newest"
+    SALES = "sales"
+
+
+class SortDirection(graphene.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class ProductSortInput(graphene.InputObjectType):
+    field = ProductSortField(required=True)
+    direction = SortDirection(default_value="asc")
+
+
+SORT_COLUMNS = {"name": "name_zh", "price": "min_price", "newest": "created_at", "sales": "sales_count"}
+
+
+def _ids(global_ids, node_type, field):
+    return [int(decode_id(g, node_type, field=field)) for g in global_ids]
+
+
+# Core filter fields; any other key in the filter input belongs to a plugin.
+CORE_FILTERS = {"categories", "brands", "vendors", "vendor_kind", "price", "in_stock", "search"}
+
+
+def filter_products(info, qs, filter):
+    filter = dict(filter or {})
+    if filter.get("categories"):
+        qs = qs.filter(category_id__in=_descendants(info, _ids(filter["categories"], CategoryNode, "categories")))
+    if filter.get("brands"):
+        qs = qs.filter(brand_id__in=_ids(filter["brands"], BrandNode, "brands"))
+    if filter.get("vendors"):
+        qs = qs.filter(vendor_id__in=_ids(filter["vendors"], VendorType, "vendors"))
+    if filter.get("vendor_kind") is not None:
+        qs = qs.filter(vendor__kind=_value(filter["vendor_kind"]))
+    price = filter.get("price") or {}
+    if price.get("min") is not None:
+        qs = qs.filter(min_price__gte=price["min"])
+    if price.get("max") is not None:
+        qs = qs.filter(min_price__lte=price["max"])
+    if filter.get("in_stock") is not None:
+        qs = qs.filter(in_stock=filter["in_stock"])
+    if filter.get("search"):
+        from django.db.models import Q
+
+        term = filter["search"].strip()
+        qs = qs.filter(Q(name_zh__icontains=term) | Q(name_en__icontains=term))
+    plugin_filters = {k: v for k, v in filter.items() if k not in CORE_FILTERS and v is not None}
+    if plugin_filters:
+        from marketplace.api.schema import input_field_owner
+
+        for key in plugin_filters:
+            owner = input_field_owner("ProductFilterInput", key)
+            if owner and not get_manager().is_active(owner):
+                raise MarketplaceError(f"The {owner} plugin is disabled.", code=ErrorCode.PLUGIN_DISABLED, field=key)
+        qs = get_manager().call_fold("filter_products", qs, filters=filter, context=info.context)
+    return qs
+
+
+def sort_products(qs, sort_by):
+    if not sort_by:
+        return qs.order_by("pk")
+    column = SORT_COLUMNS[_value(sort_by["field"])]
+    descending = _value(sort_by.get("direction") or "asc") == "desc"
+    from django.db.models import F
+
+    expression = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    return qs.order_by(expression, "-pk" if descending else "pk")
+
+
+class Query(graphene.ObjectType):
+    categories = graphene.List(graphene.NonNull(CategoryNode), required=True, description="Top-level categories.")
+    brands = graphene.List(graphene.NonNull(BrandNode), required=True)
+    product_types = graphene.List(graphene.NonNull(ProductTypeNode), required=True)
+    products = ConnectionField(ProductNode, filter=ProductFilterInput(), sort_by=ProductSortInput(),
+                               description="Published products of approved vendors.")
+    product = graphene.Field(ProductNode, id=graphene.ID(), vendor_slug=graphene.String(), slug=graphene.String(),
+                             description="By ID, or by the vendor's slug and the product's slug.")
+    vendor_products = ConnectionField(ProductNode, vendor_id=graphene.ID(required=True),
+                                      status=ProductStatusEnum(), filter=ProductFilterInput(),
+                                      description="A vendor's whole catalog, drafts included (its staff only).")
+    storefront_categories = graphene.List(graphene.NonNull(CategoryNode), required=True,
+                                          vendor_slug=graphene.String(required=True),
+                                          description="Categories a vendor sells in.")
+
+    @staticmethod
+    def resolve_categories(root, info):
+        return [c for c in _category_tree(info).values() if c.parent_id is None]
+
+    @staticmethod
+    def resolve_brands(root, info):
+        return Brand.objects.order_by("slug")
+
+    @staticmethod
+    def resolve_product_types(root, info):
+        return ProductType.objects.order_by("slug")
+
+    @staticmethod
+    def resolve_products(root, info, filter=None, sort_by=None, **kwargs):
+        qs = filter_products(info, services.visible_products(), filter)
+        return sort_products(qs, sort_by)
+
+    @staticmethod
+    def resolve_product(root, info, id=None, vendor_slug=None, slug=None):
+        if id:
+            product = Product.objects.select_related("vendor").filter(pk=decode_id(id, ProductNode)).first()
+        elif vendor_slug and slug:
+            product = Product.objects.select_related("vendor").filter(vendor__slug=vendor_slug, slug=slug).first()
+        else:
+            raise MarketplaceError("Give `id`, or `vendorSlug` and `slug`.", code=ErrorCode.REQUIRED, field="id")
+        return product if product and _product_visible(info, product) else None
+
+    @staticmethod
+    def resolve_vendor_products(root, info, vendor_id, status=None, filter=None, **kwargs):
+        pk = decode_id(vendor_id, VendorType, field="vendor_id")
+        require_vendor_role(info, pk, ANY_STAFF)
+        qs = Product.objects.filter(vendor_id=pk)
+        if status is not None:
+            qs = qs.filter(status=_value(status))
+        return filter_products(info, qs, filter).order_by("pk")
+
+    @staticmethod
+    def resolve_storefront_categories(root, info, vendor_slug):
+        ids = services.visible_products().filter(vendor__slug=vendor_slug).values_list("category_id", flat=True).distinct()
+        tree = _category_tree(info)
+        return [tree[i] for i in sorted(set(ids), key=lambda i: (tree[i].position, i))]
+
+
+# -- mutations --------------------------------------------------------------------------
+def _product_for_staff(info, global_id, field="id"):
+    product = Product.objects.select_related("vendor", "product_type").filter(
+        pk=decode_id(global_id, ProductNode, field=field)).first()
+    if product is None:
+        raise NotFound("Product not found.", field=field)
+    require_vendor_role(info, product.vendor_id, ANY_STAFF)
+    return product
+
+
+def _variant_for_staff(info, global_id):
+    variant = ProductVariant.objects.select_related("product__vendor").filter(
+        pk=decode_id(global_id, ProductVariantNode)).first()
+    if variant is None:
+        raise NotFound("Variant not found.", field="id")
+    require_vendor_role(info, variant.vendor_id, ANY_STAFF)
+    return variant
+
+
+class CategoryInput(graphene.InputObjectType):
+    name_zh = graphene.String()
+    name_en = graphene.String()
+    slug = graphene.String()
+    parent = graphene.ID()
+    position = graphene.Int()
+
+
+def _category_data(input):
+    data = dict(input)
+    if "parent" in data:
+        data["parent_id"] = int(decode_id(data.pop("parent"), CategoryNode, "parent")) if input.parent else None
+    return data
+
+
+class CategoryCreate(BaseMutation):
+    permission = permissions.platform_staff
+    category = graphene.Field(CategoryNode)
+
+    class Arguments:
+        input = CategoryInput(required=True)
+
+    @classmethod
+    def perform(cls, info, input):
+        return cls(category=services.save_category(_category_data(input)))
+
+
+class CategoryUpdate(BaseMutation):
+    permission = permissions.platform_staff
+    category = graphene.Field(CategoryNode)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        input = CategoryInput(required=True)
+
+    @classmethod
+    def perform(cls, info, id, input):
+        category = Category.objects.filter(pk=decode_id(id, CategoryNode)).first()
+        if category is None:
+            raise NotFound("Category not found.", field="id")
+        return cls(category=services.save_category(_category_data(input), category))
+
+
+class CategoryDelete(BaseMutation):
+    permission = permissions.platform_staff
+    ok = graphene.Boolean()
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, info, id):
+        category = Category.objects.filter(pk=decode_id(id, CategoryNode)).first()
+        if category is None:
+            raise NotFound("Category not found.", field="id")
+        services.delete_category(category)
+        return cls(ok=True)
+
+
+class BrandInput(graphene.InputObjectType):
+    name_zh = graphene.String()
+    name_en = graphene.String()
+    slug = graphene.String()
+    logo_url = graphene.String()
+
+
+class BrandCreate(BaseMutation):
+    permission = permissions.platform_staff
+    brand = graphene.Field(BrandNode)
+
+    class Arguments:
+        input = BrandInput(required=True)
+
+    @classmethod
+    def perform(cls, info, input):
+        return cls(brand=services.save_brand(dict(input)))
+
+
+class BrandUpdate(BaseMutation):
+    permission = permissions.platform_staff
+    brand = graphene.Field(BrandNode)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        input = BrandInput(required=True)
+
+    @classmethod
+    def perform(cls, info, id, input):
+        brand = Brand.objects.filter(pk=decode_id(id, BrandNode)).first()
+        if brand is None:
+            raise NotFound("Brand not found.", field="id")
+        return cls(brand=services.save_brand(dict(input), brand))
+
+
+class AttributeInput(graphene.InputObjectType):
+    name_zh = graphene.String()
+    name_en = graphene.String()
+    slug = graphene.String()
+    input_type = AttributeTypeEnum()
+    unit = graphene.String()
+    choices = graphene.List(graphene.NonNull(graphene.String))
+
+
+class AttributeCreate(BaseMutation):
+    permission = permissions.platform_staff
+    attribute = graphene.Field(AttributeNode)
+
+    class Arguments:
+        input = AttributeInput(required=True)
+
+    @classmethod
+    def perform(cls, info, input):
+        data = dict(input)
+        if data.get("input_type") is not None:
+            data["input_type"] = _value(data["input_type"])
+        return cls(attribute=services.save_attribute(data))
+
+
+class ProductTypeInput(graphene.InputObjectType):
+    name_zh = graphene.String()
+    name_en = graphene.String()
+    slug = graphene.String()
+    attributes = graphene.List(graphene.NonNull(graphene.ID))
+
+
+class ProductTypeCreate(BaseMutation):
+    permission = permissions.platform_staff
+    product_type = graphene.Field(ProductTypeNode)
+
+    class Arguments:
+        input = ProductTypeInput(required=True)
+
+    @classmethod
+    def perform(cls, info, input):
+        data = dict(input)
+        if data.get("attributes") is not None:
+            data["attribute_ids"] = _ids(data.pop("attributes"), AttributeNode, "attributes")
+        return cls(product_type=services.save_product_type(data))
+
+
+class ProductInput(graphene.InputObjectType):
+    name_zh = graphene.String()
+    name_en = graphene.String()
+    slug = graphene.String()
+    description_zh = graphene.String()
+    description_en = graphene.String()
+    category = graphene.ID()
+    brand = graphene.ID()
+    product_type = graphene.ID()
+    images = graphene.List(graphene.NonNull(graphene.String))
+    status = ProductStatusEnum()
+
+
+def _product_data(input):
+    data = dict(input)
+    for field, node, key in (("category", CategoryNode, "category_id"), ("product_type", ProductTypeNode, "product_type_id")):
+        if data.get(field) is not None:
+            data[key] = int(decode_id(data.pop(field), node, field))
+    if "brand" in data:
+        brand = data.pop("brand")
+        data["brand_id"] = int(decode_id(brand, BrandNode, "brand")) if brand else None
+    if data.get("status") is not None:
+        data["status"] = _value(data["status"])
+    return data
+
+
+class ProductCreate(BaseMutation):
+    """Vendor staff add a product to their own vendor."""
+
+    permission = permissions.authenticated
+    product = graphene.Field(ProductNode)
+
+    class Arguments:
+        vendor_id = graphene.ID(required=True)
+        input = ProductInput(required=True)
+
+    @classmethod
+    def perform(cls, info, vendor_id, input):
+        pk = decode_id(vendor_id, VendorType, field="vendor_id")
+        require_vendor_role(info, pk, ANY_STAFF)
+        vendor = Vendor.objects.get(pk=pk)
+        return cls(product=services.save_product(vendor, _product_data(input)))
+
+
+class ProductUpdate(BaseMutation):
+    permission = permissions.authenticated
+    product = graphene.Field(ProductNode)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        input = ProductInput(required=True)
+
+    @classmethod
+    def perform(cls, info, id, input):
+        product = _product_for_staff(info, id)
+        return cls(product=services.save_product(product.vendor, _product_data(input), product))
+
+
+class ProductDelete(BaseMutation):
+    permission = permissions.authenticated
+    ok = graphene.Boolean()
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, info, id):
+        services.delete_product(_product_for_staff(info, id))
+        return cls(ok=True)
+
+
+class ProductSetAttributes(BaseMutation):
+    permission = permissions.authenticated
+    product = graphene.Field(ProductNode)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        values = GenericScalar(required=True, description='{"attribute-slug": value, ...}; null removes a value.')
+
+    @classmethod
+    def perform(cls, info, id, values):
+        product = _product_for_staff(info, id)
+        if not isinstance(values, dict):
+            raise MarketplaceError("Give an object of attribute slugs to values.", field="values")
+        return cls(product=services.set_attribute_values(product, values))
+
+
+class VariantInput(graphene.InputObjectType):
+    sku = graphene.String()
+    name = graphene.String()
+    list_price = graphene.String(description="Decimal string, e.g. \"199.00\".")
+    sale_price = graphene.String()
+    cost_price = graphene.String()
+    weight_grams = graphene.Int()
+    is_active = graphene.Boolean()
+
+
+class ProductVariantCreate(BaseMutation):
+    permission = permissions.authenticated
+    variant = graphene.Field(ProductVariantNode)
+
+    class Arguments:
+        product_id = graphene.ID(required=True)
+        input = VariantInput(required=True)
+
+    @classmethod
+    def perform(cls, info, product_id, input):
+        product = _product_for_staff(info, product_id, field="product_id")
+        return cls(variant=services.save_variant(product, dict(input)))
+
+
+class ProductVariantUpdate(BaseMutation):
+    permission = permissions.authenticated
+    variant = graphene.Field(ProductVariantNode)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        input = VariantInput(required=True)
+
+    @classmethod
+    def perform(cls, info, id, input):
+        variant = _variant_for_staff(info, id)
+        return cls(variant=services.save_variant(variant.product, dict(input), variant))
+
+
+class ProductVariantDelete(BaseMutation):
+    permission = permissions.authenticated
+    ok = graphene.Boolean()
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, info, id):
+        services.delete_variant(_variant_for_staff(info, id))
+        return cls(ok=True)
+
+
+class StockSet(BaseMutation):
+    """Set the units of a variant in one of the vendor's warehouses."""
+
+    permission = permissions.authenticated
+    variant = graphene.Field(ProductVariantNode)
+
+    class Arguments:
+        variant_id = graphene.ID(required=True)
+        warehouse_id = graphene.ID(required=True)
+        quantity = graphene.Int(required=True)
+
+    @classmethod
+    def perform(cls, info, variant_id, warehouse_id, quantity):
+        variant = _variant_for_staff(info, variant_id)
+        services.set_stock(variant, decode_id(warehouse_id, WarehouseType, field="warehouse_id"), quantity)
+        return cls(variant=variant)
+
+
+class ImportError_(graphene.ObjectType):
+    class Meta:
+        name = "ProductImportError"
+
+    row = graphene.Int(required=True)
+    field = graphene.String()
+    code = graphene.String(required=True)
+    message = graphene.String(required=True)
+
+
+class ProductImportCsv(BaseMutation):
+    """Create or update products from CSV (one row per variant; see docs/catalog.md).
+    Each product imports whole or not at all; errors name the CSV row."""
+
+    permission = permissions.authenticated
+    created = graphene.Int()
+    updated = graphene.Int()
+    row_errors = graphene.List(graphene.NonNull(ImportError_))
+
+    class Arguments:
+        vendor_id = graphene.ID(required=True)
+        csv = graphene.String(required=True, description="The CSV text, UTF-8, with a header row.")
+
+    @classmethod
+    def perform(cls, info, vendor_id, csv):
+        pk = decode_id(vendor_id, VendorType, field="vendor_id")
+        require_vendor_role(info, pk, ANY_STAFF)
+        if len(csv.encode()) > 5_000_000:
+            raise MarketplaceError("At most 5 MB per import; split the file.", code=ErrorCode.LIMIT_EXCEEDED, field="csv")
+        result = services.import_products_csv(Vendor.objects.get(pk=pk), csv)
+        from marketplace.api.errors import camel
+
+        return cls(created=result["created"], updated=result["updated"],
+                   row_errors=[ImportError_(row=e["row"], field=camel(e["field"]) if e["field"] else None,
+                                            code=e["code"], message=e["message"]) for e in result["errors"]])
+
+
+class Mutation(graphene.ObjectType):
+    category_create = CategoryCreate.Field()
+    category_update = CategoryUpdate.Field()
+    category_delete = CategoryDelete.Field()
+    brand_create = BrandCreate.Field()
+    brand_update = BrandUpdate.Field()
+    attribute_create = AttributeCreate.Field()
+    product_type_create = ProductTypeCreate.Field()
+    product_create = ProductCreate.Field()
+    product_update = ProductUpdate.Field()
+    product_delete = ProductDelete.Field()
+    product_set_attributes = ProductSetAttributes.Field()
+    product_variant_create = ProductVariantCreate.Field()
+    product_variant_update = ProductVariantUpdate.Field()
+    product_variant_delete = ProductVariantDelete.Field()
+    stock_set = StockSet.Field()
+    product_import_csv = ProductImportCsv.Field()
+
+
+__all__ = ["VendorKind"]

@@ -1,0 +1,15 @@
+from marketplace.api.dataloaders import DataLoader, group_by
+
+from .models import Vendor, Warehouse
+
+
+class VendorByIdLoader(DataLoader):
+    def batch_load(self, keys):
+        vendors = Vendor.objects.in_bulk(keys)
+        return [vendors.get(key) for key in keys]
+
+
+class WarehousesByVendorIdLoader(DataLoader):
+    def batch_load(self, keys):
+        grouped = group_by(Warehouse.objects.filter(vendor_id__in=keys), lambda w: w.vendor_id)
+        return [grouped.get(key, []) for key in keys]
