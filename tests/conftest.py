@@ -158,3 +158,75 @@ def worker(celery_worker_thread, transactional_db):
 
 
 __all__ = ["wait_for", "demo"]
+
+
+# -- catalog fixtures (built with the real services) ----------------------------------
+@pytest.fixture
+def taxonomy(db):
+    from marketplace.catalog import services as catalog
+
+    maintenance = catalog.save_category({"name_zh": "保养", "name_en": "Maintenance", "slug": "maintenance"})
+    brakes = catalog.save_category({"name_zh": "制动", "name_en": "Brakes", "slug": "brakes"})
+    pads = catalog.save_category({"name_zh": "刹车片", "name_en": "Brake pads", "slug": "brake-pads",
+                                  "parent_id": brakes.pk})
+    oil = catalog.save_category({"name_zh": "机油", "name_en": "Engine oil", "slug": "engine-oil",
+                                 "parent_id": maintenance.pk})
+    bosch = catalog.save_brand({"name_zh": "博世", "name_en": "Bosch", "slug": "bosch"})
+    mobil = catalog.save_brand({"name_zh": "美孚", "name_en": "Mobil", "slug": "mobil"})
+    viscosity = catalog.save_attribute({"name_zh": "粘度", "name_en": "Viscosity", "slug": "viscosity",
+                                        "input_type": "choice", "choices": ["0W-20", "5W-30", "5W-40"]})
+    volume = catalog.save_attribute({"name_zh": "容量", "name_en": "Volume", "slug": "volume",
+                                     "input_type": "number", "unit": "L"})
+    part = catalog.save_product_type({"name_zh": "配件", "name_en": "Part", "slug": "part"})
+    oil_type = catalog.save_product_type({"name_zh": "机油", "name_en": "Oil", "slug": "oil",
+                                          "attribute_ids": [viscosity.pk, volume.pk]})
+
+    class Taxonomy:
+        pass
+
+    t = Taxonomy()
+    t.maintenance, t.brakes, t.pads, t.oil = maintenance, brakes, pads, oil
+    t.bosch, t.mobil, t.part, t.oil_type = bosch, mobil, part, oil_type
+    return t
+
+
+@pytest.fixture
+def make_vendor(make_user):
+    from marketplace.vendors import services as vendors
+
+    def make(slug, kind="parts_vendor", owner_email=None, approve=True, **profile):
+        owner = make_user(owner_email or f"owner@{slug}.example.com")
+        vendor = vendors.apply(owner, kind, slug, {"name_zh": profile.pop("name_zh", slug), **profile})
+        if approve:
+            vendor = vendors.approve(vendor.pk)
+        vendor.owner = owner
+        return vendor
+
+    return make
+
+
+@pytest.fixture
+def make_product(taxonomy):
+    from marketplace.catalog import services as catalog
+
+    def make(vendor, slug, name_zh="商品", price="100.00", sale_price=None, stock=10, category=None, brand=None,
+             status="published", skus=None, name_en=""):
+        product = catalog.save_product(vendor, {
+            "slug": slug, "name_zh": name_zh, "name_en": name_en, "status": status,
+            "category_id": (category or taxonomy.pads).pk, "product_type_id": taxonomy.part.pk,
+            "brand_id": (brand or taxonomy.bosch).pk,
+        })
+        for sku in skus or [f"{slug}-1"]:
+            variant = catalog.save_variant(product, {"sku": sku, "list_price": price, "sale_price": sale_price})
+            if stock is not None:
+                catalog.set_stock(variant, vendor.warehouses.first().pk, stock)
+        product.refresh_from_db()
+        return product
+
+    return make
+
+
+def gid(type_name, pk):
+    from graphql_relay import to_global_id
+
+    return to_global_id(type_name, pk)

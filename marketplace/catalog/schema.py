@@ -92,6 +92,10 @@ class AttributeNode(DjangoObjectType):
         interfaces = (relay.Node,)
         fields = ("name_zh", "name_en", "slug", "unit")
 
+    @staticmethod
+    def resolve_input_type(root, info):
+        return _value(root.input_type)
+
 
 class ProductTypeNode(DjangoObjectType):
     attributes = graphene.List(graphene.NonNull(AttributeNode), required=True)
@@ -204,6 +208,10 @@ class ProductNode(DjangoObjectType):
     def get_node(cls, info, id):
         product = Product.objects.select_related("vendor").filter(pk=id).first()
         return product if product and _product_visible(info, product) else None
+
+    @staticmethod
+    def resolve_status(root, info):
+        return _value(root.status)
 
     @staticmethod
     def resolve_vendor(root, info):

@@ -53,6 +53,10 @@ class VendorStaffType(DjangoObjectType):
     def resolve_email(root, info):
         return root.user.email
 
+    @staticmethod
+    def resolve_role(root, info):
+        return _value(root.role)
+
 
 class VendorType(DjangoObjectType):
     """A shop. Public fields are visible to everyone for approved vendors; staff-only
@@ -85,6 +89,14 @@ class VendorType(DjangoObjectType):
         if vendor.is_visible or has_vendor_role(permissions.current_user(info), vendor.pk):
             return vendor
         return None
+
+    @staticmethod
+    def resolve_kind(root, info):
+        return _value(root.kind)
+
+    @staticmethod
+    def resolve_status(root, info):
+        return _value(root.status)
 
     @staticmethod
     def resolve_is_open_now(root, info):
@@ -287,7 +299,7 @@ class VendorStaffInvite(BaseMutation):
         pk = vendor_pk(vendor_id)
         user = require_vendor_role(info, pk, MANAGERS)
         invitation, _token = services.invite_staff(pk, user, email, _value(role))
-        return cls(email=invitation.email, role=invitation.role)
+        return cls(email=invitation.email, role=_value(invitation.role))
 
 
 class VendorInvitationAccept(BaseMutation):
@@ -301,7 +313,7 @@ class VendorInvitationAccept(BaseMutation):
     @classmethod
     def perform(cls, info, token):
         staff = services.accept_invitation(permissions.current_user(info), token)
-        return cls(vendor=staff.vendor, role=staff.role)
+        return cls(vendor=staff.vendor, role=_value(staff.role))
 
 
 class VendorStaffRemove(BaseMutation):
