@@ -29,6 +29,18 @@ def register_event_type(name, description):
     CORE_EVENT_TYPES.setdefault(name, description)
 
 
+# Core apps (search indexing, ...) subscribe here; plugins use the `handle_event` hook.
+_subscribers = []
+
+
+def subscribe(function):
+    """Register `function(event)` to receive every domain event after commit. For core
+    apps, called from AppConfig.ready(). Failures are logged and contained."""
+    if function not in _subscribers:
+        _subscribers.append(function)
+    return function
+
+
 def event_types():
     """All known event names: the core's and those plugins declare."""
     from marketplace.plugins.manager import get_manager
@@ -71,6 +83,11 @@ def dispatch(event):
     from marketplace.plugins.manager import get_manager
     from marketplace.webhooks.services import enqueue_deliveries
 
+    for subscriber in list(_subscribers):
+        try:
+            subscriber(event)
+        except Exception:
+            logger.exception("Event subscriber %r failed on %s", subscriber, event.name)
     get_manager().call_all("handle_event", vendor_id=event.vendor_id, notify=True, event=event)
     try:
         enqueue_deliveries(event)
