@@ -65,7 +65,7 @@ if IS_PRODUCTION:
 
 # First-party plugins shipped with the engine (each is a Django app). Third-party
 # plugins are found through the `marketplace.plugins` entry-point group.
-MARKETPLACE_BUILTIN_PLUGINS = env_list("MARKETPLACE_BUILTIN_PLUGINS", "")
+MARKETPLACE_BUILTIN_PLUGINS = env_list("MARKETPLACE_BUILTIN_PLUGINS", "plugins.stripe")
 MARKETPLACE_PLUGIN_APPS = discover_plugin_apps(MARKETPLACE_BUILTIN_PLUGINS)
 # Trace every hook call (name, arguments, result) to the "marketplace.plugins.trace" logger.
 MARKETPLACE_TRACE_HOOKS = env_bool("MARKETPLACE_TRACE_HOOKS", False)
@@ -85,6 +85,9 @@ INSTALLED_APPS = [
     "marketplace.vendors",
     "marketplace.catalog",
     "marketplace.pricing",
+    "marketplace.checkout",
+    "marketplace.orders",
+    "marketplace.payments",
     "marketplace.api",
     *MARKETPLACE_PLUGIN_APPS,
 ]
@@ -165,6 +168,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {"task": "marketplace.webhooks.tasks.retry_due_webhooks", "schedule": 60.0},
+    "orders-expire-unpaid": {"task": "marketplace.orders.tasks.expire_unpaid_orders", "schedule": 60.0},
 }
 
 EMAIL_BACKEND = env(
@@ -231,6 +235,8 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "CNY")
 # The platform's price floor: a final unit price is never below this share of the list
 # price (7折), unless an active campaign exempts the item.
 PRICE_FLOOR_RATIO = env("PRICE_FLOOR_RATIO", "0.70")
+# Unpaid orders are cancelled (and their stock released) after this many minutes.
+ORDER_PAYMENT_TIMEOUT_MINUTES = env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30)
 # Commission the platform takes from a vendor without a rate of its own.
 DEFAULT_COMMISSION_RATE = env("DEFAULT_COMMISSION_RATE", "0.05")
 

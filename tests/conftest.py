@@ -230,3 +230,45 @@ def gid(type_name, pk):
     from graphql_relay import to_global_id
 
     return to_global_id(type_name, pk)
+
+
+# -- payments ---------------------------------------------------------------------------
+STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+
+
+@pytest.fixture
+def stripe_mock(settings):
+    """Point the Stripe plugin at stripe-mock (Stripe's own API simulator)."""
+    if not settings.STRIPE_API_BASE:
+        if os.environ.get("CI"):
+            pytest.fail("STRIPE_API_BASE is not set under CI: stripe-mock must run")
+        pytest.skip("stripe-mock not running (developer run without services)")
+    settings.STRIPE_API_KEY = "sk_test_123"
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
+    return settings.STRIPE_API_BASE
+
+
+def stripe_event(event_type, intent_id, amount_minor, event_id=None, currency="cny"):
+    import uuid as _uuid
+
+    return {
+        "id": event_id or f"evt_{_uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": amount_minor,
+                            "amount_received": amount_minor if event_type == "payment_intent.succeeded" else 0,
+                            "currency": currency, "status": "succeeded"}},
+    }
+
+
+def signed_post(client, event, secret=STRIPE_WEBHOOK_SECRET, timestamp=None):
+    """Deliver an event as Stripe does: `Stripe-Signature: t=...,v1=HMAC-SHA256(secret, "t.payload")`."""
+    import hashlib
+    import hmac
+
+    payload = json.dumps(event)
+    timestamp = int(time.time() if timestamp is None else timestamp)
+    signature = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return client.post("/webhooks/payments/stripe/", payload, content_type="application/json",
+                       HTTP_STRIPE_SIGNATURE=f"t={timestamp},v1={signature}")

@@ -8,14 +8,18 @@ from graphql_relay import from_global_id
 
 from marketplace.accounts import schema as accounts
 from marketplace.catalog import schema as catalog
+from marketplace.checkout import schema as checkout
+from marketplace.orders import schema as orders
 from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
 from marketplace.plugins import schema as plugins
 from marketplace.plugins.manager import get_manager
 from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
 
-CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, plugins.Query, webhooks.Query]
-CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, plugins.Mutation, webhooks.Mutation]
+CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, plugins.Query,
+                webhooks.Query]
+CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, checkout.Mutation, orders.Mutation,
+                  plugins.Mutation, webhooks.Mutation]
 
 # Types plugins may add fields to through the `graphql_type_fields` hook.
 EXTENSIBLE_TYPES = {

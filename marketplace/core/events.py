@@ -9,7 +9,6 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
 
 from django.db import transaction
 
@@ -75,7 +74,14 @@ def emit(name, payload, vendor_id=None, using=None):
     if name not in event_types():
         raise ValueError(f"Unknown event type {name!r}; declare it first")
     event = Event(name=name, payload=payload, vendor_id=vendor_id)
-    transaction.on_commit(partial(dispatch, event), using=using, robust=True)
+
+    def dispatch_after_commit():
+        try:
+            dispatch(event)
+        except Exception:  # never let an event break the request that committed it
+            logger.exception("Dispatching %s %s failed", event.name, event.id)
+
+    transaction.on_commit(dispatch_after_commit, using=using)
     return event
 
 

@@ -86,3 +86,78 @@ def price_adjustments(lines, context):
     `{variant_id: [PriceAdjustment, ...]}`. Adjustments apply in plugin order after the
     vendor's sale price and platform campaigns; the platform floor rule applies last and
     cannot be bypassed by a plugin."""
+
+
+@hookspec
+def checkout_validate(checkout, lines, context):
+    """Called before a checkout completes, inside its transaction. `lines` are
+    (variant, quantity, price) tuples, `context` the PriceContext. Raise
+    `marketplace.plugins.graphql.ValidationError` to block completion with a clear error
+    (field and code reach the client); return nothing otherwise."""
+
+
+@hookspec
+def payment_gateways():
+    """Return a list of payment gateways (objects implementing
+    `marketplace.payments.gateways.PaymentGateway`: `name`, `create_payment`, `capture`,
+    `refund`, `cancel`, `parse_webhook`). The first active one named by the client is used."""
+
+
+# -- search (the `search` app; see docs/search.md) --------------------------------------
+@hookspec
+def search_mapping_fields():
+    """Fields this plugin adds to the Elasticsearch *product* document: return
+    `{field_name: elasticsearch.dsl field}`, e.g. `{"fits_vehicle_ids": Long(),
+    "part_numbers": Keyword(normalizer="code")}`. The index defines the normalizer
+    `code` (lowercase) and the analyzer `latin` (standard tokenizer + lowercase); Chinese
+    text takes `analyzer="standard"`. Names must not clash with core fields. The
+    mapping is fixed when an index is built: after adding a field run
+    `manage.py search_index rebuild`. Called for every installed plugin, active or not
+    (a plugin switched off keeps its fields; its filters refuse with PLUGIN_DISABLED)."""
+
+
+@hookspec
+def search_product_fields(products):
+    """Values of this plugin's document fields for a batch of products being indexed
+    (Elasticsearch backend). `products` is a list of visible `Product` objects (vendor,
+    brand and category loaded); query your own tables once for the whole batch
+    (`[p.pk for p in products]`). Return `{product_id: {field: value}}`; products
+    missing from it get no value. A value the mapping refuses fails that document:
+    the indexing task retries it and reports it, it is never dropped silently."""
+
+
+@hookspec
+def search_product_filters(filters):
+    """Elasticsearch clauses for this plugin's product filters. `filters` is the
+    client's `SearchFilterInput` as a dict (snake_case keys; read only your own - the
+    fields you added to `ProductFilterInput` through `graphql_type_fields`, which
+    `SearchFilterInput` accepts too). Return a list of `elasticsearch.dsl` queries (or
+    query dicts) over your fields, ANDed into the search, or None when none of your
+    filters is set. Raise `ValidationError` for bad input. On the database backend the
+    search applies the listing hook `filter_products` instead, so a plugin implements
+    its filter once per backend and never twice for the same backend."""
+
+
+@hookspec
+def search_code_match(code, backend):
+    """Products carrying exactly this code (a part or OE number), which rank first.
+    `code` is the client's query normalised (NFKC, no spaces, hyphens, dots, slashes
+    or underscores, upper case); `backend` is "elasticsearch" or "database". Return an
+    `elasticsearch.dsl` query over your fields (e.g. `Q("term", part_numbers=code)`)
+    for "elasticsearch", a Django `Q` or boolean expression (e.g. `Exists(...)`) over
+    `Product` for "database", or None."""
+
+
+@hookspec
+def search_shop_mapping_fields():
+    """Like `search_mapping_fields`, for the shop (vendor) document."""
+
+
+@hookspec
+def search_shop_fields(vendors):
+    """Values for a batch of approved vendors (`Vendor` objects): `{vendor_id: {field:
+    value}}`. The key `services` (a list of strings, e.g. ["brake-repair",
+    "oil-change"]) feeds the core `services` filter of `searchShops` on both backends;
+    other keys need a `search_shop_mapping_fields` entry and are indexed as is
+    (Elasticsearch backend). The database backend calls this at query time for the
+    shops it considers, so keep it one query per batch."""

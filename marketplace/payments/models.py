@@ -1,0 +1,61 @@
+from django.db import models
+from django.db.models import Q
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the customer"
+    AUTHORIZED = "authorized", "Authorised, not captured"
+    CAPTURED = "captured", "Captured"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+# How far each status is along; the state machine only moves forward.
+STATUS_RANK = {"pending": 0, "failed": 1, "authorized": 2, "captured": 3, "cancelled": 3}
+
+
+class Payment(models.Model):
+    order = models.ForeignKey("orders.Order", related_name="payments", on_delete=models.PROTECT)
+    gateway = models.CharField(max_length=50)
+    reference = models.CharField(max_length=255, blank=True, db_index=True, help_text="The gateway's id (e.g. pi_...).")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    capture_method = models.CharField(max_length=10, default="automatic")
+    status = models.CharField(max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    captured_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "reference"], condition=~Q(reference=""),
+                                    name="payment_reference_once"),
+            models.CheckConstraint(condition=Q(refunded_amount__lte=models.F("captured_amount")),
+                                   name="payment_refund_within_captured"),
+        ]
+
+
+class Refund(models.Model):
+    payment = models.ForeignKey(Payment, related_name="refunds", on_delete=models.PROTECT)
+    vendor_order = models.ForeignKey("orders.VendorOrder", null=True, related_name="refunds", on_delete=models.PROTECT)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reference = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class GatewayEvent(models.Model):
+    """Each webhook event a gateway delivered, stored once: the key to exactly-once processing."""
+
+    gateway = models.CharField(max_length=50)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["gateway", "event_id"], name="gateway_event_once")]

@@ -1,0 +1,31 @@
+"""Incoming payment webhooks: /webhooks/payments/<gateway>/."""
+import logging
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from marketplace.core.errors import MarketplaceError
+from marketplace.plugins.manager import configuration_scope
+
+from . import services
+from .gateways import WebhookRejected, get_gateway
+
+logger = logging.getLogger("marketplace.payments")
+
+
+@csrf_exempt
+@require_POST
+def gateway_webhook(request, gateway):
+    with configuration_scope():
+        try:
+            handler = get_gateway(gateway)
+        except MarketplaceError:
+            return JsonResponse({"error": "unknown gateway"}, status=404)
+        try:
+            events = handler.parse_webhook(request.body, request.headers)
+        except WebhookRejected as exc:
+            logger.warning("Rejected %s webhook: %s", gateway, exc)
+            return JsonResponse({"error": str(exc)}, status=400)
+        results = [services.process_event(handler.name, event) for event in events]
+    return JsonResponse({"received": len(events), "results": results})
