@@ -6,7 +6,7 @@ SERVICES := $(PYTHON) scripts/localservices.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-unit services services-stop services-status schema check clean
+.PHONY: install run test test-unit services services-stop services-status schema clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

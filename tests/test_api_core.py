@@ -241,3 +241,23 @@ def test_production_starts_with_a_proper_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_unicode_and_id_edge_cases_are_client_errors(client, member_gql):
+    body = '{"query": "{ __typename }", "variables": {"x": "\\ud800"}}'
+    response = client.post("/graphql/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    response = client.post("/graphql/", '{"query": "{ __typename } # \\ud800"}', content_type="application/json")
+    assert response.status_code == 400
+    from graphql_relay import to_global_id
+
+    result = member_gql.execute('query($id: ID!) { node(id: $id) { id } }', {"id": to_global_id("Address", "abc")})
+    assert codes(result) == ["INVALID"]
+    payload = member_gql.mutate('mutation($id: ID!) { addressDelete(id: $id) { errors { field code } } }',
+                                {"id": to_global_id("Address", "abc")})
+    assert payload["errors"] == [{"field": "id", "code": "INVALID"}]
+
+
+def test_plugin_settings_must_be_an_object(staff_gql):
+    result = staff_gql.mutate('mutation { pluginUpdate(name: "guestbook", input: {settings: "x"}) { errors { field code } } }')
+    assert result["errors"] == [{"field": "settings", "code": "INVALID"}]

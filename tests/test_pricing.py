@@ -81,3 +81,28 @@ def test_exempt_prices_are_never_negative_and_still_explain_themselves(list_pric
     assert price.final_price >= 0
     assert not price.floor_applied
     assert price.list_price + sum(a.amount for a in price.adjustments) == price.final_price
+
+
+@pytest.mark.django_db
+def test_a_faulty_pricing_plugin_cannot_break_prices(gql, make_vendor, make_product, caplog):
+    from marketplace.plugins import hookimpl
+    from marketplace.plugins.manager import get_manager
+
+    class Broken:
+        @hookimpl
+        def price_adjustments(self, lines, context):
+            assert context.now is not None
+            return {line.variant_id: ["not an adjustment", PriceAdjustment("x", "x", percent_off=Decimal("500")),
+                                      PriceAdjustment("guestbook", "ok", amount_off=Decimal("1.00"))] for line in lines}
+
+    vendor = make_vendor("faulty")
+    make_product(vendor, "p", price="10.00")
+    manager = get_manager()
+    manager.pm.register(Broken(), name="broken-pricing")
+    manager.pm.hook.price_adjustments.get_hookimpls()[-1].plugin_name = "guestbook"
+    try:
+        result = gql.data('{ product(vendorSlug: "faulty", slug: "p") { variants { price { final { amount } } } } }')
+    finally:
+        manager.pm.unregister(name="broken-pricing")
+    assert result["product"]["variants"][0]["price"]["final"] == {"amount": "9.00"}
+    assert "invalid price adjustment" in caplog.text

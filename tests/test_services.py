@@ -9,7 +9,9 @@ from django.db import connection
 
 from marketplace.accounts.models import User
 
-IN_CI = bool(os.environ.get("CI"))
+from tests.conftest import in_ci
+
+IN_CI = in_ci()
 
 
 @pytest.mark.django_db

@@ -49,7 +49,7 @@ class NodeQuery(graphene.ObjectType):
             type_name, pk = None, None
         graphql_type = info.schema.get_type(type_name) if type_name else None
         graphene_type = getattr(graphql_type, "graphene_type", None)
-        if not pk or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
+        if not pk or not pk.isdigit() or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
             raise ValidationError("Not a valid object ID.", field="id")
         return graphene_type.get_node(info, pk)
 

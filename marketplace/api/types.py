@@ -12,6 +12,6 @@ def decode_id(global_id, expected_type, field="id"):
         kind, pk = from_global_id(global_id)
     except Exception:
         kind, pk = None, None
-    if kind != type_name or not pk:
+    if kind != type_name or not pk or not pk.isdigit():
         raise ValidationError(f"Expected the ID of a {type_name}.", code=ErrorCode.INVALID, field=field)
     return pk

@@ -89,7 +89,13 @@ class GraphQLView(BaseGraphQLView):
             return ExecutionResult(errors=[_client_error("`variables` must be an object.", ErrorCode.BAD_REQUEST)])
         if operation_name is not None and not isinstance(operation_name, str):
             return ExecutionResult(errors=[_client_error("`operationName` must be a string.", ErrorCode.BAD_REQUEST)])
-        if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES or len(query.encode()) > settings.GRAPHQL_MAX_QUERY_BYTES:
+        try:
+            size = len(query.encode())
+            if variables:
+                json.dumps(variables, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return ExecutionResult(errors=[_client_error("The request contains invalid Unicode.", ErrorCode.BAD_REQUEST)])
+        if size > settings.GRAPHQL_MAX_QUERY_BYTES:
             return ExecutionResult(
                 errors=[
                     _client_error(

@@ -1,5 +1,7 @@
-"""The public plugin API. Plugins import from here (and `marketplace.plugins.graphql`)
-and from nothing else in the engine.
+"""The public plugin API. Plugins import from here and from its submodules
+`marketplace.plugins.graphql` (GraphQL building blocks), `marketplace.plugins.domain`
+(the core models and helpers they may use) and `marketplace.plugins.payments` (the
+gateway interface), and from nothing else in the engine.
 
     from marketplace.plugins import PluginAppConfig, hookimpl, emit, get_settings
 

@@ -18,8 +18,13 @@ class PluginConfigurationForm(forms.ModelForm):
         plugin = cleaned.get("plugin") or getattr(self.instance, "plugin", None)
         try:
             config = services._plugin(plugin)
-            if cleaned.get("vendor_id") is not None and not config.vendor_configurable:
-                raise MarketplaceError("This plugin is configured for the whole platform only.", field="vendor_id")
+            if cleaned.get("vendor_id") is not None:
+                from marketplace.vendors.models import Vendor
+
+                if not config.vendor_configurable:
+                    raise MarketplaceError("This plugin is configured for the whole platform only.", field="vendor_id")
+                if not Vendor.objects.filter(pk=cleaned["vendor_id"]).exists():
+                    raise MarketplaceError("No such vendor.", field="vendor_id")
             services.validate_settings(config, cleaned.get("settings") or {})
         except MarketplaceError as exc:
             for error in exc.as_list():

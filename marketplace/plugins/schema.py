@@ -92,6 +92,7 @@ class Query(graphene.ObjectType):
 
 class PluginUpdateInput(graphene.InputObjectType):
     active = graphene.Boolean()
+    inherit = graphene.Boolean(description="Forget this scope's switch: inherit the platform's (or the default).")
     settings = GenericScalar(description="Settings to change; validated against the plugin's schema.")
 
 
@@ -115,7 +116,8 @@ class PluginUpdate(BaseMutation):
         if vendor_id is None:
             permissions.require_platform_staff(info)
         vendor_pk = _vendor_pk(info, vendor_id, MANAGERS)
-        services.update_plugin(name, vendor_id=vendor_pk, active=input.active, settings=input.settings)
+        services.update_plugin(name, vendor_id=vendor_pk, active=input.active, settings=input.settings,
+                               inherit=bool(input.inherit))
         return cls(plugin=get_manager().plugins[name])
 
 

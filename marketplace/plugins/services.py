@@ -57,7 +57,7 @@ def validate_settings(plugin, data, inherited=None):
 
 
 @transaction.atomic
-def update_plugin(name, vendor_id=None, active=None, settings=None, replace_settings=False):
+def update_plugin(name, vendor_id=None, active=None, settings=None, replace_settings=False, inherit=False):
     """Change a plugin's switch and/or settings in one scope. `active=None` leaves the
     switch as it is (a new vendor row inherits the platform's)."""
     plugin = _plugin(name)
@@ -71,6 +71,8 @@ def update_plugin(name, vendor_id=None, active=None, settings=None, replace_sett
     config = PluginConfiguration.objects.select_for_update().filter(plugin=name, vendor_id=vendor_id).first()
     if config is None:
         config = PluginConfiguration(plugin=name, vendor_id=vendor_id, active=None, settings={})
+    if settings is not None and not isinstance(settings, dict):
+        raise ValidationError("Settings must be an object.", field="settings")
     if settings is not None:
         inherited = {}
         if vendor_id is not None:
@@ -78,7 +80,9 @@ def update_plugin(name, vendor_id=None, active=None, settings=None, replace_sett
             inherited = platform.settings if platform else {}
         merged = dict(settings) if replace_settings else {**config.settings, **settings}
         config.settings = validate_settings(plugin, merged, inherited)
-    if active is not None:
+    if inherit:
+        config.active = None
+    elif active is not None:
         config.active = active
     config.save()
     invalidate_configuration()

@@ -6,7 +6,8 @@ Every result explains itself: the list price, the final price and each adjustmen
 (source, label, amount) in the order applied. Amounts are rounded half-up to 0.01 at
 each visible step, so list + sum(adjustments) == final exactly.
 """
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.conf import settings
 from marketplace.core.money import quantize
 
 ZERO = Decimal("0")
+logger = logging.getLogger("marketplace.pricing")
 
 
 @dataclass(frozen=True)
@@ -155,12 +157,18 @@ def compute_prices(lines, context, campaigns=None):
     from marketplace.plugins.manager import get_manager
 
     now = context.now or timezone.now()
+    if context.now is None:
+        context = replace(context, now=now)
     if campaigns is None:
         campaigns = active_campaigns(now)
+    manager = get_manager()
+    vendors_of = {line.variant_id: line.vendor_id for line in lines}
     contributed = {}
-    for result in get_manager().call_all("price_adjustments", lines=list(lines), context=context):
-        for variant_id, adjustments in result.items():
-            contributed.setdefault(variant_id, []).extend(adjustments)
+    for plugin, result in manager.call_each("price_adjustments", include_inactive=False, lines=list(lines),
+                                            context=context):
+        for variant_id, adjustments in _valid_contribution(plugin, result, vendors_of):
+            if manager.is_active(plugin, vendors_of[variant_id]):  # the vendor may have switched it off
+                contributed.setdefault(variant_id, []).extend(adjustments)
     ratio = floor_ratio()
     prices = {}
     for line in lines:
@@ -174,6 +182,29 @@ def compute_prices(lines, context, campaigns=None):
                 steps.append(adjustment)
         prices[line.variant_id] = explain(line.list_price, steps, ratio, exempt, line.currency)
     return prices
+
+
+def _valid_contribution(plugin, result, vendors_of):
+    """Yield (variant_id, adjustments) from a plugin's answer, dropping (and logging)
+    anything malformed so one faulty plugin cannot break prices."""
+    if not isinstance(result, dict):
+        logger.error("Plugin %r returned %r from price_adjustments, not a dict", plugin, type(result).__name__)
+        return
+    for variant_id, adjustments in result.items():
+        if variant_id not in vendors_of or not isinstance(adjustments, (list, tuple)):
+            logger.error("Plugin %r returned adjustments for an unknown line %r", plugin, variant_id)
+            continue
+        valid = []
+        for adjustment in adjustments:
+            try:
+                if not isinstance(adjustment, PriceAdjustment):
+                    raise TypeError(f"{type(adjustment).__name__} is not a PriceAdjustment")
+                adjustment.apply(Decimal("100"))
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                logger.error("Plugin %r gave an invalid price adjustment: %s", plugin, exc)
+                continue
+            valid.append(adjustment)
+        yield variant_id, valid
 
 
 def line_for_variant(variant, product):

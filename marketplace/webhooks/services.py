@@ -89,8 +89,11 @@ def retry_due(grace_seconds=300):
     from .tasks import deliver_webhook
 
     cutoff = timezone.now() - timezone.timedelta(seconds=grace_seconds)
+    from django.db.models import Q
+
     due = list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.PENDING, next_attempt_at__lte=cutoff)
+        WebhookDelivery.objects.filter(status=WebhookDelivery.PENDING)
+        .filter(Q(next_attempt_at__lte=cutoff) | Q(attempts=0, created_at__lte=cutoff))
         .values_list("pk", flat=True)[:500]
     )
     for delivery_id in due:
