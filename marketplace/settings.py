@@ -65,7 +65,7 @@ if IS_PRODUCTION:
 
 # First-party plugins shipped with the engine (each is a Django app). Third-party
 # plugins are found through the `marketplace.plugins` entry-point group.
-MARKETPLACE_BUILTIN_PLUGINS = env_list("MARKETPLACE_BUILTIN_PLUGINS", "plugins.stripe")
+MARKETPLACE_BUILTIN_PLUGINS = env_list("MARKETPLACE_BUILTIN_PLUGINS", "plugins.stripe,plugins.parts_storefront")
 MARKETPLACE_PLUGIN_APPS = discover_plugin_apps(MARKETPLACE_BUILTIN_PLUGINS)
 # Trace every hook call (name, arguments, result) to the "marketplace.plugins.trace" logger.
 MARKETPLACE_TRACE_HOOKS = env_bool("MARKETPLACE_TRACE_HOOKS", False)
@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "marketplace.vendors",
     "marketplace.catalog",
     "marketplace.pricing",
+    "search",
     "marketplace.checkout",
     "marketplace.orders",
     "marketplace.payments",
@@ -224,6 +225,13 @@ WEBHOOK_RETRY_BASE_SECONDS = float(env("WEBHOOK_RETRY_BASE_SECONDS", "30"))
 # Search (the search issue adds the backends): "database" or "elasticsearch".
 SEARCH_BACKEND = env("SEARCH_BACKEND", "database")
 ELASTICSEARCH_URL = env("ELASTICSEARCH_URL")
+# Indices are "<prefix>products" / "<prefix>shops": aliases over versioned indices (docs/search.md).
+SEARCH_INDEX_PREFIX = env("SEARCH_INDEX_PREFIX", "marketplace-")
+SEARCH_INDEX_REPLICAS = env_int("SEARCH_INDEX_REPLICAS", 1 if IS_PRODUCTION else 0)
+# A document the index refuses is retried this many times, waiting base x 2^attempt seconds.
+SEARCH_INDEX_MAX_RETRIES = env_int("SEARCH_INDEX_MAX_RETRIES", 5)
+SEARCH_INDEX_RETRY_BASE_SECONDS = float(env("SEARCH_INDEX_RETRY_BASE_SECONDS", "2"))
+CELERY_BEAT_SCHEDULE["search-retry-failures"] = {"task": "search.tasks.retry_failures", "schedule": 300.0}
 
 # Stripe (the payments plugin reads these).
 STRIPE_API_KEY = env("STRIPE_API_KEY")

@@ -258,3 +258,32 @@ def test_csv_import_reports_rows_and_never_half_writes(client, make_vendor, taxo
     assert ProductVariant.objects.filter(product=product).count() == 2
     missing = owner.mutate(mutation, {"v": gid("Vendor", vendor.pk), "csv": "name_zh\nx\n"})
     assert missing["errors"][0]["code"] == "INVALID"
+
+
+def test_an_error_in_a_non_null_field_inside_a_batched_list_is_a_field_error_not_a_500(gql, make_vendor, make_product):
+    """A plugin refusing (MarketplaceError) while prices are computed in a batch: the
+    non-null `price` fails, null propagates to the nearest nullable parent, and the
+    client gets a coded error with HTTP 200."""
+    from marketplace.core.errors import MarketplaceError
+    from marketplace.plugins import hookimpl
+    from marketplace.plugins.manager import get_manager
+
+    class Refusing:
+        @hookimpl
+        def price_adjustments(self, lines, context):
+            raise MarketplaceError("Prices are being recalculated.", code="INVALID_STATE")
+
+    vendor = make_vendor("refusing")
+    for i in range(3):
+        make_product(vendor, f"p{i}")
+    manager = get_manager()
+    manager.pm.register(Refusing(), name="refusing-pricing")
+    manager.pm.hook.price_adjustments.get_hookimpls()[-1].plugin_name = "guestbook"
+    try:
+        result = gql.execute("{ products(first: 5) { totalCount edges { node { slug variants { price { final { amount } } } } } } }")
+    finally:
+        manager.pm.unregister(name="refusing-pricing")
+    assert {e["extensions"]["code"] for e in result["errors"]} == {"INVALID_STATE"}
+    edges = result["data"]["products"]["edges"]
+    assert result["data"]["products"]["totalCount"] == 3 and len(edges) == 3
+    assert all(edge["node"] is None for edge in edges)  # nulled up to the nearest nullable parent only

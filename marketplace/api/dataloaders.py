@@ -9,7 +9,14 @@ class DataLoader(SyncDataLoader):
 
     def __init__(self, context):
         self.context = context
-        super().__init__(self.batch_load)
+        super().__init__(self._batch_load_or_fail)
+
+    def _batch_load_or_fail(self, keys):
+        """A failing batch fails each requested field (a field error), not the request."""
+        try:
+            return self.batch_load(keys)
+        except Exception as exc:
+            return [exc] * len(keys)
 
     @classmethod
     def for_request(cls, info):
@@ -25,6 +32,15 @@ class DataLoader(SyncDataLoader):
 
     def batch_load(self, keys):
         raise NotImplementedError
+
+    def load(self, key):
+        if getattr(self.context, "_immediate_loaders", False):
+            # Fallback execution (see marketplace.api.execution): load now, unbatched.
+            (value,) = self.batch_load([key])
+            if isinstance(value, Exception):
+                raise value
+            return value
+        return super().load(key)
 
 
 def group_by(items, key):

@@ -15,11 +15,12 @@ from marketplace.plugins import schema as plugins
 from marketplace.plugins.manager import get_manager
 from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
+from search import schema as search
 
 CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, plugins.Query,
-                webhooks.Query]
+                webhooks.Query, search.Query]
 CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, checkout.Mutation, orders.Mutation,
-                  plugins.Mutation, webhooks.Mutation]
+                  plugins.Mutation, webhooks.Mutation, search.Mutation]
 
 # Types plugins may add fields to through the `graphql_type_fields` hook.
 EXTENSIBLE_TYPES = {

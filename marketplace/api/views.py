@@ -12,7 +12,7 @@ from graphene_django.views import GraphQLView as BaseGraphQLView
 from graphene_django.views import HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
-from .execution import ExecutionContext
+from .execution import ExecutionContext, execute_with_fallback
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 
 from marketplace.accounts.authentication import authenticate_request
@@ -132,11 +132,11 @@ class GraphQLView(BaseGraphQLView):
         if operation.operation == OperationType.MUTATION:
             # Mutations run in one transaction: errors roll back every write.
             with transaction.atomic():
-                result = execute(schema, document, **options)
-                if result.errors:
+                result = execute_with_fallback(schema, document, operation, **options)
+                if result.errors and result.data is None:
                     transaction.set_rollback(True)
             return result
-        return execute(schema, document, **options)
+        return execute_with_fallback(schema, document, operation, **options)
 
     @staticmethod
     def format_error(error):

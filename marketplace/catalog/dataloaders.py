@@ -25,6 +25,14 @@ class ProductTypeByIdLoader(_InBulk):
     model = ProductType
 
 
+class ProductByIdLoader(DataLoader):
+    def batch_load(self, keys):
+        from .models import Product
+
+        found = Product.objects.in_bulk(keys)
+        return [found.get(key) for key in keys]
+
+
 class VariantsByProductIdLoader(DataLoader):
     """Active variants of each product (inactive ones are hidden from shoppers)."""
 

@@ -19,7 +19,7 @@ from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
 from . import services
 from .dataloaders import (
     AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader, CategoryByIdLoader,
-    PriceByVariantLoader, ProductTypeByIdLoader, VariantsByProductIdLoader,
+    PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, VariantsByProductIdLoader,
 )
 from .models import (
     Attribute, AttributeType, Brand, Category, Product, ProductStatus, ProductType, ProductVariant,
@@ -117,6 +117,7 @@ class AttributeValue(graphene.ObjectType):
 
 
 class ProductVariantNode(DjangoObjectType):
+    product = graphene.Field(lambda: ProductNode, required=True)
     price = graphene.Field(Price, required=True, description="The explained unit price for the caller.")
     available = graphene.Int(required=True, description="Units that can be bought now.")
     in_stock = graphene.Boolean(required=True)
@@ -135,6 +136,11 @@ class ProductVariantNode(DjangoObjectType):
         if variant and _product_visible(info, variant.product):
             return variant
         return None
+
+    @staticmethod
+    def resolve_product(root, info):
+        cached = root._state.fields_cache.get("product")
+        return cached if cached is not None else ProductByIdLoader.for_request(info).load(root.product_id)
 
     @staticmethod
     def resolve_price(root, info):

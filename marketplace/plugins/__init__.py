@@ -7,6 +7,10 @@ gateway interface), and from nothing else in the engine.
 
 See docs/plugins.md for every hook and a worked example.
 """
+from marketplace.core.errors import (  # noqa: F401 (public API: errors plugins raise)
+    ErrorCode, MarketplaceError, NotFound, PermissionDenied, ValidationError,
+)
+
 from .base import PluginAppConfig
 from .hookspecs import hookimpl
 
@@ -58,4 +62,5 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["PluginAppConfig", "hookimpl", "emit", "is_active", "get_settings", "plugin_task", "Event"]
+__all__ = ["PluginAppConfig", "hookimpl", "emit", "is_active", "get_settings", "plugin_task", "Event", "ErrorCode",
+           "MarketplaceError", "NotFound", "PermissionDenied", "ValidationError"]
