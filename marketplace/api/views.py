@@ -5,7 +5,6 @@ import logging
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView as BaseGraphQLView
@@ -129,13 +128,8 @@ class GraphQLView(BaseGraphQLView):
             middleware=self.get_middleware(request),
             execution_context_class=self.execution_context_class,
         )
-        if operation.operation == OperationType.MUTATION:
-            # Mutations run in one transaction: errors roll back every write.
-            with transaction.atomic():
-                result = execute_with_fallback(schema, document, operation, **options)
-                if result.errors and result.data is None:
-                    transaction.set_rollback(True)
-            return result
+        # Each mutation field is its own transaction (BaseMutation), committed before the
+        # next one runs; work after commit (a gateway call, events) holds no row locks.
         return execute_with_fallback(schema, document, operation, **options)
 
     @staticmethod
