@@ -45,7 +45,7 @@ def execute_with_fallback(schema, document, operation, **options):
         if not is_query:
             logger.error("Deferred execution failed for a mutation: %s", exc)
             return ExecutionResult(data=None, errors=[GraphQLError(
-                "The operation failed; nothing was changed.", extensions={"code": ErrorCode.INTERNAL_ERROR.value})])
+                "The mutation failed; see the other errors. Earlier mutations in this document were committed.", extensions={"code": ErrorCode.INTERNAL_ERROR.value})])
     context = options["context_value"]
     context._dataloaders = {}
     context._immediate_loaders = True

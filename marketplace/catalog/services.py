@@ -246,10 +246,21 @@ def save_product(vendor, data, product=None):
     return product
 
 
+def _delete_or_refuse(obj):
+    from django.db.models import ProtectedError
+
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError:
+        raise ValidationError("It has been ordered, so it cannot be deleted: unpublish or deactivate it instead.",
+                              code=ErrorCode.INVALID_STATE, field="id") from None
+
+
 @transaction.atomic
 def delete_product(product):
     payload = {"product_id": product.pk, "vendor_id": product.vendor_id}
-    product.delete()
+    _delete_or_refuse(product)
     emit("product_deleted", payload, vendor_id=payload["vendor_id"])
 
 
@@ -346,7 +357,7 @@ def save_variant(product, data, variant=None):
 @transaction.atomic
 def delete_variant(variant):
     product = variant.product
-    variant.delete()
+    _delete_or_refuse(variant)
     refresh_summaries([product.pk])
     _touch(product)
 
@@ -376,7 +387,7 @@ def _touch(product):
 def refresh_summaries(product_ids):
     """Recompute the denormalised listing columns (lowest vendor price, in stock)."""
     in_stock = Stock.objects.filter(
-        variant__product_id=OuterRef("pk"), variant__is_active=True, quantity__gt=0
+        variant__product_id=OuterRef("pk"), variant__is_active=True, warehouse__is_active=True, quantity__gt=0
     ).exclude(reserved__gte=F("quantity"))
     for product in Product.objects.filter(pk__in=product_ids).annotate(has_stock=Exists(in_stock)):
         prices = [
@@ -411,7 +422,7 @@ def import_products_csv(vendor, text, progress=None):
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = REQUIRED_COLUMNS - set(reader.fieldnames or [])
     if missing:
-        raise ValidationError(f"Missing columns: {', '.join(sorted(missing))}.", field="file")
+        raise ValidationError(f"Missing columns: {', '.join(sorted(missing))}.", field="csv")
     groups = {}
     for number, row in enumerate(reader, start=2):  # row 1 is the header
         slug = (row.get("product_slug") or "").strip().lower()
@@ -488,7 +499,10 @@ def _import_product(vendor, slug, rows, categories, brands, types, warehouses):
                 if warehouse_id is None or not row["quantity"].isdigit():
                     fail(number, ValidationError("Give a known warehouse and a whole quantity.", field="quantity"))
                     continue
-                set_stock(variant, warehouse_id, int(row["quantity"]))
+                try:
+                    set_stock(variant, warehouse_id, int(row["quantity"]))
+                except ValidationError as exc:
+                    fail(number, exc)
         if errors:
             raise _RowError(errors)  # rolls back the whole product
         return created

@@ -287,7 +287,15 @@ def complete(checkout_token, user=None):
     if not checkout.shipping_address:
         errors.append(MarketplaceError("A shipping address is required.", code=ErrorCode.REQUIRED, field="shipping_address"))
     totals = compute_totals(checkout, user=user, lines=lines)
+    from marketplace.catalog.services import visible_products
+
+    sellable = set(visible_products().filter(variants__in=[l.variant_id for l in lines], variants__is_active=True)
+                   .values_list("variants__id", flat=True))
     for part in totals.parts:
+        for line, variant, _price in part.lines:
+            if variant.pk not in sellable:
+                errors.append(MarketplaceError(f"{variant.sku} is no longer for sale; remove it from the cart.",
+                                               code=ErrorCode.NOT_FOUND, field="lines"))
         if part.vendor.status != "approved":
             errors.append(MarketplaceError(f"{part.vendor.name_zh} is not selling now.", code=ErrorCode.INVALID_STATE,
                                            field="lines"))
@@ -304,6 +312,9 @@ def complete(checkout_token, user=None):
                            context=context)
     plan = _reserve({l.variant_id: (l.quantity, v.sku) for part in totals.parts for l, v, p in part.lines})
     order = orders.create_order(checkout, totals, plan, user=user)
+    from marketplace.catalog.services import refresh_summaries
+
+    refresh_summaries({v.product_id for part in totals.parts for _l, v, _p in part.lines})
     checkout.completed_at = timezone.now()
     checkout.save(update_fields=["completed_at", "updated_at"])
     return order

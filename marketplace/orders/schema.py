@@ -255,7 +255,8 @@ class VendorLedger(graphene.ObjectType):
 
 
 class Query(graphene.ObjectType):
-    order = graphene.Field(OrderType, number=graphene.String(required=True))
+    order = graphene.Field(OrderType, number=graphene.String(required=True), checkout_token=graphene.UUID(
+        description="Lets an anonymous buyer read the order placed from that checkout."))
     my_orders = ConnectionField(OrderType, description="The signed-in member's orders, newest first.")
     orders = ConnectionField(OrderType, status=OrderStatusEnum(), description="All orders (platform staff).")
     vendor_orders = ConnectionField(VendorOrderType, vendor_id=graphene.ID(required=True),
@@ -263,9 +264,13 @@ class Query(graphene.ObjectType):
     vendor_ledger = graphene.Field(VendorLedger, vendor_id=graphene.ID(required=True))
 
     @staticmethod
-    def resolve_order(root, info, number):
+    def resolve_order(root, info, number, checkout_token=None):
         order = Order.objects.filter(number=number).first()
-        return order if order and _may_see_order(info, order) else None
+        if order is None:
+            return None
+        if checkout_token is not None and order.user_id is None and order.checkout_token == checkout_token:
+            return order
+        return order if _may_see_order(info, order) else None
 
     @staticmethod
     @permissions.login_required
@@ -369,7 +374,8 @@ class OrderRefund(BaseMutation):
     managers for their own sub-order. Without `amount`, everything still unrefunded."""
 
     permission = permissions.authenticated
-    order = graphene.Field(OrderType)
+    order = graphene.Field(OrderType, description="The whole order: platform staff only.")
+    vendor_order = graphene.Field(VendorOrderType, description="The refunded sub-order, when one was named.")
 
     class Arguments:
         order_id = graphene.ID(required=True)
@@ -390,7 +396,8 @@ class OrderRefund(BaseMutation):
                 raise PermissionDenied("Vendors refund their own sub-order: give vendorOrderId.")
             require_vendor_role(info, vendor_order.vendor_id, MANAGERS)
         payments.refund(order_pk, amount=amount, vendor_order_id=vendor_order_pk, reason=reason or "")
-        return cls(order=Order.objects.get(pk=order_pk))
+        return cls(order=Order.objects.get(pk=order_pk) if user.is_staff else None,
+                   vendor_order=VendorOrder.objects.get(pk=vendor_order_pk) if vendor_order_pk else None)
 
 
 class PaymentCapture(BaseMutation):

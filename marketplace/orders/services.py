@@ -47,6 +47,8 @@ def create_order(checkout, totals, plan, user=None):
         except IntegrityError as exc:
             if "checkout_token" in str(exc) or Order.objects.filter(checkout_token=checkout.token).exists():
                 raise ValidationError("This checkout was already completed.", code=ErrorCode.INVALID_STATE) from None
+    else:
+        raise RuntimeError("Could not allocate a unique order number")
     allocations_by_variant = {}
     for variant_id, stock, quantity in plan:
         allocations_by_variant.setdefault(variant_id, []).append((stock, quantity))
@@ -91,23 +93,31 @@ def mark_paid(order_id, amount):
     order.paid_at = timezone.now()
     order.expires_at = None
     order.save(update_fields=["status", "paid_at", "expires_at"])
+    from marketplace.catalog.models import Product
+
     for vendor_order in order.vendor_orders.select_related("order"):
         vendor_order.status = VendorOrderStatus.PAID
         vendor_order.save(update_fields=["status"])
         ledger.book_sale(vendor_order)
+    for line in OrderLine.objects.filter(vendor_order__order=order, variant__isnull=False).select_related("variant"):
+        Product.objects.filter(pk=line.variant.product_id).update(sales_count=F("sales_count") + line.quantity)
     emit("order_paid", {"order_id": order.pk, "number": order.number, "amount": str(order.total)})
     return True
 
 
 def _release(allocations, reason):
     from marketplace.catalog.models import Stock
+    from marketplace.catalog.services import refresh_summaries
 
+    stock_ids = []
     for allocation in allocations:
         if allocation.released_at or allocation.shipped_at:
             continue
         Stock.objects.filter(pk=allocation.stock_id).update(reserved=F("reserved") - allocation.quantity)
         allocation.released_at = timezone.now()
         allocation.save(update_fields=["released_at"])
+        stock_ids.append(allocation.stock_id)
+    refresh_summaries(set(Stock.objects.filter(pk__in=stock_ids).values_list("variant__product_id", flat=True)))
 
 
 @transaction.atomic
@@ -124,7 +134,22 @@ def cancel(order_id, reason):
     order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
     order.vendor_orders.update(status=VendorOrderStatus.CANCELLED)
     emit("order_cancelled", {"order_id": order.pk, "reason": order.cancel_reason})
+    transaction.on_commit(lambda: _cancel_open_payments(order.pk))
     return order
+
+
+def _cancel_open_payments(order_id):
+    import logging
+
+    from marketplace.payments.gateways import get_gateway
+    from marketplace.payments.models import Payment, PaymentStatus
+
+    for payment in Payment.objects.filter(order_id=order_id, status__in=[PaymentStatus.PENDING, PaymentStatus.AUTHORIZED]):
+        try:
+            get_gateway(payment.gateway).cancel(payment)
+            Payment.objects.filter(pk=payment.pk, status=payment.status).update(status=PaymentStatus.CANCELLED)
+        except Exception:
+            logging.getLogger("marketplace.payments").exception("Could not cancel payment %s", payment.pk)
 
 
 def expire_unpaid(now=None):
@@ -176,6 +201,10 @@ def fulfil(vendor_order_id, carrier, tracking_number):
                                                             reserved=F("reserved") - allocation.quantity)
         allocation.shipped_at = timezone.now()
         allocation.save(update_fields=["shipped_at"])
+    from marketplace.catalog.services import refresh_summaries
+
+    refresh_summaries(set(OrderLine.objects.filter(vendor_order=vendor_order, variant__isnull=False)
+                          .values_list("variant__product_id", flat=True)))
     vendor_order.status = VendorOrderStatus.FULFILLED
     vendor_order.carrier = carrier.strip()[:100]
     vendor_order.tracking_number = tracking_number.strip()[:100]
@@ -207,6 +236,8 @@ def record_refund(vendor_order, amount):
     if vendor_order.refunded == vendor_order.total:
         vendor_order.status = VendorOrderStatus.REFUNDED
         vendor_order.save(update_fields=["status"])
+        _release(Allocation.objects.select_for_update().filter(line__vendor_order=vendor_order).order_by("stock_id"),
+                 "refunded before shipping")
     ledger.book_refund(vendor_order, amount)
     order = Order.objects.select_for_update().get(pk=vendor_order.order_id)
     order.refunded_total = F("refunded_total") + amount
@@ -215,6 +246,8 @@ def record_refund(vendor_order, amount):
     if order.refunded_total == order.total:
         order.status = OrderStatus.REFUNDED
         order.save(update_fields=["status"])
+    else:
+        _roll_up(order)
     emit("order_refunded", {"order_id": order.pk, "vendor_order_id": vendor_order.pk, "amount": str(amount)},
          vendor_id=vendor_order.vendor_id)
     return vendor_order

@@ -20,7 +20,8 @@ REFUNDABLE = {OrderStatus.PAID, OrderStatus.PARTIALLY_FULFILLED, OrderStatus.FUL
 
 
 def create_payment(order, gateway_name, capture_method="automatic"):
-    """Start paying an unpaid order. Reuses a pending payment of the same gateway."""
+    """Start paying an unpaid order: a new payment at the gateway each call (an earlier,
+    abandoned one simply never completes)."""
     if capture_method not in ("automatic", "manual"):
         raise ValidationError("capture_method is automatic or manual.", field="capture_method")
     gateway = get_gateway(gateway_name)
@@ -50,6 +51,13 @@ def _advance(payment, status, amount=None):
         payment.captured_amount = quantize(amount if amount is not None else payment.amount)
     payment.save(update_fields=["status", "captured_amount", "updated_at"])
     if status == PaymentStatus.CAPTURED:
+        order = Order.objects.get(pk=payment.order_id)
+        if order.status != OrderStatus.UNPAID or payment.captured_amount < order.total:
+            # Money arrived for an order that can no longer take it (expired, cancelled,
+            # already paid by another payment) or too little: keep it visible for staff.
+            logger.error("Payment %s captured %s for order %s (%s, total %s): refund or reconcile it",
+                         payment.pk, payment.captured_amount, order.number, order.status, order.total)
+            return True
         orders.mark_paid(payment.order_id, payment.captured_amount)
     return True
 
@@ -86,6 +94,9 @@ def capture(payment_id, amount=None):
         if payment.status != PaymentStatus.AUTHORIZED:
             raise ValidationError(f"A {payment.status} payment cannot be captured.", code=ErrorCode.INVALID_STATE)
         amount = quantize(amount if amount is not None else payment.amount)
+        if amount != payment.amount:
+            raise ValidationError("Capture the whole authorised amount; refund afterwards to charge less.",
+                                  field="amount")
         status = get_gateway(payment.gateway).capture(payment, amount)
         _advance(payment, status, amount)
     return payment
@@ -93,48 +104,53 @@ def capture(payment_id, amount=None):
 
 def refund(order_id, amount=None, vendor_order_id=None, reason=""):
     """Refund money: a partial or whole amount of one vendor's sub-order, or (no vendor
-    order) everything still unrefunded. Books ledger reversals. Returns the Refunds."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None:
-            raise NotFound("Order not found.", field="order_id")
-        if order.status not in REFUNDABLE:
-            raise ValidationError(f"A {order.status} order cannot be refunded.", code=ErrorCode.INVALID_STATE)
-        payment = (Payment.objects.select_for_update()
-                   .filter(order=order, status=PaymentStatus.CAPTURED).order_by("pk").first())
-        if payment is None:
-            raise ValidationError("The order has no captured payment.", code=ErrorCode.INVALID_STATE)
-        vendor_orders = list(VendorOrder.objects.select_for_update().select_related("order").filter(order=order))
-        if vendor_order_id is not None:
-            vendor_orders = [vo for vo in vendor_orders if vo.pk == int(vendor_order_id)]
-            if not vendor_orders:
-                raise NotFound("That vendor order is not part of this order.", field="vendor_order_id")
-        plan = []
-        if amount is not None:
-            amount = quantize(amount)
-            if amount <= 0:
-                raise ValidationError("Refund a positive amount.", field="amount")
-            if vendor_order_id is None and len(vendor_orders) > 1:
-                raise ValidationError("Name the vendor order for a partial refund.", code=ErrorCode.REQUIRED,
-                                      field="vendor_order_id")
-            remaining = vendor_orders[0].total - vendor_orders[0].refunded
-            if amount > remaining:
-                raise ValidationError(f"At most {remaining} can still be refunded.", field="amount")
-            plan.append((vendor_orders[0], amount))
-        else:
-            plan = [(vo, vo.total - vo.refunded) for vo in vendor_orders if vo.total > vo.refunded]
-        total = sum((a for _, a in plan), Decimal("0"))
-        if total <= 0:
-            raise ValidationError("Nothing left to refund.", code=ErrorCode.INVALID_STATE)
-        if payment.refunded_amount + total > payment.captured_amount:
-            raise ValidationError("The refund exceeds the captured payment.", field="amount")
-        gateway = get_gateway(payment.gateway)
-        refunds = []
-        for vendor_order, part in plan:
-            reference = gateway.refund(payment, part, reason)
+    order) everything still unrefunded. Each sub-order's refund is its own transaction:
+    the gateway call and its record commit together, so a later failure never undoes
+    money already returned. Books ledger reversals. Returns the Refunds."""
+    plan = _refund_plan(order_id, amount, vendor_order_id)
+    refunds = []
+    for vendor_order_id_, part in plan:
+        with transaction.atomic():
+            payment = (Payment.objects.select_for_update()
+                       .filter(order_id=order_id, status=PaymentStatus.CAPTURED).order_by("pk").first())
+            vendor_order = VendorOrder.objects.select_for_update().select_related("order").get(pk=vendor_order_id_)
+            if part > vendor_order.total - vendor_order.refunded or payment.refunded_amount + part > payment.captured_amount:
+                raise ValidationError("The refund exceeds what can still be refunded.", field="amount")
+            reference = get_gateway(payment.gateway).refund(payment, part, reason)
             refunds.append(Refund.objects.create(payment=payment, vendor_order=vendor_order, amount=part,
                                                  reference=reference, reason=reason[:255]))
             payment.refunded_amount += part
+            payment.save(update_fields=["refunded_amount", "updated_at"])
             orders.record_refund(vendor_order, part)
-        payment.save(update_fields=["refunded_amount", "updated_at"])
     return refunds
+
+
+def _refund_plan(order_id, amount, vendor_order_id):
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("Order not found.", field="order_id")
+    if order.status not in REFUNDABLE:
+        raise ValidationError(f"A {order.status} order cannot be refunded.", code=ErrorCode.INVALID_STATE)
+    payment = Payment.objects.filter(order=order, status=PaymentStatus.CAPTURED).order_by("pk").first()
+    if payment is None:
+        raise ValidationError("The order has no captured payment.", code=ErrorCode.INVALID_STATE)
+    vendor_orders = list(VendorOrder.objects.filter(order=order).order_by("pk"))
+    if vendor_order_id is not None:
+        vendor_orders = [vo for vo in vendor_orders if vo.pk == int(vendor_order_id)]
+        if not vendor_orders:
+            raise NotFound("That vendor order is not part of this order.", field="vendor_order_id")
+    if amount is not None:
+        amount = quantize(amount)
+        if amount <= 0:
+            raise ValidationError("Refund a positive amount.", field="amount")
+        if vendor_order_id is None and len(vendor_orders) > 1:
+            raise ValidationError("Name the vendor order for a partial refund.", code=ErrorCode.REQUIRED,
+                                  field="vendor_order_id")
+        remaining = vendor_orders[0].total - vendor_orders[0].refunded
+        if amount > remaining:
+            raise ValidationError(f"At most {remaining} can still be refunded.", field="amount")
+        return [(vendor_orders[0].pk, amount)]
+    plan = [(vo.pk, vo.total - vo.refunded) for vo in vendor_orders if vo.total > vo.refunded]
+    if not plan:
+        raise ValidationError("Nothing left to refund.", code=ErrorCode.INVALID_STATE)
+    return plan

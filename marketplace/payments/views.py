@@ -27,5 +27,8 @@ def gateway_webhook(request, gateway):
         except WebhookRejected as exc:
             logger.warning("Rejected %s webhook: %s", gateway, exc)
             return JsonResponse({"error": str(exc)}, status=400)
+        except MarketplaceError as exc:  # e.g. the gateway is not configured
+            logger.error("Cannot verify %s webhooks: %s", gateway, exc.message)
+            return JsonResponse({"error": exc.message}, status=503)
         results = [services.process_event(handler.name, event) for event in events]
     return JsonResponse({"received": len(events), "results": results})

@@ -43,6 +43,7 @@ class WarehouseType(DjangoObjectType):
 class VendorStaffType(DjangoObjectType):
     role = graphene.Field(StaffRoleEnum, required=True)
     email = graphene.String(required=True)
+    user_id = graphene.ID(required=True, description="The User's global ID (for vendorStaffRemove).")
 
     class Meta:
         model = VendorStaff
@@ -56,6 +57,12 @@ class VendorStaffType(DjangoObjectType):
     @staticmethod
     def resolve_role(root, info):
         return _value(root.role)
+
+    @staticmethod
+    def resolve_user_id(root, info):
+        from graphql_relay import to_global_id
+
+        return to_global_id("User", root.user_id)
 
 
 class VendorType(DjangoObjectType):

@@ -271,7 +271,13 @@ def create_warehouse(vendor_id, data):
 
 @transaction.atomic
 def update_warehouse(warehouse, data):
-    for name, value in _clean_warehouse(data, creating=False).items():
+    cleaned = _clean_warehouse(data, creating=False)
+    if "name" in cleaned:
+        if not cleaned["name"]:
+            raise ValidationError("A name is required.", code=ErrorCode.REQUIRED, field="name")
+        if Warehouse.objects.filter(vendor_id=warehouse.vendor_id, name=cleaned["name"]).exclude(pk=warehouse.pk).exists():
+            raise ValidationError("A warehouse with this name exists.", code=ErrorCode.UNIQUE, field="name")
+    for name, value in cleaned.items():
         setattr(warehouse, name, value)
     warehouse.save()
     return warehouse
