@@ -15,3 +15,6 @@ class CatalogConfig(AppConfig):
             "product_deleted": "A product was deleted (payload: product_id, vendor_id).",
         }.items():
             register_event_type(name, description)
+        from .cache import connect_signals
+
+        connect_signals()

@@ -144,15 +144,25 @@ class ProductVariantNode(DjangoObjectType):
 
     @staticmethod
     def resolve_price(root, info):
+        page = _page(info)
+        if root.pk not in page.prices and _page_holds(page, root):
+            page.price_pending()
+        if root.pk in page.prices:
+            return page.prices[root.pk]
         return PriceByVariantLoader.for_request(info).load((root, root.product))
 
     @staticmethod
     def resolve_available(root, info):
+        page = _page(info)
+        if root.pk not in page.available and _page_holds(page, root):
+            page.availability_pending()
+        if root.pk in page.available:
+            return page.available[root.pk]
         return AvailableByVariantIdLoader.for_request(info).load(root.pk)
 
-    @staticmethod
-    def resolve_in_stock(root, info):
-        return then(AvailableByVariantIdLoader.for_request(info).load(root.pk), lambda n: n > 0)
+    @classmethod
+    def resolve_in_stock(cls, root, info):
+        return then(cls.resolve_available(root, info), lambda n: n > 0)
 
     @staticmethod
     def resolve_stocks(root, info):
@@ -163,6 +173,46 @@ class ProductVariantNode(DjangoObjectType):
     @staticmethod
     def resolve_cost_price(root, info):
         return root.cost_price if has_vendor_role(permissions.current_user(info), root.vendor_id) else None
+
+
+class _Page:
+    """Per-request store of page-prefetched data (see ProductNode.prefetch_page)."""
+
+    def __init__(self, context):
+        self.context = context
+        self.variants_by_product = {}
+        self.pending_variants = []
+        self.prices = {}
+        self.available = {}
+
+    def price_pending(self):
+        from marketplace.pricing.pipeline import PriceContext, compute_prices, line_for_variant
+
+        todo = [v for v in self.pending_variants if v.pk not in self.prices]
+        user = getattr(self.context, "user", None)
+        self.prices.update(compute_prices([line_for_variant(v, v.product) for v in todo], PriceContext(user=user)))
+
+    def availability_pending(self):
+        from django.db.models import Sum
+
+        from .models import Stock
+
+        todo = [v.pk for v in self.pending_variants if v.pk not in self.available]
+        rows = (Stock.objects.filter(variant_id__in=todo, warehouse__is_active=True)
+                .values("variant_id").annotate(quantity=Sum("quantity"), reserved=Sum("reserved")))
+        found = {r["variant_id"]: max(r["quantity"] - r["reserved"], 0) for r in rows}
+        self.available.update({pk: found.get(pk, 0) for pk in todo})
+
+
+def _page(info):
+    page = getattr(info.context, "_catalog_page", None)
+    if page is None:
+        page = info.context._catalog_page = _Page(info.context)
+    return page
+
+
+def _page_holds(page, variant):
+    return variant.product_id in page.variants_by_product
 
 
 class StockNode(graphene.ObjectType):
@@ -216,11 +266,41 @@ class ProductNode(DjangoObjectType):
         return product if product and _product_visible(info, product) else None
 
     @staticmethod
+    def count_cache_key(queryset):
+        """Listing counts are cached until the catalog changes (marketplace.catalog.cache)."""
+        import hashlib
+
+        from .cache import version
+
+        sql, params = queryset.query.sql_with_params()
+        digest = hashlib.sha1(f"{sql}|{params}".encode()).hexdigest()
+        return f"catalog:count:{version()}:{digest}"
+
+    @staticmethod
+    def prefetch_page(info, products):
+        """Load what a page of products needs in a few queries, so per-product and
+        per-variant resolvers return plain values."""
+        page = _page(info)
+        ids = [p.pk for p in products if p.pk not in page.variants_by_product]
+        if not ids:
+            return
+        variants = ProductVariant.objects.filter(product_id__in=ids, is_active=True).order_by("position", "pk")
+        by_product = {pk: [] for pk in ids}
+        products_by_id = {p.pk: p for p in products}
+        for variant in variants:
+            variant.product = products_by_id[variant.product_id]
+            by_product[variant.product_id].append(variant)
+            page.pending_variants.append(variant)
+        page.variants_by_product.update(by_product)
+
+    @staticmethod
     def resolve_status(root, info):
         return _value(root.status)
 
     @staticmethod
     def resolve_vendor(root, info):
+        if "vendor" in root._state.fields_cache:
+            return root.vendor
         return VendorByIdLoader.for_request(info).load(root.vendor_id)
 
     @staticmethod
@@ -229,14 +309,21 @@ class ProductNode(DjangoObjectType):
 
     @staticmethod
     def resolve_brand(root, info):
+        if "brand" in root._state.fields_cache:
+            return root.brand
         return BrandByIdLoader.for_request(info).load(root.brand_id) if root.brand_id else None
 
     @staticmethod
     def resolve_product_type(root, info):
+        if "product_type" in root._state.fields_cache:
+            return root.product_type
         return ProductTypeByIdLoader.for_request(info).load(root.product_type_id)
 
     @staticmethod
     def resolve_variants(root, info):
+        prefetched = _page(info).variants_by_product.get(root.pk)
+        if prefetched is not None:
+            return prefetched
         return then(VariantsByProductIdLoader.for_request(info).load(root.pk), _attach_product(root))
 
     @staticmethod
@@ -366,7 +453,7 @@ class Query(graphene.ObjectType):
     @staticmethod
     def resolve_products(root, info, filter=None, sort_by=None, **kwargs):
         qs = filter_products(info, services.visible_products(), filter)
-        return sort_products(qs, sort_by)
+        return sort_products(qs, sort_by).select_related("vendor", "brand", "product_type")
 
     @staticmethod
     def resolve_product(root, info, id=None, vendor_slug=None, slug=None):

@@ -386,6 +386,9 @@ def _touch(product):
 
 def refresh_summaries(product_ids):
     """Recompute the denormalised listing columns (lowest vendor price, in stock)."""
+    from .cache import bump
+
+    bump()
     in_stock = Stock.objects.filter(
         variant__product_id=OuterRef("pk"), variant__is_active=True, warehouse__is_active=True, quantity__gt=0
     ).exclude(reserved__gte=F("quantity"))
