@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class SearchConfig(AppConfig):
+    name = "search"
+    label = "search"
+    verbose_name = "Search"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.core import checks
+
+        from marketplace.core.events import subscribe
+
+        from . import indexing
+        from .checks import search_settings
+
+        checks.register(search_settings)
+
+        subscribe(indexing.on_event)
+        indexing.connect_batching_signals()
+        indexing.connect_model_signals()

@@ -1,0 +1,676 @@
+"""The Elasticsearch backend (production, and every CI run), through `elasticsearch.dsl`.
+
+Index lifecycle: each kind ("products", "shops") lives in versioned indices
+`<prefix><kind>-v<timestamp>` behind the alias `<prefix><kind>`. A rebuild fills a new
+index (also reachable as `<prefix><kind>-rebuilding`, so incremental updates reach it
+while it fills), then moves the alias in one atomic `_aliases` call and deletes the old
+index. Writes go to aliases with `require_alias` (never auto-creating an index) and
+carry an external version - the time the database was read - so an update read
+earlier never overwrites one read later, whatever order the writes arrive in.
+"""
+import logging
+import re
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone as dj_timezone
+from elasticsearch import ApiError, ConnectionError as ESConnectionError, Elasticsearch, NotFoundError
+from elasticsearch.dsl import Q, Search
+from elasticsearch.helpers import scan, streaming_bulk
+
+from marketplace.catalog.models import Product
+from marketplace.catalog.services import visible_products
+from marketplace.core.errors import ErrorCode, MarketplaceError
+from marketplace.plugins.manager import get_manager
+from marketplace.vendors.models import Vendor, VendorStatus
+
+from ..documents import (
+    BRAND_KEY_SEPARATOR, PRODUCTS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields, product_documents, shop_documents,
+    version_now,
+)
+from ..query import (
+    FACETS, MAX_WINDOW, PRICE_BUCKETS, FacetValue, IndexOutcome, PriceBucket, ProductHit, ProductResult, ShopHit,
+    ShopResult, Sort, Suggestion, Suggestions,
+)
+from ..text import clean_query, merge_adjacent_tags, week_minute
+from .base import SearchBackend
+
+logger = logging.getLogger("search.elasticsearch")
+
+CODE_BOOST = 10_000  # an exact part number / SKU match outranks any text match
+CODE_PREFIX_BOOST = 20
+WRITE_CHUNK = 500
+RECALL_FIELDS = ["name_zh", "name_en", "brand_name_zh", "brand_name_en", "category_names_zh", "category_names_en"]
+LATIN_FIELDS = ["name_en", "brand_name_en", "category_names_en"]
+FACET_SIZES = {"category": 500, "brand": 100, "vendor_kind": 10, "in_stock": 2}
+FACET_FIELDS = {"category": "category_ids", "brand": "brand_id", "vendor_kind": "vendor_kind", "in_stock": "in_stock"}
+
+
+class RebuildError(Exception):
+    pass
+
+
+class SearchUnavailable(MarketplaceError):
+    code = ErrorCode.INTERNAL_ERROR
+
+    def __init__(self):
+        super().__init__("Search is temporarily unavailable; try again shortly.")
+
+
+def _reason(info):
+    error = info.get("error")
+    if isinstance(error, dict):
+        caused = error.get("caused_by", {}).get("reason")
+        return f"{error.get('type')}: {error.get('reason')}" + (f" ({caused})" if caused else "")
+    return str(error or info.get("status"))
+
+
+def _full_name(option):
+    """A completion matched one input (a name, or the name from a later word on):
+    answer with the whole name in the language that matched."""
+    source = option.get("_source", {})
+    matched = option["text"].casefold()
+    name_en = source.get("name_en") or ""
+    if name_en and matched in name_en.casefold():
+        return name_en
+    return source.get("name_zh") or option["text"]
+
+
+def _count(outcome, ok, item):
+    """Add one bulk item's result to `outcome`: refused items go to `failed`."""
+    operation, info = next(iter(item.items()))
+    status = info.get("status", 0)
+    pk = int(info.get("_id") or 0)
+    if ok or status == 409:  # 409: a newer read was already written - nothing is lost
+        if operation == "delete":
+            outcome.deleted += 1
+        else:
+            outcome.indexed += 1
+    elif operation == "delete" and status == 404:
+        outcome.deleted += 1
+    else:
+        outcome.failed[pk] = _reason(info)
+
+
+def _regex_literal(text):
+    """`text` as a literal in Lucene regular-expression syntax."""
+    return "".join(c if c.isalnum() else "\\" + c for c in text)
+
+
+class ElasticsearchBackend(SearchBackend):
+    name = "elasticsearch"
+    keeps_index = True
+
+    def __init__(self, url, prefix):
+        self.url = url
+        self.prefix = prefix or ""
+        self.client = Elasticsearch(url, request_timeout=30, max_retries=2, retry_on_timeout=True)
+
+    # -- names ------------------------------------------------------------------------
+    def alias(self, kind):
+        return f"{self.prefix}{kind}"
+
+    def building_alias(self, kind):
+        return f"{self.prefix}{kind}-rebuilding"
+
+    def new_index_name(self, kind):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+        return f"{self.prefix}{kind}-v{stamp}"
+
+    def indices_behind(self, alias):
+        """Concrete index names an alias points to ([] when it does not exist)."""
+        try:
+            found = self.client.indices.get_alias(name=alias)
+        except NotFoundError:
+            return []
+        return sorted(found.body if hasattr(found, "body") else found)
+
+    def all_indices(self):
+        """Every index of this prefix (tests delete them by exact name)."""
+        try:
+            found = self.client.indices.get(index=f"{self.prefix}*", expand_wildcards="open,closed")
+        except NotFoundError:
+            return []
+        return sorted(found.body)
+
+    def _bootstrap(self, kind):
+        """First write before any rebuild: an empty index `<kind>-v0` behind the alias
+        (a fixed name, so racing workers create it once)."""
+        name = f"{self.prefix}{kind}-v0"
+        try:
+            build_index(kind, name).create(using=self.client)
+        except ApiError as exc:
+            if "resource_already_exists_exception" not in str(exc):
+                raise
+        self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": self.alias(kind)}}])
+        logger.warning("Search index %s did not exist: created an empty one. Run `manage.py search_index rebuild`.",
+                       self.alias(kind))
+
+    def write_targets(self, kind):
+        """Aliases to write to: the live one, plus the index being rebuilt, if any."""
+        live, building = self.alias(kind), self.building_alias(kind)
+        if not self.indices_behind(live):
+            self._bootstrap(kind)
+        targets = [live]
+        if self.indices_behind(building):
+            targets.append(building)
+        return targets
+
+    # -- writing ----------------------------------------------------------------------
+    def _write(self, targets, documents, delete_ids, version, refresh=False, require_alias=True):
+        """One bulk request per chunk: documents indexed and ids deleted in every
+        target. Returns the outcome; refused items are in `failed`, never dropped."""
+        outcome = IndexOutcome()
+        sources = [{"_id": doc.id, "_source": doc.source} for doc in documents]
+
+        def actions():
+            for target in targets:
+                for source in sources:
+                    yield {**source, "_index": target, "version": version, "version_type": "external_gte"}
+                for pk in delete_ids:
+                    yield {"_op_type": "delete", "_index": target, "_id": pk, "version": version,
+                           "version_type": "external_gte"}
+
+        if not sources and not delete_ids:
+            return outcome
+        options = {"require_alias": True} if require_alias else {}
+        for ok, item in streaming_bulk(self.client, actions(), chunk_size=WRITE_CHUNK, max_retries=3,
+                                       initial_backoff=1, raise_on_error=False, raise_on_exception=False,
+                                       refresh=True if refresh else False, **options):
+            _count(outcome, ok, item)
+        return outcome
+
+    def _products(self, ids):
+        return list(Product.objects.filter(pk__in=ids).select_related("vendor", "brand").order_by("pk"))
+
+    def index_products(self, ids, refresh=False):
+        ids = sorted({int(i) for i in ids})
+        outcome = IndexOutcome()
+        if not ids:
+            return outcome
+        targets = self.write_targets(PRODUCTS)
+        paths = None
+        for start in range(0, len(ids), WRITE_CHUNK):
+            chunk = ids[start:start + WRITE_CHUNK]
+            version = version_now()
+            products = [p for p in self._products(chunk) if is_visible(p)]
+            paths = paths or CategoryPaths()
+            documents = product_documents(products, paths=paths, now=dj_timezone.now())
+            gone = set(chunk) - {p.pk for p in products}
+            outcome.merge(self._write(targets, documents, sorted(gone), version, refresh=refresh))
+        return outcome
+
+    def remove_products(self, ids, refresh=False):
+        ids = sorted({int(i) for i in ids})
+        if not ids:
+            return IndexOutcome()
+        return self._write(self.write_targets(PRODUCTS), [], ids, version_now(), refresh=refresh)
+
+    def index_shops(self, vendor_ids, refresh=False):
+        ids = sorted({int(i) for i in vendor_ids})
+        if not ids:
+            return IndexOutcome()
+        version = version_now()
+        vendors = list(Vendor.objects.filter(pk__in=ids, status=VendorStatus.APPROVED).order_by("pk"))
+        gone = set(ids) - {v.pk for v in vendors}
+        return self._write(self.write_targets(SHOPS), shop_documents(vendors, now=dj_timezone.now()), sorted(gone),
+                           version, refresh=refresh)
+
+    def _ids_in_index(self, kind, query):
+        try:
+            return {int(hit["_id"]) for hit in scan(self.client, index=self.alias(kind), query={"query": query},
+                                                     _source=False, size=1000)}
+        except NotFoundError:
+            return set()
+
+    def reindex_vendor(self, vendor_id, refresh=False):
+        """The shop and every product of a vendor (e.g. suspended: all leave the index).
+        Ids found in the index but no longer in the database are removed as well."""
+        ids = set(Product.objects.filter(vendor_id=vendor_id).values_list("pk", flat=True))
+        ids |= self._ids_in_index(PRODUCTS, {"term": {"vendor_id": str(vendor_id)}})
+        outcome = self.index_products(ids, refresh=refresh)
+        shop = self.index_shops([vendor_id], refresh=refresh)
+        outcome.indexed += shop.indexed
+        outcome.deleted += shop.deleted
+        outcome.failed_shops.update(shop.failed)  # keyed by vendor id: kept apart from product ids
+        return outcome
+
+    # -- rebuild ----------------------------------------------------------------------
+    def rebuild(self, progress=None, chunk_size=1000, kinds=(PRODUCTS, SHOPS), force=False):
+        return {kind: self._rebuild(kind, progress, chunk_size, force) for kind in kinds}
+
+    def _source_batches(self, kind, chunk_size):
+        """(total, iterator of (version, documents)) read from the database in key order."""
+        if kind == PRODUCTS:
+            qs = visible_products().select_related("vendor", "brand").order_by("pk")
+        else:
+            qs = Vendor.objects.filter(status=VendorStatus.APPROVED).order_by("pk")
+        total = qs.count()
+
+        def batches():
+            paths = CategoryPaths() if kind == PRODUCTS else None
+            last = 0
+            while True:
+                version = version_now()
+                rows = list(qs.filter(pk__gt=last)[:chunk_size])
+                if not rows:
+                    return
+                last = rows[-1].pk
+                now = dj_timezone.now()
+                if kind == PRODUCTS:
+                    yield version, product_documents(rows, paths=paths, now=now)
+                else:
+                    yield version, shop_documents(rows, now=now)
+
+        return total, batches()
+
+    def _rebuild(self, kind, progress, chunk_size, force):
+        live, building = self.alias(kind), self.building_alias(kind)
+        unfinished = self.indices_behind(building)
+        if unfinished:
+            if not force:
+                raise RebuildError(f"A rebuild of {live} is already running (or died): {', '.join(unfinished)}. "
+                                   "Wait for it, or pass --force to discard it.")
+            for name in unfinished:
+                self.client.indices.delete(index=name)
+        if self.client.indices.exists(index=live) and not self.indices_behind(live):
+            raise RebuildError(f"{live} is a concrete index, not an alias: delete it first.")
+        name = self.new_index_name(kind)
+        build_index(kind, name, building=True).create(using=self.client)
+        self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": building}}])
+        started = time.perf_counter()
+        try:
+            total, batches = self._source_batches(kind, chunk_size)
+            outcome = IndexOutcome()
+            if progress:
+                progress(kind, 0, total, 0.0)
+
+            # Pipelined: this thread reads the database and builds documents (it owns the
+            # database connection) while two threads send earlier chunks to Elasticsearch.
+            done = 0
+            pending = deque()
+
+            def collect(future):
+                nonlocal done
+                chunk = future.result()
+                outcome.merge(chunk)
+                done += chunk.indexed + len(chunk.failed)
+                if progress:
+                    progress(kind, done, max(done, total), time.perf_counter() - started)
+
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-rebuild") as pool:
+                for version, documents in batches:
+                    pending.append(pool.submit(self._write, [name], documents, [], version, require_alias=False))
+                    while len(pending) > 2:
+                        collect(pending.popleft())
+                while pending:
+                    collect(pending.popleft())
+            if outcome.failed:
+                sample = "; ".join(f"{pk}: {reason}" for pk, reason in list(outcome.failed.items())[:5])
+                raise RebuildError(f"{len(outcome.failed)} {kind} documents were refused ({sample}). "
+                                   f"The live index was left untouched.")
+            self.client.indices.put_settings(index=name, settings={"index": {
+                "refresh_interval": "1s", "number_of_replicas": settings.SEARCH_INDEX_REPLICAS,
+                "translog.durability": "request"}})
+            self.client.indices.refresh(index=name)
+            old = self.indices_behind(live)
+            actions = [{"remove": {"index": index, "alias": live}} for index in old]
+            actions += [{"add": {"index": name, "alias": live}}, {"remove": {"index": name, "alias": building}}]
+            self.client.indices.update_aliases(actions=actions)  # atomic: readers switch at once
+        except BaseException:
+            self.client.indices.delete(index=name, ignore_unavailable=True)
+            raise
+        for index in old:
+            self.client.indices.delete(index=index, ignore_unavailable=True)
+        elapsed = time.perf_counter() - started
+        return {"index": name, "documents": done, "seconds": elapsed, "replaced": old,
+                "per_second": done / elapsed if elapsed else 0.0}
+
+    # -- status -----------------------------------------------------------------------
+    def _newest(self, kind):
+        try:
+            response = self.client.search(index=self.alias(kind), size=0,
+                                          aggs={"newest": {"max": {"field": "updated_at"}}})
+        except NotFoundError:
+            return None
+        value = response["aggregations"]["newest"].get("value")
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc) if value else None
+
+    def status(self):
+        from ..models import IndexingFailure
+
+        out = {"backend": self.name, "url": self.url}
+        sources = {
+            PRODUCTS: (visible_products(), visible_products().aggregate(n=Max("updated_at"))["n"]),
+            SHOPS: (Vendor.objects.filter(status=VendorStatus.APPROVED),
+                    Vendor.objects.filter(status=VendorStatus.APPROVED).aggregate(n=Max("updated_at"))["n"]),
+        }
+        for kind, (qs, db_newest) in sources.items():
+            indices = self.indices_behind(self.alias(kind))
+            entry = {"alias": self.alias(kind), "indices": indices,
+                     "rebuilding": self.indices_behind(self.building_alias(kind)),
+                     "database": qs.count(), "index": None, "lag_seconds": None, "missing_fields": []}
+            if indices:
+                self.client.indices.refresh(index=self.alias(kind))
+                entry["index"] = self.client.count(index=self.alias(kind))["count"]
+                index_newest = self._newest(kind)
+                if db_newest and index_newest:
+                    entry["lag_seconds"] = max(0.0, (db_newest - index_newest).total_seconds())
+                elif db_newest:
+                    entry["lag_seconds"] = None
+                mapping = self.client.indices.get_mapping(index=indices[0])[indices[0]]["mappings"]
+                declared = set(mapping.get("properties", {}))
+                entry["missing_fields"] = sorted(set(plugin_fields(kind)) - declared)
+            kind_name = "product" if kind == PRODUCTS else "shop"
+            entry["failures"] = IndexingFailure.objects.filter(kind=kind_name).count()
+            out[kind] = entry
+        return out
+
+    # -- product search -----------------------------------------------------------------
+    def _plain(self, text):
+        """Recall for plain text: the characters (Chinese) and words of the query present
+        in the names, brand and category path taken together; Latin words with typo
+        tolerance; or the text in a description."""
+        should = [
+            Q("combined_fields", query=text, fields=RECALL_FIELDS, operator="or", minimum_should_match="3<80%"),
+            Q("match_phrase", description_zh={"query": text}),
+            Q("match", description_en={"query": text, "operator": "and"}),
+        ]
+        words = re.findall(r"\w+", text.casefold())
+        if words and len(words) <= 10 and all(word.isascii() for word in words):
+            # Typo tolerance, Latin text only: each word, fuzzily, in one of the fields.
+            should.append(Q("bool", must=[
+                Q("multi_match", query=word, fields=LATIN_FIELDS, fuzziness="AUTO", prefix_length=1,
+                  max_expansions=20) for word in words]))
+        return Q("bool", should=should, minimum_should_match=1)
+
+    def _phrase(self, term):
+        return Q("multi_match", query=term, type="phrase",
+                 fields=[*RECALL_FIELDS, "description_zh", "description_en"])
+
+    def _text_query(self, parsed):
+        parts = []
+        if parsed.rest:
+            parts.append(self._plain(parsed.rest))
+        for group in parsed.groups:  # query-time synonyms: any equivalent term matches
+            parts.append(Q("bool", should=[self._phrase(term) for term in group], minimum_should_match=1))
+        recall = [Q("bool", must=parts)]
+        if parsed.code:
+            code = parsed.code.lower()
+            recall.append(Q("constant_score", filter=Q("term", codes=code), boost=CODE_BOOST))
+            recall.append(Q("constant_score", filter=Q("prefix", codes=code), boost=CODE_PREFIX_BOOST))
+            for clause in get_manager().call_all("search_code_match", code=parsed.code, backend=self.name):
+                recall.append(Q("constant_score", filter=Q(clause) if isinstance(clause, dict) else clause,
+                                boost=CODE_BOOST))
+        text = parsed.text
+        boosts = [
+            Q("match_phrase", name_zh={"query": text, "boost": 10}),
+            Q("match_phrase", name_en={"query": text, "boost": 6}),
+            Q("match", name_en={"query": text, "operator": "and", "boost": 3}),
+            Q("match_phrase", brand_name_zh={"query": text, "boost": 3}),
+            Q("match", brand_name_en={"query": text, "boost": 3}),
+            Q("match_phrase", category_names_zh={"query": text, "boost": 2}),
+            Q("match", category_names_en={"query": text, "operator": "and", "boost": 2}),
+        ]
+        for group in parsed.groups:
+            for term in group:
+                boosts.append(Q("match_phrase", name_zh={"query": term, "boost": 8}))
+                boosts.append(Q("match_phrase", name_en={"query": term, "boost": 5}))
+        return Q("bool", must=[Q("bool", should=recall, minimum_should_match=1)], should=boosts)
+
+    def _facet_clauses(self, filters):
+        clauses = {}
+        if filters.category_ids:
+            clauses["category"] = Q("terms", category_ids=[str(i) for i in filters.category_ids])
+        if filters.brand_ids:
+            clauses["brand"] = Q("terms", brand_id=[str(i) for i in filters.brand_ids])
+        if filters.vendor_kind:
+            clauses["vendor_kind"] = Q("term", vendor_kind=filters.vendor_kind)
+        if filters.in_stock is not None:
+            clauses["in_stock"] = Q("term", in_stock=filters.in_stock)
+        price = {}
+        if filters.price_min is not None:
+            price["gte"] = float(filters.price_min)
+        if filters.price_max is not None:
+            price["lte"] = float(filters.price_max)
+        if price:
+            clauses["price"] = Q("range", price=price)
+        return clauses
+
+    def _sort(self, sort, has_text):
+        if sort == Sort.PRICE_ASC:
+            return [{"price": {"order": "asc", "missing": "_last"}}, {"product_id": "asc"}]
+        if sort == Sort.PRICE_DESC:
+            return [{"price": {"order": "desc", "missing": "_last"}}, {"product_id": "asc"}]
+        if sort == Sort.NEWEST:
+            return [{"created_at": "desc"}, {"product_id": "desc"}]
+        if sort == Sort.RELEVANCE and has_text:
+            return ["_score", {"sales_count": "desc"}, {"product_id": "asc"}]
+        return [{"sales_count": "desc"}, {"product_id": "asc"}]
+
+    def _facet_aggregation(self, name):
+        if name == "price":
+            ranges = [{"from": float(low), **({"to": float(high)} if high is not None else {})}
+                      for low, high in PRICE_BUCKETS]
+            return {"range": {"field": "price", "ranges": ranges}}
+        if name == "in_stock":
+            return {"filters": {"filters": {"true": {"term": {"in_stock": True}},
+                                            "false": {"term": {"in_stock": False}}}}}
+        return {"terms": {"field": FACET_FIELDS[name], "size": FACET_SIZES[name]}}
+
+    def search_products(self, query):
+        """One `_msearch` round trip: the page of hits (scored, sorted, highlighted), then
+        the facets as separate size-0 requests. Facets are top-level aggregations (which
+        Elasticsearch counts filter by filter, and keeps in its request cache until the
+        index changes). A dimension with a filter of its own is counted without that
+        filter (multi-select), in a request of its own."""
+        parsed = query.parsed
+        filters = query.filters
+        # The index holds visible products only (others are deleted, never flagged), so no
+        # visibility clause here; the GraphQL layer loads visible products only, too.
+        base = []
+        if filters.vendor_ids:
+            base.append(Q("terms", vendor_id=[str(i) for i in filters.vendor_ids]))
+        if filters.plugin:
+            for clauses in get_manager().call_all("search_product_filters", filters=filters.raw):
+                for clause in clauses if isinstance(clauses, (list, tuple)) else [clauses]:
+                    base.append(Q(clause) if isinstance(clause, dict) else clause)
+        text = None if parsed.empty else self._text_query(parsed)
+        facet_clauses = self._facet_clauses(filters)
+
+        def query_body(skip=None, scored=True):
+            clauses = base + [c for name, c in facet_clauses.items() if name != skip]
+            if text is None:
+                return (Q("bool", filter=clauses) if clauses else Q("match_all")).to_dict()
+            if scored:
+                return Q("bool", must=[text], filter=clauses).to_dict()
+            return Q("bool", filter=[text, *clauses]).to_dict()  # counting only: no scores
+
+        hits_body = {"query": query_body(), "sort": self._sort(query.sort, text is not None), "_source": False,
+                     "from": query.offset, "size": query.limit, "track_total_hits": True}
+        if query.highlight and text is not None:
+            hits_body["highlight"] = {"pre_tags": ["<em>"], "post_tags": ["</em>"], "require_field_match": False,
+                                      "number_of_fragments": 0, "fields": {"name_zh": {}, "name_en": {}}}
+        index = {"index": self.alias(PRODUCTS)}
+        searches = [index, hits_body]
+        groups = []  # (facet names, request position)
+        if query.facets:
+            shared = [name for name in (*FACETS, "price") if name not in facet_clauses]
+            own = [name for name in (*FACETS, "price") if name in facet_clauses]
+            for names, skip in ([(shared, None)] if shared else []) + [([name], name) for name in own]:
+                groups.append(names)
+                searches += [{**index, "request_cache": True}, {
+                    "query": query_body(skip, scored=False), "size": 0, "track_total_hits": False,
+                    "aggs": {name: self._facet_aggregation(name) for name in names}}]
+        try:
+            responses = self.client.msearch(searches=searches)["responses"]
+        except NotFoundError:
+            logger.error("Search index %s is missing: run `manage.py search_index rebuild`.", self.alias(PRODUCTS))
+            return ProductResult(hits=[], total=0)
+        except (ESConnectionError, ApiError) as exc:
+            logger.exception("Product search failed: %s", exc)
+            raise SearchUnavailable() from exc
+        for response in responses:
+            if "error" in response:
+                error = response["error"]
+                if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
+                    logger.error("Search index %s is missing: run `manage.py search_index rebuild`.",
+                                 self.alias(PRODUCTS))
+                    return ProductResult(hits=[], total=0)
+                logger.error("Product search failed: %s", error)
+                raise SearchUnavailable()
+        found = responses[0]["hits"]
+        hits = []
+        for hit in found["hits"]:
+            highlights = {field: [merge_adjacent_tags(s) for s in snippets]
+                          for field, snippets in (hit.get("highlight") or {}).items()}
+            hits.append(ProductHit(id=int(hit["_id"]), score=hit.get("_score"), highlights=highlights))
+        facets, price_ranges = {}, []
+        aggregations = {}
+        for names, response in zip(groups, responses[1:]):
+            aggregations.update(response["aggregations"])
+        for name in FACETS if query.facets else ():
+            if name == "in_stock":
+                buckets = aggregations[name]["buckets"]
+                values = [FacetValue(True, buckets["true"]["doc_count"]),
+                          FacetValue(False, buckets["false"]["doc_count"])]
+            else:
+                values = [FacetValue(int(b["key"]) if name in ("category", "brand") else b["key"], b["doc_count"])
+                          for b in aggregations[name]["buckets"]]
+            facets[name] = sorted((v for v in values if v.count), key=lambda v: (-v.count, v.key))
+        if query.facets:
+            for (low, high), bucket in zip(PRICE_BUCKETS, aggregations["price"]["buckets"]):
+                price_ranges.append(PriceBucket(low, high, bucket["doc_count"]))
+        return ProductResult(hits=hits, total=found["total"]["value"], facets=facets, price_ranges=price_ranges)
+
+    # -- suggestions ----------------------------------------------------------------------
+    def suggest(self, prefix, limit=5):
+        prefix = clean_query(prefix)
+        result = Suggestions()
+        if not prefix:
+            return result
+        folded = prefix.casefold()
+        product_body = {
+            "size": 0, "track_total_hits": False, "_source": ["name_zh", "name_en"],
+            "suggest": {"names": {"prefix": prefix, "completion": {"field": "suggest_name", "size": limit,
+                                                                   "skip_duplicates": True}}},
+            # Brands of visible products, most products first (see documents.brand_keys).
+            "query": {"prefix": {"brand_keys": folded}},
+            "aggs": {"brands": {"terms": {"field": "brand_keys", "include": _regex_literal(folded) + ".*",
+                                          "size": limit * 2}}},
+        }
+        shop_body = {"size": 0, "track_total_hits": False, "_source": ["name_zh", "name_en"], "suggest": {
+            "shops": {"prefix": prefix, "completion": {"field": "suggest", "size": limit, "skip_duplicates": True}}}}
+        # A later word of an English name ("brake" -> "Bosch front brake pads").
+        words_body = {"size": limit * 2, "track_total_hits": False, "_source": ["name_zh", "name_en"],
+                      "query": {"match_phrase_prefix": {"name_en": {"query": prefix, "max_expansions": 50}}},
+                      "sort": [{"sales_count": "desc"}, {"product_id": "asc"}]}
+        searches = [{"index": self.alias(PRODUCTS)}, product_body, {"index": self.alias(SHOPS)}, shop_body]
+        if re.search(r"[a-z0-9]", folded) and folded.isascii():
+            searches += [{"index": self.alias(PRODUCTS)}, words_body]
+        try:
+            responses = self.client.msearch(searches=searches)["responses"]
+        except (ESConnectionError, ApiError) as exc:
+            logger.exception("Suggest failed: %s", exc)
+            raise SearchUnavailable() from exc
+        products, shops = responses[0], responses[1]
+        if "error" not in products:
+            # Best sellers first over both sources (completion weight = sales + 1), one per name.
+            candidates = [(option["_score"] - 1, int(option["_id"]), _full_name(option))
+                          for option in (products.get("suggest", {}).get("names") or [{}])[0].get("options", [])]
+            if len(responses) > 2 and "error" not in responses[2]:
+                candidates += [(hit["sort"][0], int(hit["_id"]), hit["_source"].get("name_en") or "")
+                               for hit in responses[2]["hits"]["hits"]]
+            names = set()
+            for _, pk, text in sorted(candidates, key=lambda c: (-c[0], c[1])):
+                if text and text.casefold() not in names and len(result.products) < limit:
+                    names.add(text.casefold())
+                    result.products.append(Suggestion("product", pk, text))
+            seen = set()
+            for bucket in products.get("aggregations", {}).get("brands", {}).get("buckets", []):
+                _, brand_id, name = bucket["key"].split(BRAND_KEY_SEPARATOR, 2)
+                if brand_id not in seen and len(result.brands) < limit:
+                    seen.add(brand_id)
+                    result.brands.append(Suggestion("brand", int(brand_id), name))
+        if "error" not in shops:
+            for option in (shops.get("suggest", {}).get("shops") or [{}])[0].get("options", []):
+                result.shops.append(Suggestion("shop", int(option["_id"]), _full_name(option)))
+        return result
+
+    # -- shop search --------------------------------------------------------------------
+    def search_shops(self, query):
+        filters = [Q("term", status=VendorStatus.APPROVED.value)]
+        if query.kind:
+            filters.append(Q("term", kind=query.kind))
+        for service in query.services:
+            if service.strip():
+                filters.append(Q("term", services=service.strip().lower()))
+        must_not = []
+        if query.open_now is not None:
+            open_clause = Q("term", open_minutes=week_minute(query.now, settings.TIME_ZONE))
+            (filters if query.open_now else must_not).append(open_clause)
+        near = query.lat is not None and query.lon is not None
+        if near and query.radius_km is not None:
+            filters.append(Q("geo_distance", distance=f"{query.radius_km}km", distance_type="arc",
+                             location={"lat": query.lat, "lon": query.lon}))
+        parsed = query.parsed
+        has_text = parsed is not None and not parsed.empty
+        if has_text:
+            parts = [self._plain_shop(parsed.rest)] if parsed.rest else []
+            for group in parsed.groups:
+                parts.append(Q("bool", should=[self._phrase_shop(t) for t in group], minimum_should_match=1))
+            text = Q("bool", must=parts, should=[Q("match_phrase", name_zh={"query": parsed.text, "boost": 5}),
+                                                 Q("match", name_en={"query": parsed.text, "operator": "and",
+                                                                     "boost": 3})])
+        else:
+            text = Q("match_all")
+        search = Search(using=self.client, index=self.alias(SHOPS)).query(
+            Q("bool", must=[text], filter=filters, must_not=must_not))
+        if near:
+            search = search.sort({"_geo_distance": {"location": {"lat": query.lat, "lon": query.lon}, "order": "asc",
+                                                    "unit": "km", "distance_type": "arc", "ignore_unmapped": True}},
+                                 {"vendor_id": "asc"})
+        elif has_text:
+            search = search.sort("_score", {"vendor_id": "asc"})
+        else:
+            search = search.sort({"vendor_id": "asc"})
+        search = search.source(False).extra(from_=query.offset, size=query.limit, track_total_hits=True)
+        try:
+            response = search.execute()
+        except NotFoundError:
+            logger.error("Search index %s is missing: run `manage.py search_index rebuild`.", self.alias(SHOPS))
+            return ShopResult(hits=[], total=0)
+        except (ESConnectionError, ApiError) as exc:
+            logger.exception("Shop search failed: %s", exc)
+            raise SearchUnavailable() from exc
+        hits = []
+        for hit in response.hits:
+            distance = None
+            if near:
+                value = hit.meta.sort[0]
+                distance = float(value) if value is not None and value != float("inf") else None
+                if distance is not None and distance > 1e9:
+                    distance = None
+            hits.append(ShopHit(id=int(hit.meta.id), distance_km=distance, score=hit.meta.score))
+        return ShopResult(hits=hits, total=response.hits.total.value)
+
+    def _plain_shop(self, text):
+        return Q("bool", minimum_should_match=1, should=[
+            Q("match", text_all={"query": text, "operator": "or", "minimum_should_match": "3<80%"}),
+            Q("match", text_en={"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}),
+            Q("match_phrase", description_zh={"query": text}),
+            Q("match", description_en={"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}),
+        ])
+
+    def _phrase_shop(self, term):
+        return Q("bool", minimum_should_match=1, should=[
+            Q("match_phrase", text_all={"query": term}), Q("match_phrase", text_en={"query": term}),
+            Q("match_phrase", description_zh={"query": term}), Q("match_phrase", description_en={"query": term}),
+        ])
+
+
+__all__ = ["ElasticsearchBackend", "RebuildError", "SearchUnavailable", "MAX_WINDOW"]

@@ -1,0 +1,511 @@
+"""The search contract, run on both backends through GraphQL as a client would.
+
+Every test runs twice: on the database backend (the embedded default) and on
+Elasticsearch (a real node; under CI a missing ELASTICSEARCH_URL fails the run, it never
+skips). Where the backends differ by design (typo tolerance, word segmentation), the
+test says so and checks that the database backend reports it in `unsupported`.
+"""
+import itertools
+import uuid
+from datetime import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import Q as DjangoQ
+from elasticsearch.dsl import Keyword, Long, Q
+
+from marketplace.catalog.models import Product
+from marketplace.plugins.hookspecs import hookimpl
+from marketplace.plugins.manager import get_manager
+from tests.conftest import gid, in_ci
+
+pytestmark = pytest.mark.django_db
+
+RUN = uuid.uuid4().hex[:8]
+_numbers = itertools.count()
+BEIJING = {"lat": 39.9042, "lon": 116.4074}
+# Wednesday 25 November 2026, 10:00 in Beijing.
+WEDNESDAY_10AM = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+SEARCH = """
+query($q: String, $f: SearchFilterInput, $s: ProductSearchSort, $n: Int, $after: String) {
+  searchProducts(query: $q, filter: $f, sortBy: $s, first: $n, after: $after) {
+    backend totalCount
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { slug } highlights { field snippets } }
+    facets { name values { value label count } }
+    priceRanges { min max count }
+    unsupported { capability message }
+  }
+}"""
+SUGGEST = """query($p: String!, $n: Int) { suggest(prefix: $p, limit: $n) {
+  products { text id } brands { text id } shops { text id } unsupported { capability } } }"""
+SHOPS = """
+query($q: String, $kind: VendorKind, $near: GeoPointInput, $r: Float, $open: Boolean, $services: [String!], $n: Int) {
+  searchShops(query: $q, kind: $kind, near: $near, radiusKm: $r, openNow: $open, services: $services, first: $n) {
+    backend totalCount edges { node { slug } distanceKm } unsupported { capability }
+  }
+}"""
+SYNONYM_SET = """mutation($terms: [String!]!, $id: ID) { searchSynonymSet(terms: $terms, id: $id) {
+  synonymSet { id terms } errors { field code message } } }"""
+SYNONYM_DELETE = "mutation($id: ID!) { searchSynonymSetDelete(id: $id) { ok errors { code } } }"
+SYNONYM_LIST = "{ searchSynonymSets { id terms } }"
+
+
+# -- harness -------------------------------------------------------------------------------
+class Harness:
+    def __init__(self, backend):
+        self.backend = backend
+        self.name = backend.name
+
+    def index(self):
+        """Bring the index up to date with the database (nothing to do without an index)."""
+        if self.backend.keeps_index:
+            self.backend.rebuild()
+
+
+@pytest.fixture(params=["database", "elasticsearch"])
+def search_backend(request, settings):
+    from search.backends import get_backend
+
+    settings.SEARCH_BACKEND = request.param
+    if request.param == "elasticsearch":
+        if not settings.ELASTICSEARCH_URL:
+            if in_ci():
+                pytest.fail("ELASTICSEARCH_URL is not set under CI: the elasticsearch backend must be tested")
+            pytest.skip("ELASTICSEARCH_URL not set (developer run without services)")
+        settings.SEARCH_INDEX_PREFIX = f"test-{RUN}-{next(_numbers)}-"
+    backend = get_backend()
+    yield Harness(backend)
+    if backend.keeps_index:
+        for index in backend.all_indices():  # exact names: wildcard deletes are refused
+            backend.client.indices.delete(index=index, ignore_unavailable=True)
+
+
+class StubPlugin:
+    """A plugin contributing search fields, codes, filters and shop services, as the
+    parts_storefront and repair_booking plugins do (registered for one test)."""
+
+    def __init__(self):
+        self.part_numbers = {}  # product id -> normalised numbers
+        self.vehicles = {}  # product id -> vehicle ids
+        self.services = {}  # vendor id -> services
+
+    @hookimpl
+    def search_mapping_fields(self):
+        return {"stub_part_numbers": Keyword(normalizer="code"), "stub_vehicle_ids": Long()}
+
+    @hookimpl
+    def search_product_fields(self, products):
+        return {p.pk: {"stub_part_numbers": self.part_numbers.get(p.pk, []),
+                       "stub_vehicle_ids": self.vehicles.get(p.pk, [])} for p in products}
+
+    @hookimpl
+    def search_code_match(self, code, backend):
+        if backend == "elasticsearch":
+            return Q("term", stub_part_numbers=code)
+        return DjangoQ(pk__in=[pk for pk, numbers in self.part_numbers.items() if code in numbers])
+
+    @hookimpl
+    def search_product_filters(self, filters):
+        if filters.get("stub_vehicle") is None:
+            return None
+        return [Q("term", stub_vehicle_ids=int(filters["stub_vehicle"]))]
+
+    @hookimpl
+    def filter_products(self, previous_value, filters):
+        if filters.get("stub_vehicle") is None:
+            return None
+        vehicle = int(filters["stub_vehicle"])
+        return previous_value.filter(pk__in=[pk for pk, ids in self.vehicles.items() if vehicle in ids])
+
+    @hookimpl
+    def search_shop_fields(self, vendors):
+        return {v.pk: {"services": self.services.get(v.pk, [])} for v in vendors}
+
+
+@pytest.fixture
+def stub_plugin():
+    manager = get_manager()
+    stub = StubPlugin()
+    name = f"search_stub_{uuid.uuid4().hex[:6]}"
+    manager.plugins[name] = SimpleNamespace(default_active=True, vendor_configurable=False, settings_schema=None,
+                                            plugin_name=name)
+    manager.pm.register(stub, name=name)
+    yield stub
+    manager.pm.unregister(name=name)
+    del manager.plugins[name]
+
+
+@pytest.fixture
+def market(make_vendor, make_product, taxonomy, stub_plugin):
+    """Four approved shops around Beijing and Tianjin, one suspended, six products."""
+    from marketplace.catalog import services as catalog
+    from marketplace.vendors import services as vendors
+
+    every_day = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    always = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    a = make_vendor("bj-parts", name_zh="京城汽配", name_en="Jingcheng Auto Parts",
+                    latitude="39.904200", longitude="116.407400")
+    b = make_vendor("cy-repair", kind="repair_shop", name_zh="朝阳汽修", name_en="Chaoyang Auto Repair",
+                    latitude="39.921900", longitude="116.443600", opening_hours=every_day)
+    c = make_vendor("hd-dealer", kind="dealer", name_zh="海淀4S店", name_en="Haidian Dealer",
+                    latitude="39.959300", longitude="116.298000", opening_hours={"sat": [["09:00", "18:00"]]})
+    d = make_vendor("tj-parts", name_zh="天津汽配", name_en="Tianjin Parts",
+                    latitude="39.343400", longitude="117.361600", opening_hours=always)
+    s = make_vendor("bad-parts", name_zh="刹车片黑店", name_en="Bad Parts", latitude="39.904300",
+                    longitude="116.407500")
+    brembo = catalog.save_brand({"name_zh": "布雷博", "name_en": "Brembo", "slug": "brembo"})
+
+    def product(vendor, slug, zh, en, price, sales, **kwargs):
+        made = make_product(vendor, slug, name_zh=zh, name_en=en, price=price, **kwargs)
+        Product.objects.filter(pk=made.pk).update(sales_count=sales)
+        made.refresh_from_db()
+        return made
+
+    m = SimpleNamespace(shops=SimpleNamespace(a=a, b=b, c=c, d=d, s=s), brembo=brembo)
+    m.front = product(a, "bosch-front", "博世前刹车片", "Bosch front brake pads", "200.00", 50,
+                      skus=["04465-02220"])
+    m.compat = product(a, "compat-pads", "刹车片 兼容 04465-02220", "Brake pads compatible with 04465 02220",
+                       "150.00", 80, brand=brembo)
+    m.rear = product(b, "bosch-rear", "博世后制动片", "Bosch rear brake lining", "80.00", 20,
+                     category=taxonomy.brakes, stock=5)
+    m.oil = product(b, "mobil-oil", "美孚1号全合成机油 5W-30", "Mobil 1 synthetic engine oil 5W-30", "420.00", 100,
+                    category=taxonomy.oil, brand=taxonomy.mobil, stock=0)
+    m.battery = product(c, "bosch-battery", "博世汽车电瓶", "Bosch car battery", "1200.00", 5,
+                        category=taxonomy.maintenance)
+    m.draft = product(a, "draft-pads", "刹车片 草稿", "Draft brake pads", "10.00", 999, status="draft")
+    m.hidden = product(s, "hidden-pads", "刹车片 停业", "Hidden brake pads", "10.00", 999)
+    vendors.suspend(s.pk, "Counterfeit parts")
+    Product.objects.filter(pk=m.front.pk).update(description_en="Ceramic pads for the front axle.")
+    stub_plugin.part_numbers[m.rear.pk] = ["BP7788"]
+    stub_plugin.vehicles = {m.front.pk: [7], m.rear.pk: [7, 8], m.compat.pk: [8]}
+    stub_plugin.services = {b.pk: ["brake-repair", "oil-change"], c.pk: ["oil-change"]}
+    return m
+
+
+@pytest.fixture
+def indexed(search_backend, market):
+    search_backend.index()
+    return market
+
+
+def search(gql, **variables):
+    return gql.data(SEARCH, variables)["searchProducts"]
+
+
+def slugs(result):
+    return [edge["node"]["slug"] for edge in result["edges"]]
+
+
+def capabilities(result):
+    return {note["capability"] for note in result["unsupported"]}
+
+
+# -- text ------------------------------------------------------------------------------------
+def test_chinese_text(gql, search_backend, indexed):
+    result = search(gql, q="刹车片")
+    assert result["backend"] == search_backend.name
+    # Phrase matches in the name first; drafts and suspended vendors never show.
+    assert set(slugs(result)) == {"bosch-front", "compat-pads"}
+    assert result["totalCount"] == 2
+    by_slug = {e["node"]["slug"]: e["highlights"] for e in result["edges"]}
+    assert {"field": "nameZh", "snippets": ["博世前<em>刹车片</em>"]} in by_slug["bosch-front"]
+    # A brand plus a category word, separated by a space, on both backends.
+    assert set(slugs(search(gql, q="美孚 机油"))) == {"mobil-oil"}
+
+
+def test_english_text(gql, search_backend, indexed):
+    result = search(gql, q="brake pads")
+    assert set(slugs(result)) == {"bosch-front", "compat-pads"}
+    assert set(slugs(search(gql, q="BOSCH"))) == {"bosch-front", "bosch-rear", "bosch-battery"}
+    assert slugs(search(gql, q="ceramic")) == ["bosch-front"]  # the description counts too
+    by_slug = {e["node"]["slug"]: e["highlights"] for e in search(gql, q="battery")["edges"]}
+    assert {"field": "nameEn", "snippets": ["Bosch car <em>battery</em>"]} in by_slug["bosch-battery"]
+
+
+def test_exact_part_number_ranks_first(gql, search_backend, indexed):
+    # The SKU 04465-02220 as typed, without separators, and in lower case.
+    for query in ("04465-02220", "0446502220", "04465 02220"):
+        result = search(gql, q=query)
+        assert slugs(result)[0] == "bosch-front", query
+    # compat-pads mentions the number in its name, with more sales: still second.
+    assert slugs(search(gql, q="04465-02220"))[:2] == ["bosch-front", "compat-pads"]
+    # A plugin's part number (stub of parts_storefront) matches exactly, however typed.
+    assert slugs(search(gql, q="bp-7788"))[0] == "bosch-rear"
+    assert slugs(search(gql, q="BP 7788"))[0] == "bosch-rear"
+
+
+def test_typo_tolerance_or_an_explicit_note(gql, search_backend, indexed):
+    result = search(gql, q="bosh")
+    if search_backend.name == "elasticsearch":
+        assert set(slugs(result)) == {"bosch-front", "bosch-rear", "bosch-battery"}
+        assert result["unsupported"] == []
+        # Chinese without spaces: brand and product word found apart, the best match first.
+        assert slugs(search(gql, q="博世刹车片"))[0] == "bosch-front"
+    else:
+        assert slugs(result) == []
+        assert {"TYPO_TOLERANCE", "WORD_SEGMENTATION"} <= capabilities(result)
+        note = next(n for n in result["unsupported"] if n["capability"] == "TYPO_TOLERANCE")
+        assert "misspelt" in note["message"]
+
+
+# -- filters, facets, sorting, pages -----------------------------------------------------------
+def test_filters(gql, search_backend, indexed, taxonomy):
+    m = indexed
+
+    def found(**f):
+        return set(slugs(search(gql, f=f)))
+
+    # A parent category includes its subcategories.
+    assert found(categories=[gid("Category", taxonomy.brakes.pk)]) == {"bosch-front", "compat-pads", "bosch-rear"}
+    assert found(categories=[gid("Category", taxonomy.maintenance.pk)]) == {"mobil-oil", "bosch-battery"}
+    assert found(brands=[gid("Brand", taxonomy.mobil.pk)]) == {"mobil-oil"}
+    assert found(vendors=[gid("Vendor", m.shops.a.pk)]) == {"bosch-front", "compat-pads"}
+    assert found(vendorKind="REPAIR_SHOP") == {"bosch-rear", "mobil-oil"}
+    assert found(price={"min": "100", "max": "300"}) == {"bosch-front", "compat-pads"}
+    assert found(inStock=False) == {"mobil-oil"}
+    assert found(inStock=True, brands=[gid("Brand", taxonomy.bosch.pk)], price={"max": "500"}) == {
+        "bosch-front", "bosch-rear"}
+    # Text and filters together.
+    assert set(slugs(search(gql, q="刹车片", f={"brands": [gid("Brand", m.brembo.pk)]}))) == {"compat-pads"}
+    bad = gql.execute(SEARCH, {"f": {"brands": ["nope"]}})
+    assert bad["errors"][0]["extensions"] == {"code": "INVALID", "field": "brands"}
+
+
+def test_plugin_filter_through_the_backend(search_backend, indexed):
+    """A plugin's filter (here a stub of parts_storefront's vehicle fitment): on
+    Elasticsearch through `search_product_filters`, on the database through the
+    listing hook `filter_products`."""
+    from search.query import ProductFilters, ProductQuery
+    from search.text import parse_query
+
+    def ids(vehicle, text=""):
+        query = ProductQuery(parsed=parse_query(text), filters=ProductFilters(plugin={"stub_vehicle": vehicle},
+                                                                               raw={"stub_vehicle": vehicle}))
+        return {hit.id for hit in search_backend.backend.search_products(query).hits}
+
+    m = indexed
+    assert ids(7) == {m.front.pk, m.rear.pk}
+    assert ids(8) == {m.rear.pk, m.compat.pk}
+    assert ids(8, "博世") == {m.rear.pk}
+    assert ids(9) == set()
+
+
+def test_facets_count_each_dimension_without_its_own_filter(gql, search_backend, indexed, taxonomy):
+    m = indexed
+    result = search(gql, f={"brands": [gid("Brand", taxonomy.bosch.pk)]})
+    assert result["totalCount"] == 3
+    facets = {f["name"]: {v["value"]: v["count"] for v in f["values"]} for f in result["facets"]}
+    # Brand counts ignore the brand filter (switch or add brands); the others apply it.
+    assert facets["BRAND"] == {gid("Brand", taxonomy.bosch.pk): 3, gid("Brand", m.brembo.pk): 1,
+                               gid("Brand", taxonomy.mobil.pk): 1}
+    assert facets["CATEGORY"] == {gid("Category", taxonomy.brakes.pk): 2, gid("Category", taxonomy.pads.pk): 1,
+                                  gid("Category", taxonomy.maintenance.pk): 1}
+    assert facets["VENDOR_KIND"] == {"PARTS_VENDOR": 1, "REPAIR_SHOP": 1, "DEALER": 1}
+    assert facets["IN_STOCK"] == {"true": 3}
+    brand_values = next(f for f in result["facets"] if f["name"] == "BRAND")["values"]
+    assert brand_values[0] == {"value": gid("Brand", taxonomy.bosch.pk), "label": "博世", "count": 3}
+    assert [(r["min"], r["max"], r["count"]) for r in result["priceRanges"]] == [
+        ("0", "100", 1), ("100", "300", 1), ("300", "1000", 0), ("1000", None, 1)]
+    # Facets over a text query; the in-stock facet shows both values.
+    text = search(gql, q="博世 bosch", f={"inStock": True})
+    stock = next(f for f in search(gql, q="")["facets"] if f["name"] == "IN_STOCK")
+    assert {v["value"]: v["count"] for v in stock["values"]} == {"true": 4, "false": 1}
+    assert text["totalCount"] == 3
+
+
+def test_sorting(gql, search_backend, indexed):
+    assert slugs(search(gql, s="PRICE_ASC")) == ["bosch-rear", "compat-pads", "bosch-front", "mobil-oil",
+                                                 "bosch-battery"]
+    assert slugs(search(gql, s="PRICE_DESC")) == ["bosch-battery", "mobil-oil", "bosch-front", "compat-pads",
+                                                  "bosch-rear"]
+    assert slugs(search(gql, s="SALES")) == ["mobil-oil", "compat-pads", "bosch-front", "bosch-rear",
+                                             "bosch-battery"]
+    assert slugs(search(gql, s="NEWEST")) == ["bosch-battery", "mobil-oil", "bosch-rear", "compat-pads",
+                                              "bosch-front"]
+    # Without a query, relevance means best sellers first.
+    assert slugs(search(gql)) == slugs(search(gql, s="SALES"))
+    assert slugs(search(gql, q="bosch", s="PRICE_ASC")) == ["bosch-rear", "bosch-front", "bosch-battery"]
+
+
+def test_pagination(gql, search_backend, indexed, settings):
+    first = search(gql, s="SALES", n=2)
+    assert slugs(first) == ["mobil-oil", "compat-pads"]
+    assert first["pageInfo"]["hasNextPage"] is True and first["totalCount"] == 5
+    second = search(gql, s="SALES", n=2, after=first["pageInfo"]["endCursor"])
+    assert slugs(second) == ["bosch-front", "bosch-rear"]
+    assert second["pageInfo"]["hasPreviousPage"] is True
+    third = search(gql, s="SALES", n=2, after=second["pageInfo"]["endCursor"])
+    assert slugs(third) == ["bosch-battery"] and third["pageInfo"]["hasNextPage"] is False
+    # Facets only.
+    assert search(gql, n=0)["edges"] == []
+    too_many = gql.execute(SEARCH, {"n": settings.GRAPHQL_MAX_PAGE_SIZE + 1}, status=400)
+    assert too_many["errors"][0]["extensions"]["code"] == "PAGE_SIZE_EXCEEDED"
+    bad_cursor = gql.execute(SEARCH, {"after": "bm9wZQ=="})
+    assert bad_cursor["errors"][0]["extensions"] == {"code": "INVALID", "field": "after"}
+
+
+# -- suggestions ------------------------------------------------------------------------------
+def test_suggestions(gql, search_backend, indexed, taxonomy):
+    m = indexed
+
+    def suggest(prefix, limit=5):
+        return gql.data(SUGGEST, {"p": prefix, "n": limit})["suggest"]
+
+    zh = suggest("博世")
+    assert [s["text"] for s in zh["products"]] == ["博世前刹车片", "博世后制动片", "博世汽车电瓶"]  # best sellers first
+    assert zh["products"][0]["id"] == gid("Product", m.front.pk)
+    assert zh["brands"] == [{"text": "博世", "id": gid("Brand", taxonomy.bosch.pk)}]
+    assert zh["shops"] == []
+    en = suggest("bos")
+    assert [s["text"] for s in en["products"]] == ["Bosch front brake pads", "Bosch rear brake lining",
+                                                   "Bosch car battery"]
+    assert en["brands"] == [{"text": "Bosch", "id": gid("Brand", taxonomy.bosch.pk)}]
+    # A later word of an English name completes too.
+    assert [s["text"] for s in suggest("brake")["products"]] == [
+        "Brake pads compatible with 04465 02220", "Bosch front brake pads", "Bosch rear brake lining"]
+    assert [s["text"] for s in suggest("bos", limit=1)["products"]] == ["Bosch front brake pads"]
+    shops = suggest("朝阳")
+    assert shops["shops"] == [{"text": "朝阳汽修", "id": gid("Vendor", m.shops.b.pk)}]
+    assert suggest("刹车片黑")["shops"] == []  # suspended
+    if search_backend.name == "database":
+        assert {n["capability"] for n in zh["unsupported"]} == {"TYPO_TOLERANCE"}
+    else:
+        assert zh["unsupported"] == []
+    assert gql.execute(SUGGEST, {"p": "x", "n": 500})["errors"][0]["extensions"]["field"] == "limit"
+
+
+# -- shops ------------------------------------------------------------------------------------
+@pytest.fixture
+def wednesday_morning(monkeypatch):
+    from search import clock
+
+    monkeypatch.setattr(clock, "now", lambda: WEDNESDAY_10AM)
+
+
+def shops(gql, **variables):
+    return gql.data(SHOPS, variables)["searchShops"]
+
+
+def shop_slugs(result):
+    return [edge["node"]["slug"] for edge in result["edges"]]
+
+
+def test_shops_near_beijing_nearest_first(gql, search_backend, indexed):
+    nearby = shops(gql, near=BEIJING, r=50)
+    assert shop_slugs(nearby) == ["bj-parts", "cy-repair", "hd-dealer"]
+    distances = [edge["distanceKm"] for edge in nearby["edges"]]
+    assert distances[0] == pytest.approx(0.0, abs=0.01)
+    assert distances[1] == pytest.approx(3.66, abs=0.05)
+    assert distances[2] == pytest.approx(11.16, abs=0.1)
+    everywhere = shops(gql, near=BEIJING)
+    assert shop_slugs(everywhere) == ["bj-parts", "cy-repair", "hd-dealer", "tj-parts"]
+    assert everywhere["edges"][3]["distanceKm"] == pytest.approx(102.8, abs=0.5)
+    assert shop_slugs(shops(gql, near=BEIJING, kind="REPAIR_SHOP")) == ["cy-repair"]
+    assert shop_slugs(shops(gql, q="汽修")) == ["cy-repair"]
+    assert shop_slugs(shops(gql, q="chaoyang repair")) == ["cy-repair"]
+    assert shops(gql)["totalCount"] == 4  # the suspended shop is not found
+    bad = gql.execute(SHOPS, {"r": 5})
+    assert bad["errors"][0]["extensions"] == {"code": "REQUIRED", "field": "near"}
+
+
+def test_shops_open_now_and_services(gql, search_backend, indexed, wednesday_morning):
+    assert shop_slugs(shops(gql, near=BEIJING, open=True)) == ["cy-repair", "tj-parts"]
+    assert shop_slugs(shops(gql, near=BEIJING, open=False)) == ["bj-parts", "hd-dealer"]
+    assert shop_slugs(shops(gql, near=BEIJING, services=["oil-change"])) == ["cy-repair", "hd-dealer"]
+    assert shop_slugs(shops(gql, near=BEIJING, services=["Brake-Repair", "oil-change"])) == ["cy-repair"]
+    assert shop_slugs(shops(gql, services=["towing"])) == []
+    assert shop_slugs(shops(gql, near=BEIJING, open=True, services=["oil-change"])) == ["cy-repair"]
+
+
+# -- synonyms ---------------------------------------------------------------------------------
+def test_staff_synonyms_take_effect_without_reindexing(gql, staff_gql, member_gql, search_backend, indexed):
+    assert set(slugs(search(gql, q="刹车片"))) == {"bosch-front", "compat-pads"}
+    denied = member_gql.mutate(SYNONYM_SET, {"terms": ["刹车片", "制动片"]})
+    assert denied["errors"][0]["code"] == "PERMISSION_DENIED"
+    assert member_gql.execute(SYNONYM_LIST)["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+    created = staff_gql.mutate(SYNONYM_SET, {"terms": ["刹车片", " 制动片 ", "Brake Pad", "刹车片"]})
+    assert created["errors"] == []
+    assert created["synonymSet"]["terms"] == ["刹车片", "制动片", "brake pad"]
+    # No reindex: the rear lining (制动片) is found for 刹车片 at once, and the other way round.
+    assert set(slugs(search(gql, q="刹车片"))) == {"bosch-front", "compat-pads", "bosch-rear"}
+    assert set(slugs(search(gql, q="博世 制动片"))) == {"bosch-front", "bosch-rear"}
+    assert set(slugs(search(gql, q="brake pad"))) >= {"bosch-rear", "bosch-front"}
+    assert staff_gql.data(SYNONYM_LIST)["searchSynonymSets"] == [created["synonymSet"]]
+    one = staff_gql.mutate(SYNONYM_SET, {"terms": ["刹车片"]})
+    assert one["errors"] == [{"field": "terms", "code": "REQUIRED",
+                              "message": "A synonym set needs at least two different terms."}]
+    clash = staff_gql.mutate(SYNONYM_SET, {"terms": ["制动片", "闸皮"]})
+    assert clash["errors"][0]["code"] == "UNIQUE"
+    set_id = created["synonymSet"]["id"]
+    assert staff_gql.mutate(SYNONYM_DELETE, {"id": set_id}) == {"ok": True, "errors": []}
+    assert set(slugs(search(gql, q="刹车片"))) == {"bosch-front", "compat-pads"}
+    assert staff_gql.data(SYNONYM_LIST)["searchSynonymSets"] == []
+
+
+# -- parts_storefront, when installed ---------------------------------------------------------
+def test_parts_storefront_fitment_and_part_numbers(gql, search_backend, make_vendor, make_product, taxonomy,
+                                                  monkeypatch):
+    """The parts_storefront plugin's search hooks (search/contrib_parts.py) through
+    GraphQL: part numbers rank first, `fitsVehicle` filters."""
+    from django.apps import apps
+
+    if not apps.is_installed("plugins.parts_storefront"):
+        pytest.skip("the parts_storefront plugin is not installed (MARKETPLACE_BUILTIN_PLUGINS)")
+    from plugins.parts_storefront.models import Fitment, PartNumber, Vehicle, VehicleMake, VehicleModel
+
+    manager = get_manager()
+    registered = None
+    if not any(impl.plugin_name == "parts_storefront" for impl in manager.hookimpls("search_product_fields")):
+        from search import contrib_parts  # not pasted into the plugin yet: register the snippet for it
+
+        from search import schema
+
+        registered = "parts_storefront_search"
+        manager.plugins[registered] = apps.get_app_config("parts_storefront")
+        manager.pm.register(contrib_parts, name=registered)
+        for key in ("fits_vehicle", "fits_year", "part_number"):
+            monkeypatch.setitem(schema._plugin_filter_owners, key, registered)
+    try:
+        vendor = make_vendor("parts-co")
+        pads = make_product(vendor, "corolla-pads", "卡罗拉刹车片", name_en="Corolla brake pads")
+        other = make_product(vendor, "civic-pads", "思域刹车片 04465-02220", name_en="Civic brake pads")
+        make_ = VehicleMake.objects.create(name_zh="丰田", name_en="Toyota", slug="toyota")
+        model = VehicleModel.objects.create(make=make_, name_zh="卡罗拉", name_en="Corolla", slug="corolla")
+        corolla = Vehicle.objects.create(model=model, year_from=2014, year_to=2018, engine="1.6L 1ZR")
+        Fitment.objects.create(variant=pads.variants.first(), vehicle=corolla)
+        PartNumber.objects.create(variant=pads.variants.first(), number="04465-02220")
+        search_backend.index()
+        assert slugs(search(gql, q="04465 02220"))[:2] == ["corolla-pads", "civic-pads"]
+        fits = search(gql, q="刹车片", f={"fitsVehicle": gid("Vehicle", corolla.pk)})
+        assert slugs(fits) == ["corolla-pads"]
+        assert other.pk != pads.pk
+    finally:
+        if registered:
+            manager.pm.unregister(name=registered)
+            del manager.plugins[registered]
+
+
+# -- cost ---------------------------------------------------------------------------------------
+def test_sql_queries_do_not_grow_with_the_page(gql, search_backend, indexed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    page = """query($n: Int) { searchProducts(first: $n) { totalCount
+      edges { node { nameZh vendor { nameZh } brand { nameEn } category { nameZh parent { nameZh } } } }
+      facets { values { label brand { slug } category { slug } } } priceRanges { count } } }"""
+
+    def count(size):
+        with CaptureQueriesContext(connection) as captured:
+            gql.data(page, {"n": size})
+        return len(captured)
+
+    count(1)  # warm caches (synonyms, sessions)
+    small, large = count(1), count(5)
+    print(f"{search_backend.name}: {small} SQL queries for 1 product, {large} for 5")
+    assert small == large, (small, large)
+    if search_backend.name == "elasticsearch":
+        # products (with vendor and brand), facet brands, the category tree, + auth/plugin config
+        assert large <= 6, large
