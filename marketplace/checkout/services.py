@@ -231,17 +231,16 @@ def compute_totals(checkout, user=None, lines=None, lock_variants=False):
 
 
 # -- completion ----------------------------------------------------------------------------
-def _reserve(lines_by_variant):
-    """Lock the stock rows of every variant (one query, in primary-key order so concurrent
-    checkouts never deadlock) and reserve units warehouse by warehouse. Raises
-    OUT_OF_STOCK when a variant cannot be covered."""
+def _plan(lines_by_variant, lock):
+    """Which stock rows cover which units: warehouse by warehouse, in primary-key order.
+    With `lock`, the rows are locked first (SELECT ... FOR UPDATE, pk order, so concurrent
+    checkouts never deadlock). Raises OUT_OF_STOCK when a variant cannot be covered."""
     from marketplace.catalog.models import Stock
 
-    stocks = list(
-        Stock.objects.select_for_update()
-        .filter(variant_id__in=list(lines_by_variant), warehouse__is_active=True)
-        .order_by("pk")
-    )
+    stocks = Stock.objects.filter(variant_id__in=list(lines_by_variant), warehouse__is_active=True).order_by("pk")
+    if lock:
+        stocks = stocks.select_for_update()
+    stocks = list(stocks)
     by_variant = {}
     for stock in stocks:
         by_variant.setdefault(stock.variant_id, []).append(stock)
@@ -261,13 +260,20 @@ def _reserve(lines_by_variant):
                                            code=ErrorCode.OUT_OF_STOCK, field="lines"))
     if errors:
         raise ValidationError(errors=errors)
-    for _variant_id, stock, take in plan:
-        # Conditional update: belt and braces on top of the row lock.
+    return plan
+
+
+def _apply(plan):
+    """Reserve the planned units with conditional updates (never below zero available).
+    Returns False when a row no longer has the units (the plan went stale)."""
+    from marketplace.catalog.models import Stock
+
+    for _variant_id, stock, take in sorted(plan, key=lambda item: item[1].pk):
         updated = Stock.objects.filter(pk=stock.pk, quantity__gte=F("reserved") + take).update(
             reserved=F("reserved") + take)
         if updated != 1:
-            raise ValidationError("Stock changed; try again.", code=ErrorCode.OUT_OF_STOCK, field="lines")
-    return plan
+            return False
+    return True
 
 
 @transaction.atomic
@@ -310,13 +316,26 @@ def complete(checkout_token, user=None):
     get_manager().call_all("checkout_validate", checkout=checkout,
                            lines=[(v, l.quantity, p) for part in totals.parts for l, v, p in part.lines],
                            context=context)
-    plan = _reserve({l.variant_id: (l.quantity, v.sku) for part in totals.parts for l, v, p in part.lines})
+    wanted = {l.variant_id: (l.quantity, v.sku) for part in totals.parts for l, v, p in part.lines}
+    # Write the order first from a plan made without locks, then reserve as the last
+    # statements before commit: the hot stock rows stay locked only for those updates.
+    plan = _plan(wanted, lock=False)
     order = orders.create_order(checkout, totals, plan, user=user)
-    from marketplace.catalog.services import refresh_summaries
-
-    refresh_summaries({v.product_id for part in totals.parts for _l, v, _p in part.lines})
     checkout.completed_at = timezone.now()
     checkout.save(update_fields=["completed_at", "updated_at"])
+    with transaction.atomic():
+        applied = _apply(plan)
+        if not applied:
+            transaction.set_rollback(True)  # undo any partial reservation of the stale plan
+    if not applied:  # another checkout took those units meanwhile: lock, re-plan, re-allocate
+        plan = _plan(wanted, lock=True)
+        orders.replace_allocations(order, plan)
+        if not _apply(plan):
+            raise ValidationError("Stock changed; try again.", code=ErrorCode.OUT_OF_STOCK, field="lines")
+    from marketplace.catalog.services import refresh_summaries
+
+    product_ids = {v.product_id for part in totals.parts for _l, v, _p in part.lines}
+    transaction.on_commit(lambda: refresh_summaries(product_ids))
     return order
 
 

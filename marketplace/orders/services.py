@@ -72,6 +72,17 @@ def create_order(checkout, totals, plan, user=None):
     return order
 
 
+def replace_allocations(order, plan):
+    """Re-point an order's allocations at a new stock plan (checkout re-planning)."""
+    by_variant = {}
+    for variant_id, stock, quantity in plan:
+        by_variant.setdefault(variant_id, []).append((stock, quantity))
+    Allocation.objects.filter(line__vendor_order__order=order).delete()
+    for line in OrderLine.objects.filter(vendor_order__order=order):
+        Allocation.objects.bulk_create([Allocation(line=line, stock=stock, quantity=quantity)
+                                        for stock, quantity in by_variant.get(line.variant_id, [])])
+
+
 def get_order(order_id, lock=False):
     qs = Order.objects.select_for_update() if lock else Order.objects
     order = qs.filter(pk=order_id).first()
