@@ -8,6 +8,8 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        import logging
+
         from django.core import checks
 
         from marketplace.core.events import subscribe
@@ -20,3 +22,8 @@ class SearchConfig(AppConfig):
         subscribe(indexing.on_event)
         indexing.connect_batching_signals()
         indexing.connect_model_signals()
+        # The Elasticsearch client logs every request at INFO; keep that out of the
+        # application's INFO logs unless LOGGING configures the logger explicitly.
+        transport = logging.getLogger("elastic_transport.transport")
+        if transport.level == logging.NOTSET:
+            transport.setLevel(logging.WARNING)

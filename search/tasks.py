@@ -58,7 +58,7 @@ def _run(task, kind, ids, work):
     except (ESConnectionError, TransportError) as exc:
         # The whole batch: the search service is unreachable or refused the request.
         record_failures(kind, {pk: f"{type(exc).__name__}: {exc}" for pk in ids})
-        if retries < settings.SEARCH_INDEX_MAX_RETRIES:
+        if retries < settings.SEARCH_INDEX_MAX_RETRIES and not task.request.is_eager:
             logger.warning("Search unavailable for %s %s (attempt %d): %s", kind, ids[:20], retries + 1, exc)
             raise task.retry(exc=exc, countdown=backoff(retries))
         logger.error("Gave up indexing %s %s after %d attempts: %s", kind, ids[:20], retries + 1, exc)
@@ -66,7 +66,9 @@ def _run(task, kind, ids, work):
     failed = dict(outcome.failed)
     record_failures(kind, failed, succeeded=set(ids) - set(failed))
     if failed:
-        if retries < settings.SEARCH_INDEX_MAX_RETRIES:
+        # Eager mode (no broker, development): no retry in the caller's thread; the failure
+        # stays recorded for `search_index retry-failures`.
+        if retries < settings.SEARCH_INDEX_MAX_RETRIES and not task.request.is_eager:
             logger.warning("Index refused %d %s document(s) (attempt %d), retrying in %.1fs: %s", len(failed), kind,
                            retries + 1, backoff(retries), failed)
             raise task.retry(args=[sorted(failed)], countdown=backoff(retries))
@@ -101,7 +103,7 @@ def reindex_vendor(self, vendor_id):
         outcome = backend.reindex_vendor(int(vendor_id))
     except (ESConnectionError, TransportError) as exc:
         record_failures(IndexKind.SHOP, {int(vendor_id): f"{type(exc).__name__}: {exc}"})
-        if retries < settings.SEARCH_INDEX_MAX_RETRIES:
+        if retries < settings.SEARCH_INDEX_MAX_RETRIES and not self.request.is_eager:
             raise self.retry(exc=exc, countdown=backoff(retries))
         raise IndexingFailed.of(IndexKind.SHOP, {int(vendor_id): str(exc)}) from exc
     record_failures(IndexKind.SHOP, {}, succeeded=[int(vendor_id)])

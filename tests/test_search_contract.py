@@ -446,46 +446,24 @@ def test_staff_synonyms_take_effect_without_reindexing(gql, staff_gql, member_gq
 
 
 # -- parts_storefront, when installed ---------------------------------------------------------
-def test_parts_storefront_fitment_and_part_numbers(gql, search_backend, make_vendor, make_product, taxonomy,
-                                                  monkeypatch):
-    """The parts_storefront plugin's search hooks (search/contrib_parts.py) through
-    GraphQL: part numbers rank first, `fitsVehicle` filters."""
-    from django.apps import apps
-
-    if not apps.is_installed("plugins.parts_storefront"):
-        pytest.skip("the parts_storefront plugin is not installed (MARKETPLACE_BUILTIN_PLUGINS)")
+def test_parts_storefront_fitment_and_part_numbers(gql, search_backend, make_vendor, make_product, taxonomy):
+    """The parts_storefront plugin's search hooks through GraphQL: exact part numbers
+    rank first (typed with other spacing/hyphens), `fitsVehicle` filters."""
     from plugins.parts_storefront.models import Fitment, PartNumber, Vehicle, VehicleMake, VehicleModel
 
-    manager = get_manager()
-    registered = None
-    if not any(impl.plugin_name == "parts_storefront" for impl in manager.hookimpls("search_product_fields")):
-        from search import contrib_parts  # not pasted into the plugin yet: register the snippet for it
-
-        from search import schema
-
-        registered = "parts_storefront_search"
-        manager.plugins[registered] = apps.get_app_config("parts_storefront")
-        manager.pm.register(contrib_parts, name=registered)
-        for key in ("fits_vehicle", "fits_year", "part_number"):
-            monkeypatch.setitem(schema._plugin_filter_owners, key, registered)
-    try:
-        vendor = make_vendor("parts-co")
-        pads = make_product(vendor, "corolla-pads", "卡罗拉刹车片", name_en="Corolla brake pads")
-        other = make_product(vendor, "civic-pads", "思域刹车片 04465-02220", name_en="Civic brake pads")
-        make_ = VehicleMake.objects.create(name_zh="丰田", name_en="Toyota", slug="toyota")
-        model = VehicleModel.objects.create(make=make_, name_zh="卡罗拉", name_en="Corolla", slug="corolla")
-        corolla = Vehicle.objects.create(model=model, year_from=2014, year_to=2018, engine="1.6L 1ZR")
-        Fitment.objects.create(variant=pads.variants.first(), vehicle=corolla)
-        PartNumber.objects.create(variant=pads.variants.first(), number="04465-02220")
-        search_backend.index()
-        assert slugs(search(gql, q="04465 02220"))[:2] == ["corolla-pads", "civic-pads"]
-        fits = search(gql, q="刹车片", f={"fitsVehicle": gid("Vehicle", corolla.pk)})
-        assert slugs(fits) == ["corolla-pads"]
-        assert other.pk != pads.pk
-    finally:
-        if registered:
-            manager.pm.unregister(name=registered)
-            del manager.plugins[registered]
+    vendor = make_vendor("parts-co")
+    pads = make_product(vendor, "corolla-pads", "卡罗拉刹车片", name_en="Corolla brake pads")
+    make_product(vendor, "civic-pads", "思域刹车片 04465-02220", name_en="Civic brake pads")
+    make_ = VehicleMake.objects.create(name_zh="丰田", name_en="Toyota", slug="toyota")
+    model = VehicleModel.objects.create(make=make_, name_zh="卡罗拉", name_en="Corolla", slug="corolla")
+    corolla = Vehicle.objects.create(model=model, year_from=2014, year_to=2018, engine="1.6L 1ZR")
+    Fitment.objects.create(variant=pads.variants.first(), vehicle=corolla)
+    PartNumber.objects.create(variant=pads.variants.first(), number="04465-02220")
+    search_backend.index()
+    assert slugs(search(gql, q="04465 02220"))[:2] == ["corolla-pads", "civic-pads"]
+    assert slugs(search(gql, q="0446502220"))[0] == "corolla-pads"
+    fits = search(gql, q="刹车片", f={"fitsVehicle": gid("Vehicle", corolla.pk)})
+    assert slugs(fits) == ["corolla-pads"]
 
 
 # -- cost ---------------------------------------------------------------------------------------
@@ -509,3 +487,31 @@ def test_sql_queries_do_not_grow_with_the_page(gql, search_backend, indexed):
     if search_backend.name == "elasticsearch":
         # products (with vendor and brand), facet brands, the category tree, + auth/plugin config
         assert large <= 6, large
+
+
+# -- tried as a new user, on the demo marketplace ---------------------------------------------
+def test_demo_marketplace_as_a_new_user_would_try_it(gql, search_backend):
+    """`make run`'s demo data: "刹车片 卡罗拉" finds Corolla brake pads first; a part
+    number typed with other hyphens and case finds its part; shops near Tiananmen come
+    back nearest first with distances."""
+    from fixtures import demo
+    from plugins.parts_storefront.models import PartNumber
+
+    demo.load()
+    search_backend.index()
+    from marketplace.catalog.models import Product
+
+    result = search(gql, q="刹车片 卡罗拉")
+    first = Product.objects.filter(slug=result["edges"][0]["node"]["slug"]).first()
+    assert "卡罗拉" in first.name_zh and "刹车片" in first.name_zh, first.name_zh
+
+    number = PartNumber.objects.filter(kind="oe").order_by("pk").first()
+    typed = number.number.replace("-", " ").lower() if "-" in number.number else f"{number.number[:3]}-{number.number[3:]}".lower()
+    found = search(gql, q=typed)
+    wanted = set(PartNumber.objects.filter(normalized=number.normalized).values_list("variant__product__slug", flat=True))
+    assert found["edges"][0]["node"]["slug"] in wanted, (typed, found["edges"][0]["node"]["slug"])
+
+    shops = gql.data("""{ searchShops(near: {lat: 39.9087, lon: 116.3975}, first: 5) {
+        edges { distanceKm node { slug } } } }""")["searchShops"]["edges"]
+    distances = [edge["distanceKm"] for edge in shops]
+    assert len(shops) == 5 and distances == sorted(distances) and distances[0] < 30

@@ -60,6 +60,17 @@ class quietly:
         self.settings.SEARCH_BACKEND = self.backend
 
 
+@pytest.fixture
+def real_worker(worker, settings):
+    """A Celery worker consuming from Redis (CI always has one; a developer run without
+    Redis executes tasks eagerly, which proves nothing about queues and retries)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        if in_ci():
+            pytest.fail("Celery runs eagerly under CI: REDIS_URL must be set")
+        pytest.skip("no Redis: Celery runs eagerly (developer run without services)")
+    return worker
+
+
 def total(gql, text):
     return gql.data(SEARCH, {"q": text})["searchProducts"]["totalCount"]
 
@@ -113,7 +124,7 @@ def flaky_plugin():
 
 # -- incremental, through a real worker ------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
-def test_suspended_vendor_leaves_search_within_seconds(es, worker, gql, staff_gql, make_vendor, make_product):
+def test_suspended_vendor_leaves_search_within_seconds(es, real_worker, gql, staff_gql, make_vendor, make_product):
     es.rebuild()  # empty live indices, as right after a deployment
     vendor = make_vendor("suda-parts", name_zh="速达汽配", name_en="Suda Parts", latitude="39.9", longitude="116.4")
     for number in range(3):
@@ -134,7 +145,7 @@ def test_suspended_vendor_leaves_search_within_seconds(es, worker, gql, staff_gq
 
 
 @pytest.mark.django_db(transaction=True)
-def test_renamed_brand_and_direct_model_edits_reach_the_index(es, worker, gql, staff_gql, make_vendor, make_product,
+def test_renamed_brand_and_direct_model_edits_reach_the_index(es, real_worker, gql, staff_gql, make_vendor, make_product,
                                                               taxonomy):
     """Changes made outside the catalog services - a brand renamed by staff, a product
     saved directly (e.g. in the Django admin) - are indexed too."""
@@ -152,7 +163,7 @@ def test_renamed_brand_and_direct_model_edits_reach_the_index(es, worker, gql, s
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_request_sends_one_indexing_task(es, worker, client, make_vendor, taxonomy):
+def test_one_request_sends_one_indexing_task(es, real_worker, client, make_vendor, taxonomy):
     """A CSV import of three products in one request: one `index_products` task."""
     from celery.signals import before_task_publish
 
@@ -179,7 +190,7 @@ def test_one_request_sends_one_indexing_task(es, worker, client, make_vendor, ta
 
 
 @pytest.mark.django_db(transaction=True)
-def test_refused_document_is_retried_then_indexed(es, worker, settings, flaky_plugin, make_vendor, make_product):
+def test_refused_document_is_retried_then_indexed(es, real_worker, settings, flaky_plugin, make_vendor, make_product):
     from marketplace.catalog import services as catalog
     from search.models import IndexingFailure
     from search.tasks import index_products
@@ -207,7 +218,7 @@ def test_refused_document_is_retried_then_indexed(es, worker, settings, flaky_pl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_permanently_refused_document_is_reported_never_dropped(es, worker, settings, flaky_plugin, make_vendor,
+def test_permanently_refused_document_is_reported_never_dropped(es, real_worker, settings, flaky_plugin, make_vendor,
                                                                 make_product):
     from search.models import IndexingFailure
     from search.tasks import index_products
@@ -300,3 +311,17 @@ def test_search_index_command(es, make_vendor, make_product):
     text = status.getvalue()
     assert "database (visible): 1   index documents: 1" in text and "status: in sync" in text
     assert "lag: 0.0s" in text
+
+
+@pytest.mark.django_db
+def test_first_write_before_any_rebuild_creates_an_empty_index_behind_the_alias(es, gql, make_vendor, make_product):
+    vendor = make_vendor("first-parts")
+    product = make_product(vendor, "first-pads", "首发刹车片")
+    assert es.indices_behind(es.alias("products")) == []
+    assert total(gql, "首发") == 0  # no index yet: an empty answer, not an error
+    assert es.index_products([product.pk], refresh=True).indexed == 1
+    assert es.indices_behind(es.alias("products")) == [f"{es.prefix}products-v0"]
+    assert total(gql, "首发") == 1
+    # Never an index auto-created under the alias's name with guessed mappings.
+    mapping = es.client.indices.get_mapping(index=es.alias("products"))[f"{es.prefix}products-v0"]["mappings"]
+    assert mapping["properties"]["codes"]["normalizer"] == "code"

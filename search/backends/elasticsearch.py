@@ -29,8 +29,8 @@ from marketplace.plugins.manager import get_manager
 from marketplace.vendors.models import Vendor, VendorStatus
 
 from ..documents import (
-    BRAND_KEY_SEPARATOR, PRODUCTS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields, product_documents, shop_documents,
-    version_now,
+    BRAND_KEY_SEPARATOR, PRODUCTS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields, product_documents,
+    shop_documents, version_now,
 )
 from ..query import (
     FACETS, MAX_WINDOW, PRICE_BUCKETS, FacetValue, IndexOutcome, PriceBucket, ProductHit, ProductResult, ShopHit,
@@ -70,8 +70,8 @@ def _reason(info):
 
 
 def _full_name(option):
-    """A completion matched one input (a name, or the name from a later word on):
-    answer with the whole name in the language that matched."""
+    """A completion matched one input (a name; for shops also the name from a later
+    word on): answer with the whole name in the language that matched."""
     source = option.get("_source", {})
     matched = option["text"].casefold()
     name_en = source.get("name_en") or ""
@@ -493,8 +493,15 @@ class ElasticsearchBackend(SearchBackend):
         hits_body = {"query": query_body(), "sort": self._sort(query.sort, text is not None), "_source": False,
                      "from": query.offset, "size": query.limit, "track_total_hits": True}
         if query.highlight and text is not None:
-            hits_body["highlight"] = {"pre_tags": ["<em>"], "post_tags": ["</em>"], "require_field_match": False,
-                                      "number_of_fragments": 0, "fields": {"name_zh": {}, "name_en": {}}}
+            # A query of its own for highlighting: the highlighter re-runs multi-term queries on
+            # every hit, and two-edit fuzzy automata cost ~4 ms per hit for a long word - so one
+            # edit at most here (a two-edit typo still finds, it is just not highlighted).
+            marks = [Q("match", name_zh={"query": term}) | Q("match", name_en={
+                "query": term, "fuzziness": "AUTO:4,100", "prefix_length": 1, "max_expansions": 10})
+                for term in parsed.alternatives]
+            hits_body["highlight"] = {"pre_tags": ["<em>"], "post_tags": ["</em>"], "number_of_fragments": 0,
+                                      "fields": {"name_zh": {}, "name_en": {}},
+                                      "highlight_query": Q("bool", should=marks).to_dict()}
         index = {"index": self.alias(PRODUCTS)}
         searches = [index, hits_body]
         groups = []  # (facet names, request position)
