@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from listing import Client, Server, ensure_database, log, manage, percentile, pg_connect, server_env, setup_env, with_database  # noqa: E402
+from listing import Client, Server, ensure_database, manage, percentile, pg_connect, server_env, setup_env, with_database  # noqa: E402
 
 DB_NAME = "marketplace_bench_checkout"
 SETUP = r"""

@@ -27,15 +27,14 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from listing import Server, log, percentile, pg_connect, with_database  # noqa: E402  (shared bench helpers)
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "bench-search-"
@@ -51,21 +50,6 @@ query Search($q: String, $f: SearchFilterInput, $s: ProductSearchSort, $n: Int) 
     unsupported { capability }
   }
 }"""
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
-
-
-def with_database(url, name):
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def pg_connect(url):
-    import psycopg
-
-    return psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True)
 
 
 def visible_count(url):
@@ -213,56 +197,6 @@ def workload(rng, count):
     return kinds
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, env, workers=2, threads=4):
-        self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-search-gunicorn-", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "gunicorn", "marketplace.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-               "--keep-alive", "30", "--log-level", "warning", "--chdir", str(ROOT)]
-        self.describe = f"gunicorn, {workers} gthread workers x {threads} threads"
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def wait(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.tail()}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/health/")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within {timeout}s:\n{self.tail()}")
-
-    def tail(self):
-        return Path(self.log.name).read_text(errors="replace")[-3000:]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)  # the arbiter and its workers, all started here
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-        self.log.close()
-
-
 def post(conn, payload):
     conn.request("POST", "/graphql/", payload, {"Content-Type": "application/json"})
     response = conn.getresponse()
@@ -273,11 +207,6 @@ def post(conn, payload):
     if "errors" in parsed:
         raise RuntimeError(f"GraphQL errors: {parsed['errors'][:2]}")
     return parsed["data"]["searchProducts"]
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 def measure(port, queries, warmup, clear_cache=None):
@@ -363,7 +292,7 @@ def main():
 
     rng = random.Random(args.seed)
     queries = workload(rng, args.warmup + args.requests)
-    server = Server(env)
+    server = Server(env, 2, 4, "gthread")
     meta["server"] = server.describe
     try:
         server.wait()

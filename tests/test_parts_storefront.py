@@ -83,7 +83,7 @@ def registry(staff_gql):
     corolla = model(toyota, "corolla", "卡罗拉", "Corolla")
     lavida = model(vw, "lavida", "朗逸", "Lavida")
     return {
-        "toyota": toyota, "vw": vw, "corolla": corolla, "lavida": lavida,
+        "toyota": toyota, "vw": vw, "corolla": corolla, "lavida_model": lavida,
         "corolla_old": vehicle(corolla, 2014, 2018, "1.6L 1ZR-FE"),
         "corolla_new": vehicle(corolla, 2019, 2024, "1.2T 9NR-FTS"),
         "corolla_hybrid": vehicle(corolla, 2019, 2024, "1.8L hybrid 8ZR-FXE", fuel="HYBRID"),

@@ -1,5 +1,4 @@
 """Each service the engine uses in production is the real one in the test run."""
-import os
 import threading
 import uuid
 

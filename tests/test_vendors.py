@@ -4,7 +4,7 @@ import re
 import pytest
 from django.core import mail
 
-from tests.conftest import PASSWORD, GraphQLClient, gid, wait_for
+from tests.conftest import GraphQLClient, gid, wait_for
 
 APPLY = """
 mutation($kind: VendorKind!, $slug: String!, $input: VendorProfileInput!) {

@@ -9,7 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView as BaseGraphQLView
 from graphene_django.views import HttpError
-from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
 from .execution import ExecutionContext, execute_with_fallback
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed

@@ -75,20 +75,27 @@ def _collect(*checks):
 
 
 # -- platform taxonomy (platform staff) --------------------------------------------------------
+def _apply_names(obj, data, extra_text=()):
+    """Set the zh/en names (zh required on create), other text fields, and a unique slug."""
+    model = type(obj)
+    fields = ("name_zh", "name_en", *extra_text)
+    values = _collect(*[
+        (lambda name=name: _text(data, name, model, required=name == "name_zh" and obj.pk is None)) for name in fields
+    ])
+    for name, value in zip(fields, values):
+        if value is not None:
+            setattr(obj, name, value)
+    if data.get("slug") is not None or obj.pk is None:
+        slug = _slug(data.get("slug"))
+        if model.objects.filter(slug=slug).exclude(pk=obj.pk).exists():
+            raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug")
+        obj.slug = slug
+    return obj
+
+
 @transaction.atomic
 def save_category(data, category=None):
-    category = category or Category()
-    name_zh, name_en = _collect(lambda: _text(data, "name_zh", Category, required=category.pk is None),
-                                lambda: _text(data, "name_en", Category))
-    if name_zh is not None:
-        category.name_zh = name_zh
-    if name_en is not None:
-        category.name_en = name_en
-    if data.get("slug") is not None or category.pk is None:
-        slug = _slug(data.get("slug"))
-        if Category.objects.filter(slug=slug).exclude(pk=category.pk).exists():
-            raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug")
-        category.slug = slug
+    category = _apply_names(category or Category(), data)
     if "parent_id" in data:
         parent_id = data["parent_id"]
         if parent_id is not None:
@@ -116,35 +123,14 @@ def delete_category(category):
 
 @transaction.atomic
 def save_brand(data, brand=None):
-    brand = brand or Brand()
-    name_zh, name_en, logo = _collect(lambda: _text(data, "name_zh", Brand, required=brand.pk is None),
-                                      lambda: _text(data, "name_en", Brand), lambda: _text(data, "logo_url", Brand))
-    for name, value in (("name_zh", name_zh), ("name_en", name_en), ("logo_url", logo)):
-        if value is not None:
-            setattr(brand, name, value)
-    if data.get("slug") is not None or brand.pk is None:
-        slug = _slug(data.get("slug"))
-        if Brand.objects.filter(slug=slug).exclude(pk=brand.pk).exists():
-            raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug")
-        brand.slug = slug
+    brand = _apply_names(brand or Brand(), data, extra_text=("logo_url",))
     brand.save()
     return brand
 
 
 @transaction.atomic
 def save_product_type(data, product_type=None):
-    product_type = product_type or ProductType()
-    name_zh, name_en = _collect(lambda: _text(data, "name_zh", ProductType, required=product_type.pk is None),
-                                lambda: _text(data, "name_en", ProductType))
-    if name_zh is not None:
-        product_type.name_zh = name_zh
-    if name_en is not None:
-        product_type.name_en = name_en
-    if data.get("slug") is not None or product_type.pk is None:
-        slug = _slug(data.get("slug"))
-        if ProductType.objects.filter(slug=slug).exclude(pk=product_type.pk).exists():
-            raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug")
-        product_type.slug = slug
+    product_type = _apply_names(product_type or ProductType(), data)
     product_type.save()
     if data.get("attribute_ids") is not None:
         attributes = list(Attribute.objects.filter(pk__in=data["attribute_ids"]))
@@ -156,17 +142,7 @@ def save_product_type(data, product_type=None):
 
 @transaction.atomic
 def save_attribute(data, attribute=None):
-    attribute = attribute or Attribute()
-    name_zh, name_en, unit = _collect(lambda: _text(data, "name_zh", Attribute, required=attribute.pk is None),
-                                      lambda: _text(data, "name_en", Attribute), lambda: _text(data, "unit", Attribute))
-    for name, value in (("name_zh", name_zh), ("name_en", name_en), ("unit", unit)):
-        if value is not None:
-            setattr(attribute, name, value)
-    if data.get("slug") is not None or attribute.pk is None:
-        slug = _slug(data.get("slug"))
-        if Attribute.objects.filter(slug=slug).exclude(pk=attribute.pk).exists():
-            raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug")
-        attribute.slug = slug
+    attribute = _apply_names(attribute or Attribute(), data, extra_text=("unit",))
     if data.get("input_type") is not None:
         if data["input_type"] not in AttributeType.values:
             raise ValidationError("Unknown input type.", field="input_type")

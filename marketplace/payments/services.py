@@ -1,7 +1,6 @@
 """Payments: creation at a gateway, webhook events processed exactly once, capture and
 refunds. Gateway calls happen outside long-held locks where possible."""
 import logging
-from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
