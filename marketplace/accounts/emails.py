@@ -41,6 +41,3 @@ def send_confirmation(user, token):
 
 def send_password_reset(user, token):
     _send("reset", user, "account/reset-password", {"email": user.email, "token": token})
-
-
-

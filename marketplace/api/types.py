@@ -4,6 +4,11 @@ from graphql_relay import from_global_id
 from marketplace.core.errors import ErrorCode, ValidationError
 
 
+def enum_value(value):
+    """The plain value of a graphene enum argument (or of a Django choices member)."""
+    return getattr(value, "value", value)
+
+
 def decode_id(global_id, expected_type, field="id"):
     """Return the primary key inside a global ID of `expected_type`, or raise a
     ValidationError naming the field."""

@@ -42,16 +42,27 @@ class VariantsByProductIdLoader(DataLoader):
         return [grouped.get(key, []) for key in keys]
 
 
-class AvailableByVariantIdLoader(DataLoader):
-    """Units that can still be sold: quantity minus reserved, over all warehouses."""
+def available_units(variant_ids):
+    """{variant_id: units that can still be sold} (quantity minus reserved, active warehouses)."""
+    rows = (
+        Stock.objects.filter(variant_id__in=variant_ids, warehouse__is_active=True)
+        .values("variant_id").annotate(quantity=Sum("quantity"), reserved=Sum("reserved"))
+    )
+    found = {r["variant_id"]: max(r["quantity"] - r["reserved"], 0) for r in rows}
+    return {pk: found.get(pk, 0) for pk in variant_ids}
 
+
+def explained_prices(variants, user):
+    """{variant_id: PriceExplanation} for variants whose `product` is loaded: one pipeline batch."""
+    from marketplace.pricing.pipeline import PriceContext, compute_prices, line_for_variant
+
+    return compute_prices([line_for_variant(v, v.product) for v in variants], PriceContext(user=user))
+
+
+class AvailableByVariantIdLoader(DataLoader):
     def batch_load(self, keys):
-        rows = (
-            Stock.objects.filter(variant_id__in=keys, warehouse__is_active=True)
-            .values("variant_id").annotate(quantity=Sum("quantity"), reserved=Sum("reserved"))
-        )
-        available = {r["variant_id"]: max(r["quantity"] - r["reserved"], 0) for r in rows}
-        return [available.get(key, 0) for key in keys]
+        available = available_units(keys)
+        return [available[key] for key in keys]
 
 
 class AttributeValuesByProductIdLoader(DataLoader):
@@ -66,10 +77,7 @@ class PriceByVariantLoader(DataLoader):
     Keys are (variant, product) pairs (no extra query)."""
 
     def batch_load(self, keys):
-        from marketplace.pricing.pipeline import PriceContext, compute_prices, line_for_variant
-
-        user = getattr(self.context, "user", None)
-        context = PriceContext(user=user)
-        lines = [line_for_variant(variant, product) for variant, product in keys]
-        prices = compute_prices(lines, context)
+        for variant, product in keys:
+            variant.product = product
+        prices = explained_prices([variant for variant, _product in keys], getattr(self.context, "user", None))
         return [prices[variant.pk] for variant, _product in keys]

@@ -6,20 +6,21 @@ from graphene_django import DjangoObjectType
 from marketplace.api.dataloaders import then
 from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection
-from marketplace.api.types import decode_id
+from marketplace.api.types import decode_id, enum_value
 from marketplace.core import permissions
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound
 from marketplace.plugins.manager import get_manager
 from marketplace.pricing.schema import Price
 from marketplace.vendors.dataloaders import VendorByIdLoader
-from marketplace.vendors.models import Vendor, VendorKind
+from marketplace.vendors.models import Vendor
 from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role
 from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
 
 from . import services
 from .dataloaders import (
     AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader, CategoryByIdLoader,
-    PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, VariantsByProductIdLoader,
+    PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, VariantsByProductIdLoader, available_units,
+    explained_prices,
 )
 from .models import (
     Attribute, AttributeType, Brand, Category, Product, ProductStatus, ProductType, ProductVariant,
@@ -28,9 +29,6 @@ from .models import (
 AttributeTypeEnum = graphene.Enum("AttributeInputType", [(k.name, k.value) for k in AttributeType])
 ProductStatusEnum = graphene.Enum("ProductStatus", [(k.name, k.value) for k in ProductStatus])
 
-
-def _value(enum_value):
-    return getattr(enum_value, "value", enum_value)
 
 
 class CategoryNode(DjangoObjectType):
@@ -94,7 +92,7 @@ class AttributeNode(DjangoObjectType):
 
     @staticmethod
     def resolve_input_type(root, info):
-        return _value(root.input_type)
+        return enum_value(root.input_type)
 
 
 class ProductTypeNode(DjangoObjectType):
@@ -186,22 +184,11 @@ class _Page:
         self.available = {}
 
     def price_pending(self):
-        from marketplace.pricing.pipeline import PriceContext, compute_prices, line_for_variant
-
         todo = [v for v in self.pending_variants if v.pk not in self.prices]
-        user = getattr(self.context, "user", None)
-        self.prices.update(compute_prices([line_for_variant(v, v.product) for v in todo], PriceContext(user=user)))
+        self.prices.update(explained_prices(todo, getattr(self.context, "user", None)))
 
     def availability_pending(self):
-        from django.db.models import Sum
-
-        from .models import Stock
-
-        todo = [v.pk for v in self.pending_variants if v.pk not in self.available]
-        rows = (Stock.objects.filter(variant_id__in=todo, warehouse__is_active=True)
-                .values("variant_id").annotate(quantity=Sum("quantity"), reserved=Sum("reserved")))
-        found = {r["variant_id"]: max(r["quantity"] - r["reserved"], 0) for r in rows}
-        self.available.update({pk: found.get(pk, 0) for pk in todo})
+        self.available.update(available_units([v.pk for v in self.pending_variants if v.pk not in self.available]))
 
 
 def _page(info):
@@ -295,7 +282,7 @@ class ProductNode(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return _value(root.status)
+        return enum_value(root.status)
 
     @staticmethod
     def resolve_vendor(root, info):
@@ -387,7 +374,7 @@ def filter_products(info, qs, filter):
     if filter.get("vendors"):
         qs = qs.filter(vendor_id__in=_ids(filter["vendors"], VendorType, "vendors"))
     if filter.get("vendor_kind") is not None:
-        qs = qs.filter(vendor__kind=_value(filter["vendor_kind"]))
+        qs = qs.filter(vendor__kind=enum_value(filter["vendor_kind"]))
     price = filter.get("price") or {}
     if price.get("min") is not None:
         qs = qs.filter(min_price__gte=price["min"])
@@ -415,8 +402,8 @@ def filter_products(info, qs, filter):
 def sort_products(qs, sort_by):
     if not sort_by:
         return qs.order_by("pk")
-    column = SORT_COLUMNS[_value(sort_by["field"])]
-    descending = _value(sort_by.get("direction") or "asc") == "desc"
+    column = SORT_COLUMNS[enum_value(sort_by["field"])]
+    descending = enum_value(sort_by.get("direction") or "asc") == "desc"
     from django.db.models import F
 
     expression = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
@@ -471,7 +458,7 @@ class Query(graphene.ObjectType):
         require_vendor_role(info, pk, ANY_STAFF)
         qs = Product.objects.filter(vendor_id=pk)
         if status is not None:
-            qs = qs.filter(status=_value(status))
+            qs = qs.filter(status=enum_value(status))
         return filter_products(info, qs, filter).order_by("pk")
 
     @staticmethod
@@ -614,7 +601,7 @@ class AttributeCreate(BaseMutation):
     def perform(cls, info, input):
         data = dict(input)
         if data.get("input_type") is not None:
-            data["input_type"] = _value(data["input_type"])
+            data["input_type"] = enum_value(data["input_type"])
         return cls(attribute=services.save_attribute(data))
 
 
@@ -662,7 +649,7 @@ def _product_data(input):
         brand = data.pop("brand")
         data["brand_id"] = int(decode_id(brand, BrandNode, "brand")) if brand else None
     if data.get("status") is not None:
-        data["status"] = _value(data["status"])
+        data["status"] = enum_value(data["status"])
     return data
 
 
@@ -851,5 +838,3 @@ class Mutation(graphene.ObjectType):
     stock_set = StockSet.Field()
     product_import_csv = ProductImportCsv.Field()
 
-
-__all__ = ["VendorKind"]

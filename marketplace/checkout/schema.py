@@ -83,7 +83,6 @@ class CheckoutType(graphene.ObjectType):
         for part in totals.parts:
             lines = []
             for line, variant, price in part.lines:
-                variant.product = variant.product  # keep the loaded product for price fields
                 lines.append(CheckoutLineType(variant=variant, quantity=line.quantity, unit_price=price,
                                               total=money(price.final_price * line.quantity, price.currency)))
             parts.append(CheckoutVendorPart(

@@ -21,13 +21,17 @@ MAX_LINES = 100
 
 
 # -- access ----------------------------------------------------------------------------
+def _token(token):
+    try:
+        return uuid.UUID(str(token))
+    except ValueError:
+        raise NotFound("Checkout not found.", field="token") from None
+
+
 def get_checkout(token, user=None, lock=False):
     """The open checkout with this token, if the caller may use it: an anonymous cart by
     its token; a member's cart only by that member."""
-    try:
-        token = uuid.UUID(str(token))
-    except ValueError:
-        raise NotFound("Checkout not found.", field="token") from None
+    token = _token(token)
     qs = Checkout.objects.select_for_update() if lock else Checkout.objects
     checkout = qs.filter(token=token, completed_at__isnull=True).first()
     if checkout is None:
@@ -54,10 +58,7 @@ def create_checkout(user=None, email=""):
 @transaction.atomic
 def attach(token, user):
     """At sign-in: merge an anonymous cart into the member's open cart."""
-    try:
-        token = uuid.UUID(str(token))
-    except ValueError:
-        raise NotFound("Checkout not found.", field="token") from None
+    token = _token(token)
     anonymous = Checkout.objects.select_for_update().filter(token=token, user__isnull=True,
                                                            completed_at__isnull=True).first()
     if anonymous is None:
@@ -119,7 +120,8 @@ def set_line(checkout, variant_id, quantity, add=False):
         if line:
             line.delete()
         return checkout
-    _check_quantity(quantity if add else new_quantity)
+    if add:
+        _check_quantity(quantity)
     _check_quantity(new_quantity)
     variant = _sellable_variant(variant_id)
     available = _available(variant.pk)

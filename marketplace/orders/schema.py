@@ -4,7 +4,7 @@ from graphene_django import DjangoObjectType
 
 from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection
-from marketplace.api.types import decode_id
+from marketplace.api.types import decode_id, enum_value
 from marketplace.core import permissions
 from marketplace.core.errors import NotFound, PermissionDenied
 from marketplace.pricing.schema import Money, money
@@ -23,9 +23,6 @@ VendorOrderStatusEnum = graphene.Enum("VendorOrderStatus", [(s.upper(), s) for s
                                                             ("unpaid", "paid", "fulfilled", "completed", "cancelled",
                                                              "refunded")])
 
-
-def _plain(value):
-    return getattr(value, "value", value)
 
 
 class PaymentType(DjangoObjectType):
@@ -109,7 +106,7 @@ class VendorOrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return _plain(root.status)
+        return enum_value(root.status)
 
     @staticmethod
     def resolve_vendor(root, info):
@@ -177,7 +174,7 @@ class OrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return _plain(root.status)
+        return enum_value(root.status)
 
     @staticmethod
     def resolve_vendor_orders(root, info):
@@ -281,14 +278,14 @@ class Query(graphene.ObjectType):
     @permissions.staff_required
     def resolve_orders(root, info, status=None, **kwargs):
         qs = Order.objects.order_by("-pk")
-        return qs.filter(status=_plain(status)) if status is not None else qs
+        return qs.filter(status=enum_value(status)) if status is not None else qs
 
     @staticmethod
     def resolve_vendor_orders(root, info, vendor_id, status=None, **kwargs):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
         require_vendor_role(info, pk, ANY_STAFF)
         qs = VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor").order_by("-pk")
-        return qs.filter(status=_plain(status)) if status is not None else qs
+        return qs.filter(status=enum_value(status)) if status is not None else qs
 
     @staticmethod
     def resolve_vendor_ledger(root, info, vendor_id):

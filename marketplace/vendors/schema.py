@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection
-from marketplace.api.types import decode_id
+from marketplace.api.types import decode_id, enum_value
 from marketplace.core import permissions
 from marketplace.core.errors import NotFound
 
@@ -20,9 +20,6 @@ VendorKindEnum = graphene.Enum("VendorKind", [(k.name, k.value) for k in VendorK
 VendorStatusEnum = graphene.Enum("VendorStatus", [(k.name, k.value) for k in VendorStatus])
 StaffRoleEnum = graphene.Enum("StaffRole", [(k.name, k.value) for k in StaffRole])
 
-
-def _value(enum_value):
-    return getattr(enum_value, "value", enum_value)
 
 
 class WarehouseType(DjangoObjectType):
@@ -56,7 +53,7 @@ class VendorStaffType(DjangoObjectType):
 
     @staticmethod
     def resolve_role(root, info):
-        return _value(root.role)
+        return enum_value(root.role)
 
     @staticmethod
     def resolve_user_id(root, info):
@@ -99,11 +96,11 @@ class VendorType(DjangoObjectType):
 
     @staticmethod
     def resolve_kind(root, info):
-        return _value(root.kind)
+        return enum_value(root.kind)
 
     @staticmethod
     def resolve_status(root, info):
-        return _value(root.status)
+        return enum_value(root.status)
 
     @staticmethod
     def resolve_is_open_now(root, info):
@@ -167,11 +164,11 @@ class Query(graphene.ObjectType):
         user = permissions.current_user(info)
         qs = Vendor.objects.order_by("pk")
         if filter.get("status") is not None and permissions.is_platform_staff(user):
-            qs = qs.filter(status=_value(filter["status"]))
+            qs = qs.filter(status=enum_value(filter["status"]))
         else:
             qs = qs.filter(status=VendorStatus.APPROVED)
         if filter.get("kind") is not None:
-            qs = qs.filter(kind=_value(filter["kind"]))
+            qs = qs.filter(kind=enum_value(filter["kind"]))
         if filter.get("city"):
             qs = qs.filter(city=filter["city"])
         return qs
@@ -217,7 +214,7 @@ class VendorApply(BaseMutation):
     @classmethod
     def perform(cls, info, kind, slug, input):
         user = permissions.current_user(info)
-        return cls(vendor=services.apply(user, _value(kind), slug, dict(input)))
+        return cls(vendor=services.apply(user, enum_value(kind), slug, dict(input)))
 
 
 def _staff_transition(name, service, needs_reason):
@@ -305,8 +302,8 @@ class VendorStaffInvite(BaseMutation):
     def perform(cls, info, vendor_id, email, role):
         pk = vendor_pk(vendor_id)
         user = require_vendor_role(info, pk, MANAGERS)
-        invitation, _token = services.invite_staff(pk, user, email, _value(role))
-        return cls(email=invitation.email, role=_value(invitation.role))
+        invitation, _token = services.invite_staff(pk, user, email, enum_value(role))
+        return cls(email=invitation.email, role=enum_value(invitation.role))
 
 
 class VendorInvitationAccept(BaseMutation):
@@ -320,7 +317,7 @@ class VendorInvitationAccept(BaseMutation):
     @classmethod
     def perform(cls, info, token):
         staff = services.accept_invitation(permissions.current_user(info), token)
-        return cls(vendor=staff.vendor, role=_value(staff.role))
+        return cls(vendor=staff.vendor, role=enum_value(staff.role))
 
 
 class VendorStaffRemove(BaseMutation):
