@@ -892,7 +892,18 @@ def status() -> dict:
 
 
 def env() -> dict:
-    return {ENV_NAMES[n]: URLS[n] for n in SERVICES}
+    """The variables that point the engine at the services. With
+    MARKETPLACE_SERVICES_SLOT=N (1-15) the database and the Redis database are N's own,
+    so several test runs (e.g. in git worktrees) can share the running services without
+    meeting: PostgreSQL database `marketplace_N` (tests: `test_marketplace_N`), Redis db N."""
+    urls = dict(URLS)
+    slot = os.environ.get("MARKETPLACE_SERVICES_SLOT", "").strip()
+    if slot:
+        if not slot.isdigit() or not 1 <= int(slot) <= 15:
+            raise ValueError("MARKETPLACE_SERVICES_SLOT must be a number from 1 to 15")
+        urls["postgres"] = f"{URLS['postgres']}_{slot}"
+        urls["redis"] = f"redis://{HOST}:{REDIS_PORT}/{slot}"
+    return {ENV_NAMES[n]: urls[n] for n in SERVICES}
 
 
 def main(argv=None) -> int:
