@@ -1,4 +1,6 @@
 """The marketplace engine: a Django project with a plugin framework."""
-from .celery import app as celery_app
+__version__ = "1.0.0"
 
-__all__ = ["celery_app"]
+from .celery import app as celery_app  # noqa: E402
+
+__all__ = ["celery_app", "__version__"]

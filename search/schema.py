@@ -133,7 +133,7 @@ _plugin_filter_owners = {}
 def _mirror_plugin_filters():
     """Plugins extend `ProductFilterInput` through `graphql_type_fields`; the same
     fields are added to `SearchFilterInput` (called while the schema is assembled)."""
-    for plugin_name, extensions in get_manager().call_each("graphql_type_fields"):
+    for plugin_name, extensions in get_manager().call_each("graphql_type_fields", include_inactive=True):
         for name, field in ((extensions or {}).get("ProductFilterInput") or {}).items():
             if name in SearchFilterInput._meta.fields:
                 raise RuntimeError(f"Plugin {plugin_name!r} redefines SearchFilterInput.{name}")

@@ -363,6 +363,7 @@ query($n: Int!) { products(first: $n) { edges { node { slug variants {
 
 def test_listing_with_fitment_runs_a_constant_number_of_queries(registry, shop, gql):
     from marketplace.catalog.models import ProductVariant
+    from marketplace.plugins.catalog import variant_infos
     from plugins.parts_storefront import services
     from plugins.parts_storefront.models import Vehicle
 
@@ -370,9 +371,9 @@ def test_listing_with_fitment_runs_a_constant_number_of_queries(registry, shop, 
     for i in range(30):
         product, variant = shop.product(f"pads-{i:02}")
         second = catalog.save_variant(product, {"sku": f"pads-{i:02}-b", "list_price": "120.00"})
-        for v in (variant, second):
+        for v in variant_infos([variant.pk, second.pk]):
             services.set_fitments(v, vehicles[i % 3: i % 3 + 2])
-            services.set_part_numbers(v, [{"number": f"04465-0{i:04}"}, {"number": f"X-{v.pk}"}])
+            services.set_part_numbers(v, [{"number": f"04465-0{i:04}"}, {"number": f"X-{v.variant_id}"}])
     assert ProductVariant.objects.count() == 60
 
     counts = {}

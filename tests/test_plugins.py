@@ -155,11 +155,14 @@ def test_plugins_query_and_unknown_plugin(staff_gql):
 
 
 @pytest.mark.django_db
-def test_hook_calls_can_be_traced(settings, caplog, member_gql):
-    settings.MARKETPLACE_TRACE_HOOKS = True
-    with caplog.at_level(logging.DEBUG, logger="marketplace.plugins.trace"):
-        get_manager().call_all("event_types")
-    assert any("event_types[guestbook]" in r.getMessage() for r in caplog.records)
+def test_hook_calls_can_be_traced(caplog, member_gql):
+    untrace = get_manager().enable_tracing()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="marketplace.plugins.trace"):
+            get_manager().call("register_events", include_inactive=True)
+    finally:
+        untrace()
+    assert any("register_events[" in r.getMessage() and "guestbook" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.django_db

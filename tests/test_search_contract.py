@@ -17,7 +17,6 @@ from elasticsearch.dsl import Keyword, Long, Q
 
 from marketplace.catalog.models import Product
 from marketplace.plugins.hookspecs import hookimpl
-from marketplace.plugins.manager import get_manager
 from tests.conftest import gid, in_ci
 
 pytestmark = pytest.mark.django_db
@@ -127,15 +126,11 @@ class StubPlugin:
 
 @pytest.fixture
 def stub_plugin():
-    manager = get_manager()
+    from marketplace.plugins.testing import register_plugin
+
     stub = StubPlugin()
-    name = f"search_stub_{uuid.uuid4().hex[:6]}"
-    manager.plugins[name] = SimpleNamespace(default_active=True, vendor_configurable=False, settings_schema=None,
-                                            plugin_name=name)
-    manager.pm.register(stub, name=name)
-    yield stub
-    manager.pm.unregister(name=name)
-    del manager.plugins[name]
+    with register_plugin(stub, f"search_stub_{uuid.uuid4().hex[:6]}"):
+        yield stub
 
 
 @pytest.fixture

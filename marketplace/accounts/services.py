@@ -14,6 +14,7 @@ from marketplace.core.errors import AuthenticationError, ErrorCode, NotFound, Pe
 from marketplace.core.events import emit
 
 from . import emails, tokens
+from .events import PasswordChanged, UserEmailConfirmed, UserRegistered
 from .models import Address, AuthSession, User
 
 CONFIRM_SALT = "accounts.confirm-email"
@@ -57,7 +58,7 @@ def register(email, password, first_name="", last_name="", language="zh-hans"):
         raise ValidationError("An account with this e-mail already exists.", code=ErrorCode.UNIQUE, field="email") from None
     if not user.email_confirmed:
         emails.send_confirmation(user, confirmation_token(user))
-    emit("user_registered", {"user_id": user.pk, "email": user.email})
+    emit(UserRegistered(user_id=user.pk, email=user.email))
     return user
 
 
@@ -81,7 +82,7 @@ def confirm_email(token):
     if not user.email_confirmed:
         user.email_confirmed_at = timezone.now()
         user.save(update_fields=["email_confirmed_at"])
-        emit("user_email_confirmed", {"user_id": user.pk, "email": user.email})
+        emit(UserEmailConfirmed(user_id=user.pk, email=user.email))
     return user
 
 
@@ -161,7 +162,7 @@ def refresh(refresh_token):
 
 
 class _ReusedToken(AuthenticationError):
-    keep_changes = True  # the revocation must be committed
+    """Raised after the revocation committed (the service's own transaction ended)."""
 
     def __init__(self):
         super().__init__(
@@ -209,7 +210,7 @@ def change_password(user, old_password, new_password):
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_all_sessions(user, keep=getattr(user, "auth_session", None))
-    emit("password_changed", {"user_id": user.pk})
+    emit(PasswordChanged(user_id=user.pk))
     return user
 
 
@@ -235,7 +236,7 @@ def reset_password(email, token, new_password):
         user.email_confirmed_at = timezone.now()  # they proved they own the mailbox
     user.save(update_fields=["password", "email_confirmed_at"])
     revoke_all_sessions(user, reason="password reset")
-    emit("password_changed", {"user_id": user.pk})
+    emit(PasswordChanged(user_id=user.pk))
     return user
 
 
@@ -330,3 +331,10 @@ def set_default_address(user, address_id):
         address.is_default = True
         address.save(update_fields=["is_default"])
     return address
+
+
+def clean_address(data, partial=False):
+    """Validate and normalise a postal address dict (the `Address` fields: full_name, phone,
+    country (ISO 3166 alpha-2), province, city, district, street, postal_code). Returns the
+    cleaned dict. Raises ValidationError naming each bad field (REQUIRED, INVALID)."""
+    return _clean_address(data, partial)

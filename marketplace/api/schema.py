@@ -11,16 +11,18 @@ from marketplace.catalog import schema as catalog
 from marketplace.checkout import schema as checkout
 from marketplace.orders import schema as orders
 from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
+from marketplace.payments import schema as payments
+from marketplace.plugins import extensions
 from marketplace.plugins import schema as plugins
 from marketplace.plugins.manager import get_manager
 from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
 from search import schema as search
 
-CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, plugins.Query,
-                webhooks.Query, search.Query]
+CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, payments.Query,
+                plugins.Query, webhooks.Query, search.Query]
 CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, checkout.Mutation, orders.Mutation,
-                  plugins.Mutation, webhooks.Mutation, search.Mutation]
+                  payments.Mutation, plugins.Mutation, webhooks.Mutation, search.Mutation]
 
 # Types plugins may add fields to through the `graphql_type_fields` hook.
 EXTENSIBLE_TYPES = {
@@ -30,12 +32,6 @@ EXTENSIBLE_TYPES = {
     "ProductVariant": catalog.ProductVariantNode,
     "ProductFilterInput": catalog.ProductFilterInput,
 }
-# (type name, python field name) -> plugin name, for fields plugins contributed.
-_extension_owners = {}
-
-
-def input_field_owner(type_name, field_name):
-    return _extension_owners.get((type_name, field_name))
 
 
 class NodeQuery(graphene.ObjectType):
@@ -71,7 +67,7 @@ def _graphql_names(object_type):
 def _collect(hook):
     """[(plugin_name, ObjectType)] contributed through a hook."""
     contributions = []
-    for plugin_name, result in get_manager().call_each(hook):
+    for plugin_name, result in get_manager().call_each(hook, include_inactive=True):
         for object_type in _as_list(result):
             contributions.append((plugin_name, object_type))
     return contributions
@@ -105,8 +101,8 @@ def _guard(resolve, plugin_name):
 def _extend_types():
     """Add plugin fields to extensible types (before graphene builds the schema)."""
     owners = {}
-    for plugin_name, extensions in get_manager().call_each("graphql_type_fields"):
-        for type_name, fields in extensions.items():
+    for plugin_name, contributed in get_manager().call_each("graphql_type_fields", include_inactive=True):
+        for type_name, fields in contributed.items():
             graphene_type = EXTENSIBLE_TYPES.get(type_name)
             if graphene_type is None:
                 raise RuntimeError(f"Plugin {plugin_name!r} extends unknown type {type_name!r}")
@@ -120,8 +116,7 @@ def _extend_types():
                     mounted = field if isinstance(field, graphene.Field) else field.mount_as(graphene.Field)
                 graphene_type._meta.fields[name] = mounted
                 owners[(type_name, name)] = plugin_name
-    _extension_owners.clear()
-    _extension_owners.update(owners)
+    extensions.record(owners)
     return owners
 
 
@@ -129,7 +124,8 @@ def build_schema():
     extension_owners = _extend_types()
     query, query_owners = _root("Query", [*CORE_QUERIES, NodeQuery], _collect("graphql_queries"))
     mutation, mutation_owners = _root("Mutation", CORE_MUTATIONS, _collect("graphql_mutations"))
-    extra_types = [t for _, result in get_manager().call_each("graphql_types") for t in _as_list(result)]
+    extra_types = [t for _, result in get_manager().call_each("graphql_types", include_inactive=True)
+                   for t in _as_list(result)]
     built = graphene.Schema(query=query, mutation=mutation, types=extra_types or None)
     for root_type, owners in ((built.graphql_schema.query_type, query_owners),
                               (built.graphql_schema.mutation_type, mutation_owners)):

@@ -1,7 +1,5 @@
-"""Helpers for global (Relay) IDs."""
-from graphql_relay import from_global_id
-
-from marketplace.core.errors import ErrorCode, ValidationError
+"""Helpers for global (Relay) IDs and enum arguments."""
+from marketplace.core.ids import decode_id_of  # noqa: F401 (public here too)
 
 
 def enum_value(value):
@@ -12,11 +10,4 @@ def enum_value(value):
 def decode_id(global_id, expected_type, field="id"):
     """Return the primary key inside a global ID of `expected_type`, or raise a
     ValidationError naming the field."""
-    type_name = expected_type._meta.name
-    try:
-        kind, pk = from_global_id(global_id)
-    except Exception:
-        kind, pk = None, None
-    if kind != type_name or not pk or not pk.isdigit():
-        raise ValidationError(f"Expected the ID of a {type_name}.", code=ErrorCode.INVALID, field=field)
-    return pk
+    return decode_id_of(global_id, expected_type._meta.name, field)

@@ -389,10 +389,10 @@ def filter_products(info, qs, filter):
         qs = qs.filter(Q(name_zh__icontains=term) | Q(name_en__icontains=term))
     plugin_filters = {k: v for k, v in filter.items() if k not in CORE_FILTERS and v is not None}
     if plugin_filters:
-        from marketplace.api.schema import input_field_owner
+        from marketplace.plugins.extensions import owner_of
 
         for key in plugin_filters:
-            owner = input_field_owner("ProductFilterInput", key)
+            owner = owner_of("ProductFilterInput", key)
             if owner and not get_manager().is_active(owner):
                 raise MarketplaceError(f"The {owner} plugin is disabled.", code=ErrorCode.PLUGIN_DISABLED, field=key)
         qs = get_manager().call_fold("filter_products", qs, filters=filter, context=info.context)

@@ -12,6 +12,8 @@ from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, Valid
 from marketplace.core.events import emit
 from marketplace.vendors.models import VendorStatus, Warehouse
 
+from .events import ProductCreated, ProductDeleted, ProductUpdated
+
 from .models import (
     Attribute, AttributeType, Brand, Category, Product, ProductAttributeValue, ProductStatus, ProductType,
     ProductVariant, Stock,
@@ -131,6 +133,8 @@ def save_brand(data, brand=None):
 @transaction.atomic
 def save_product_type(data, product_type=None):
     product_type = _apply_names(product_type or ProductType(), data)
+    if data.get("requires_shipping") is not None:
+        product_type.requires_shipping = bool(data["requires_shipping"])
     product_type.save()
     if data.get("attribute_ids") is not None:
         attributes = list(Attribute.objects.filter(pk__in=data["attribute_ids"]))
@@ -216,10 +220,26 @@ def save_product(vendor, data, product=None):
             product.status = data["status"]
     if errors:
         raise ValidationError(errors=errors)
+    _check_quota(vendor, product, creating)
     product.save()
-    emit("product_created" if creating else "product_updated",
-         {"product_id": product.pk, "vendor_id": vendor.pk}, vendor_id=vendor.pk)
+    event_class = ProductCreated if creating else ProductUpdated
+    emit(event_class(product_id=product.pk, vendor_id=vendor.pk))
     return product
+
+
+def _check_quota(vendor, product, creating):
+    """The vendor's `max_products` entitlement: refuse a new product, or publishing one,
+    beyond it (LIMIT_EXCEEDED). Never unpublishes anything."""
+    from marketplace.plugins.entitlements import check_limit
+
+    if creating:
+        check_limit(vendor.pk, "max_products", lambda: Product.objects.filter(vendor=vendor).count())
+    publishing = product.status == ProductStatus.PUBLISHED and (
+        creating or not Product.objects.filter(pk=product.pk, status=ProductStatus.PUBLISHED).exists())
+    if publishing:
+        check_limit(vendor.pk, "max_products",
+                    lambda: Product.objects.filter(vendor=vendor, status=ProductStatus.PUBLISHED).count(),
+                    field="status")
 
 
 def _delete_or_refuse(obj):
@@ -237,7 +257,7 @@ def _delete_or_refuse(obj):
 def delete_product(product):
     payload = {"product_id": product.pk, "vendor_id": product.vendor_id}
     _delete_or_refuse(product)
-    emit("product_deleted", payload, vendor_id=payload["vendor_id"])
+    emit(ProductDeleted(product_id=payload["product_id"], vendor_id=payload["vendor_id"]))
 
 
 def _coerce_attribute_value(attribute, value):
@@ -318,6 +338,8 @@ def save_variant(product, data, variant=None):
             variant.weight_grams = int(data["weight_grams"])
     if data.get("is_active") is not None:
         variant.is_active = bool(data["is_active"])
+    if data.get("track_inventory") is not None:
+        variant.track_inventory = bool(data["track_inventory"])
     if errors:
         raise ValidationError(errors=errors)
     try:
@@ -357,7 +379,7 @@ def set_stock(variant, warehouse_id, quantity):
 
 
 def _touch(product):
-    emit("product_updated", {"product_id": product.pk, "vendor_id": product.vendor_id}, vendor_id=product.vendor_id)
+    emit(ProductUpdated(product_id=product.pk, vendor_id=product.vendor_id))
 
 
 def refresh_summaries(product_ids):
@@ -378,8 +400,10 @@ def refresh_summaries(product_ids):
 
 
 def visible_products():
-    """Published products of approved vendors: what listings, search and detail show."""
-    return Product.objects.filter(status=ProductStatus.PUBLISHED, vendor__status=VendorStatus.APPROVED)
+    """Published products of approved vendors whose storefront no plugin holds hidden: what
+    listings, search and detail show."""
+    return Product.objects.filter(status=ProductStatus.PUBLISHED, vendor__status=VendorStatus.APPROVED,
+                                  vendor__storefront_hidden=False)
 
 
 # -- CSV import -------------------------------------------------------------------------

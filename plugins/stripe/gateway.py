@@ -1,5 +1,7 @@
 """Stripe as a payment gateway (stripe-python's StripeClient)."""
 import json
+import time
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import stripe
@@ -7,12 +9,20 @@ from django.conf import settings as django_settings
 
 from marketplace.plugins import get_settings
 from marketplace.plugins.payments import (
-    GatewayError, GatewayEventData, GatewayPayment, PaymentGateway, PaymentStatus, WebhookRejected,
+    ASYNC_REFUNDS, MANUAL_CAPTURE, PARTIAL_REFUNDS, REFUNDS, STANDALONE_CHARGES, GatewayError, GatewayEventData,
+    GatewayPayment, GatewayRefund, PaymentGateway, PaymentStatus, RefundStatus, WebhookRejected,
 )
 
-# Stripe amounts are in the currency's minor unit; these currencies have none.
-ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof", "bif", "djf", "gnf", "kmf", "mga", "pyg", "rwf",
-                "vuv", "xpf"}
+# Stripe amounts are in the currency's minor unit; these currencies have none (Stripe's
+# zero-decimal list). ISK is two-decimal in the API (amounts in multiples of 100), so it
+# is not here; CNY is two-decimal: 168.00 CNY is 16800.
+ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
+                "xof", "xpf"}
+# Signed events older or newer than this many seconds are refused (replay and clock skew).
+TOLERANCE_SECONDS = 300
+REFUND_STATUS = {"succeeded": RefundStatus.SUCCEEDED, "pending": RefundStatus.PENDING,
+                 "requires_action": RefundStatus.PENDING, "failed": RefundStatus.FAILED,
+                 "canceled": RefundStatus.FAILED}
 INTENT_STATUS = {
     "requires_payment_method": PaymentStatus.PENDING,
     "requires_confirmation": PaymentStatus.PENDING,
@@ -46,6 +56,7 @@ def _secret(value):
 
 class StripeGateway(PaymentGateway):
     name = "stripe"
+    capabilities = frozenset({MANUAL_CAPTURE, REFUNDS, PARTIAL_REFUNDS, ASYNC_REFUNDS, STANDALONE_CHARGES})
 
     def _config(self):
         config = get_settings("stripe")
@@ -66,39 +77,52 @@ class StripeGateway(PaymentGateway):
         except stripe.StripeError as exc:
             raise GatewayError(f"Stripe refused: {exc.user_message or exc.__class__.__name__}", field="gateway") from exc
 
-    def create_payment(self, payment, order):
-        intent = self._call(
-            self._client().v1.payment_intents.create,
-            params={
-                "amount": to_minor(payment.amount, payment.currency),
-                "currency": payment.currency.lower(),
-                "capture_method": payment.capture_method,
-                "receipt_email": order.email or None,
-                "metadata": {"order_number": order.number, "payment_id": str(payment.pk)},
-                "automatic_payment_methods": {"enabled": True},
-            },
-            options={"idempotency_key": f"payment-{payment.pk}"},
-        )
+    def create_payment(self, payment, order=None):
+        metadata = {"payment_id": str(payment.pk), "purpose": payment.purpose}
+        if order is not None:
+            metadata["order_number"] = order.number
+        email = order.email if order is not None else (payment.customer.email if payment.customer_id else "")
+        params = {
+            "amount": to_minor(payment.amount, payment.currency),
+            "currency": payment.currency.lower(),
+            "capture_method": payment.capture_method,
+            "metadata": metadata,
+            "automatic_payment_methods": {"enabled": True},
+        }
+        if email:
+            params["receipt_email"] = email
+        if payment.description:
+            params["description"] = payment.description
+        intent = self._call(self._client().v1.payment_intents.create, params=params,
+                            options={"idempotency_key": f"payment-{payment.pk}"})
         return GatewayPayment(reference=intent.id, status=INTENT_STATUS.get(intent.status, PaymentStatus.PENDING),
                               client_secret=intent.client_secret or "")
 
-    def capture(self, payment, amount):
+    def capture(self, payment, amount, idempotency_key=None):
+        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
         intent = self._call(self._client().v1.payment_intents.capture, intent=payment.reference,
-                            params={"amount_to_capture": to_minor(amount, payment.currency)})
+                            params={"amount_to_capture": to_minor(amount, payment.currency)}, options=options)
         return INTENT_STATUS.get(intent.status, PaymentStatus.CAPTURED)
 
     def cancel(self, payment):
         self._call(self._client().v1.payment_intents.cancel, intent=payment.reference)
 
-    def refund(self, payment, amount, reason=""):
+    def refund(self, payment, amount, reason="", idempotency_key=None):
+        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
         refund = self._call(
             self._client().v1.refunds.create,
             params={"payment_intent": payment.reference, "amount": to_minor(amount, payment.currency),
-                    "metadata": {"reason": reason[:400]}},
+                    "metadata": {"reason": reason[:400], "payment_id": str(payment.pk)}},
+            options=options,
         )
-        return refund.id
+        return GatewayRefund(reference=refund.id, status=REFUND_STATUS.get(refund.status, RefundStatus.PENDING),
+                             failure_reason=getattr(refund, "failure_reason", None) or "")
 
     def parse_webhook(self, body, headers):
+        """Verify the signature (HMAC-SHA256 over "t.payload", `TOLERANCE_SECONDS` in both
+        directions of time) and the event's shape; map payment and refund events to the
+        engine's terms. Other types (invoice.*, customer.subscription.*) come through with
+        no payment reference: the core hands them to plugins (`gateway_event`)."""
         config, _api_key = self._config()
         secret = _secret(config.webhook_secret) or django_settings.STRIPE_WEBHOOK_SECRET
         if not secret:
@@ -107,20 +131,57 @@ class StripeGateway(PaymentGateway):
         if not signature:
             raise WebhookRejected("Missing Stripe-Signature")
         try:
-            stripe.WebhookSignature.verify_header(body.decode("utf-8"), signature, secret, tolerance=300)
-            event = json.loads(body)
+            text = body.decode("utf-8")
+            stripe.WebhookSignature.verify_header(text, signature, secret, tolerance=TOLERANCE_SECONDS)
         except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
-            raise WebhookRejected(f"Invalid signature or payload: {exc}") from None
-        obj = (event.get("data") or {}).get("object") or {}
-        if not event.get("id") or not event.get("type"):
-            raise WebhookRejected("Not a Stripe event")
-        reference, status, amount = "", None, None
-        if event["type"].startswith("payment_intent."):
-            reference = obj.get("id", "")
-            status = EVENT_STATUS.get(event["type"])
-            if status == PaymentStatus.CAPTURED:
-                amount = from_minor(obj.get("amount_received") or obj.get("amount") or 0, obj.get("currency", "cny"))
-        elif event["type"].startswith("charge."):
-            reference = obj.get("payment_intent") or ""
-        return [GatewayEventData(event_id=event["id"], type=event["type"], reference=reference, status=status,
-                                 amount=amount, payload=event)]
+            raise WebhookRejected(f"Invalid signature: {exc}") from None
+        timestamps = [part.split("=", 1)[1] for part in signature.split(",") if part.strip().startswith("t=")]
+        if not timestamps or not timestamps[0].strip().isdigit():
+            raise WebhookRejected("No timestamp in Stripe-Signature")
+        if int(timestamps[0]) > time.time() + TOLERANCE_SECONDS:
+            raise WebhookRejected("Timestamp is in the future, outside the tolerance zone")
+        try:
+            event = json.loads(text)
+        except (ValueError, RecursionError):
+            raise WebhookRejected("The body is not JSON") from None
+        return [self._event(event)]
+
+    @staticmethod
+    def _event(event):
+        if not isinstance(event, dict):
+            raise WebhookRejected("An event must be a JSON object")
+        event_id, event_type = event.get("id"), event.get("type")
+        if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str) or not event_type:
+            raise WebhookRejected("Not a Stripe event (id and type are required strings)")
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict):
+            raise WebhookRejected("Not a Stripe event (data.object must be an object)")
+        created = event.get("created")
+        if created is not None and (not isinstance(created, int) or isinstance(created, bool)):
+            raise WebhookRejected("`created` must be an integer timestamp")
+        parsed = GatewayEventData(event_id=event_id[:255], type=event_type[:100], payload=event,
+                                  created=datetime.fromtimestamp(created, tz=timezone.utc) if created else None)
+        if event_type.startswith("payment_intent."):
+            parsed.reference = _text(obj.get("id"))
+            parsed.status = EVENT_STATUS.get(event_type)
+            if parsed.status == PaymentStatus.CAPTURED:
+                currency = _text(obj.get("currency")) or "cny"
+                received = obj.get("amount_received", obj.get("amount"))
+                if not isinstance(received, int) or isinstance(received, bool) or received < 0:
+                    raise WebhookRejected("amount_received must be a non-negative integer")
+                parsed.amount = from_minor(received, currency)
+                parsed.currency = currency.upper()
+        elif event_type in ("charge.refund.updated", "refund.updated", "refund.failed"):
+            parsed.refund_reference = _text(obj.get("id"))
+            parsed.refund_status = REFUND_STATUS.get(_text(obj.get("status")))
+            parsed.refund_failure_reason = _text(obj.get("failure_reason"))
+            if not parsed.refund_reference:
+                raise WebhookRejected("A refund event needs the refund's id")
+        elif event_type.startswith("charge."):
+            parsed.reference = _text(obj.get("payment_intent"))
+        return parsed
+
+
+def _text(value):
+    return value[:255] if isinstance(value, str) else ""

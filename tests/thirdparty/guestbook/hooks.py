@@ -16,8 +16,10 @@ def graphql_mutations():
 
 
 @hookimpl
-def event_types():
-    return {"guestbook_signed": "Somebody signed the guestbook (payload: entry_id)."}
+def register_events():
+    from .events import GuestbookSigned
+
+    return [GuestbookSigned]
 
 
 @hookimpl
@@ -26,7 +28,7 @@ def handle_event(event):
     if settings.fail_on_events:
         raise RuntimeError("guestbook exploded on purpose")
     if settings.refuse_events:
-        from marketplace.plugins.graphql import ValidationError
+        from marketplace.plugins.errors import ValidationError
 
         raise ValidationError("guestbook refuses on purpose")
     if event.name == "user_registered":

@@ -4,6 +4,7 @@ from graphene_django import DjangoObjectType
 from marketplace.plugins import emit, get_settings
 from marketplace.plugins.graphql import BaseMutation, ValidationError, permissions
 
+from .events import GuestbookSigned
 from .models import Entry
 
 
@@ -36,7 +37,7 @@ class GuestbookSign(BaseMutation):
         if len(message) > limit:
             raise ValidationError(f"At most {limit} characters.", field="message")
         entry = Entry.objects.create(author_email=info.context.user.email, message=message.strip())
-        emit("guestbook_signed", {"entry_id": entry.pk})
+        emit(GuestbookSigned(entry_id=entry.pk))
         return cls(entry=entry)
 
 
