@@ -232,6 +232,21 @@ def compute_totals(checkout, user=None, lines=None, lock_variants=False):
     return Totals(parts, subtotal, shipping, total, checkout.currency)
 
 
+def shipping_problem(part):
+    """Why a vendor's part of a cart cannot be shipped as it stands (a MarketplaceError on
+    field `shipping_method`), or None: INVALID_STATE when the vendor has no active shipping
+    method at all ("ships nothing yet": nothing to choose, the buyer must remove its items),
+    REQUIRED when the buyer has not chosen one of its methods yet."""
+    if part.method is not None:
+        return None
+    if not part.methods:
+        return MarketplaceError(f"{part.vendor.name_zh} ships nothing yet: this vendor has no shipping method, so its "
+                                "items cannot be ordered; remove them from the cart.",
+                                code=ErrorCode.INVALID_STATE, field="shipping_method")
+    return MarketplaceError(f"Choose a shipping method for {part.vendor.name_zh}.", code=ErrorCode.REQUIRED,
+                            field="shipping_method")
+
+
 # -- completion ----------------------------------------------------------------------------
 def _plan(lines_by_variant, lock):
     """Which stock rows cover which units: warehouse by warehouse, in primary-key order.
@@ -307,9 +322,9 @@ def complete(checkout_token, user=None):
         if part.vendor.status != "approved":
             errors.append(MarketplaceError(f"{part.vendor.name_zh} is not selling now.", code=ErrorCode.INVALID_STATE,
                                            field="lines"))
-        if part.method is None:
-            errors.append(MarketplaceError(f"Choose a shipping method for {part.vendor.name_zh}.",
-                                           code=ErrorCode.REQUIRED, field="shipping_method"))
+        problem = shipping_problem(part)
+        if problem is not None:
+            errors.append(problem)
     if errors:
         raise ValidationError(errors=errors)
     from marketplace.plugins.manager import get_manager
