@@ -12,15 +12,16 @@ from marketplace.checkout import schema as checkout
 from marketplace.orders import schema as orders
 from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
 from marketplace.plugins import schema as plugins
+from marketplace.pricing import schema as pricing
 from marketplace.plugins.manager import get_manager
 from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
 from search import schema as search
 
-CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, plugins.Query,
-                webhooks.Query, search.Query]
-CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, checkout.Mutation, orders.Mutation,
-                  plugins.Mutation, webhooks.Mutation, search.Mutation]
+CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, pricing.Query, checkout.Query, orders.Query,
+                plugins.Query, webhooks.Query, search.Query]
+CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, pricing.Mutation, checkout.Mutation,
+                  orders.Mutation, plugins.Mutation, webhooks.Mutation, search.Mutation]
 
 # Types plugins may add fields to through the `graphql_type_fields` hook.
 EXTENSIBLE_TYPES = {
