@@ -46,6 +46,8 @@ def secret_key() -> str:
 
 def production_env(base: dict, args) -> dict:
     env = dict(base)
+    for name in ("CELERY_LOG_LEVEL", "CELERY_LOG_FILE", "CELERY_LOG_REDIRECT", "CELERY_LOG_REDIRECT_LEVEL"):
+        env.pop(name, None)  # set by a Celery that ran in the calling process (e.g. a test worker): not ours
     env["MARKETPLACE_ENV"] = "production"
     env["DEBUG"] = "0"
     env["DJANGO_SETTINGS_MODULE"] = "marketplace.settings"

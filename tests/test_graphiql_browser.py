@@ -82,6 +82,16 @@ def test_the_graphiql_page_loads_nothing_from_elsewhere(client):
             assert client.get(source).status_code == 200, source
 
 
+@pytest.mark.django_db
+def test_without_its_assets_the_page_says_how_to_install_them(client, monkeypatch):
+    from django.contrib.staticfiles import finders
+
+    monkeypatch.setattr(finders, "find", lambda path, *args, **kwargs: None)
+    html = client.get("/graphql/", HTTP_ACCEPT="text/html").content.decode()
+    assert "GraphiQL assets are not installed" in html and "make install" in html
+    assert "graphiql.min.js" not in html
+
+
 @pytest.mark.django_db(transaction=True)
 def test_graphiql_renders_and_runs_a_query_with_the_network_off(live_server, make_vendor):
     make_vendor("offline-parts", name_zh="离线汽配")  # data first: the ORM is not used while the browser runs

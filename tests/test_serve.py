@@ -85,7 +85,7 @@ def serve_env(tmp_path):
         DATABASE_URL=f"{base}_serve",  # its own database, next to the suite's
         CELERY_TASK_DEFAULT_QUEUE=f"serve-test-{uuid.uuid4().hex[:8]}",  # away from the suite's worker thread
         STATIC_ROOT=str(tmp_path / "static"),
-        CELERY_BEAT_SCHEDULE_FILE=str(tmp_path / "beat-schedule"),
+        BEAT_SCHEDULE_FILE=str(tmp_path / "beat-schedule"),
         CACHE_KEY_PREFIX=f"serve-test-{uuid.uuid4().hex[:8]}",
         LOG_LEVEL="INFO",
     )
