@@ -12,8 +12,9 @@ What it does, all on 127.0.0.1, every loop bounded, gunicorn killed at the end:
 1. creates the database `marketplace_bench` next to $DATABASE_URL's if missing,
    migrates it, loads the demo (populatedb) and generates --products synthetic products
    (generate_products; both idempotent, so later runs skip straight to measuring);
-2. starts gunicorn (2 gthread workers) with DEBUG off, persistent DB connections
-   (DATABASE_CONN_MAX_AGE=60) and a real SECRET_KEY;
+2. starts the web process exactly as `make serve` does (scripts/serve.py --processes web:
+   gunicorn.conf.py, MARKETPLACE_ENV=production, so DEBUG off, persistent DB connections,
+   a real SECRET_KEY; here 2 gthread workers);
 3. measures with keep-alive HTTP clients (stdlib http.client): warm-up, then N sequential
    requests per query -> p50/p95/p99; 8 concurrent clients for 15 s -> req/s;
 4. counts SQL queries and splits app/DB time in-process (Django test client +
@@ -165,17 +166,21 @@ def free_port():
 
 
 class Server:
-    def __init__(self, env, workers, threads, worker_class, gc_freeze=False):
+    def __init__(self, env, workers, threads, worker_class, gc_freeze=False, processes="web"):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "gunicorn", "marketplace.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
-               "--keep-alive", "30", "--log-level", "warning", "--chdir", str(ROOT)]
+        # What `make serve` runs (scripts/serve.py: Procfile, gunicorn.conf.py, MARKETPLACE_ENV=production);
+        # `processes` picks the Procfile entries (a read-only benchmark needs only `web`).
+        cmd = [sys.executable, str(ROOT / "scripts" / "serve.py"), "--no-prepare", "--processes", processes,
+               "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--worker-class", worker_class,
+               "--threads", str(threads)]
         if gc_freeze:
-            cmd += ["--config", str(Path(__file__).with_name("gunicorn_gc.py"))]
+            cmd += ["--gunicorn-config", str(Path(__file__).with_name("gunicorn_gc.py"))]
+        env = {**env, "GUNICORN_LOG_LEVEL": "warning"}
         from importlib.metadata import version
 
-        self.describe = (f"gunicorn {version('gunicorn')}, {workers} {worker_class} workers x {threads} threads"
+        self.describe = (f"make serve's {processes} (gunicorn {version('gunicorn')}, {workers} {worker_class} workers"
+                         f" x {threads} threads, MARKETPLACE_ENV=production)"
                          + (", gc.freeze() in workers (--gc-freeze)" if gc_freeze else ""))
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)

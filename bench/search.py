@@ -292,7 +292,9 @@ def main():
 
     rng = random.Random(args.seed)
     queries = workload(rng, args.warmup + args.requests)
-    server = Server(env, 2, 4, "gthread")
+    # make serve's web process runs in production mode, which wants Redis (its cache) as production has it.
+    server_env = dict(env, REDIS_URL=os.environ.get("REDIS_URL", ""), CACHE_KEY_PREFIX="bench-search")
+    server = Server(server_env, 2, 4, "gthread")
     meta["server"] = server.describe
     try:
         server.wait()

@@ -5,6 +5,7 @@ tasks eagerly, prints e-mail to the console and searches with the database backe
 `MARKETPLACE_ENV=production` refuses the insecure defaults.
 """
 import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -98,6 +99,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, GraphiQL) from each stateless app server: collectstatic output in
+    # production (hashed names, cached for ever), the apps' folders in development.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,6 +168,8 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+# The queue tasks go to and workers read: deployments sharing one broker keep apart.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -195,7 +201,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", BASE_DIR / "var" / "static"))
+if IS_PRODUCTION:  # `collectstatic` writes hashed, compressed copies; whitenoise serves them
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+else:  # served straight from the apps' static folders, whatever DEBUG says (no collectstatic needed)
+    WHITENOISE_USE_FINDERS = True
+    warnings.filterwarnings("ignore", message="No directory at: ")  # STATIC_ROOT exists after collectstatic only
 
 # Auth tokens (JWT, HS256).
 JWT_SECRET = env("JWT_SECRET", SECRET_KEY)

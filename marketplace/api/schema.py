@@ -14,15 +14,16 @@ from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
 from marketplace.payments import schema as payments
 from marketplace.plugins import extensions
 from marketplace.plugins import schema as plugins
+from marketplace.pricing import schema as pricing
 from marketplace.plugins.manager import get_manager
 from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
 from search import schema as search
 
-CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, payments.Query,
-                plugins.Query, webhooks.Query, search.Query]
-CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, checkout.Mutation, orders.Mutation,
-                  payments.Mutation, plugins.Mutation, webhooks.Mutation, search.Mutation]
+CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, pricing.Query, checkout.Query, orders.Query,
+                payments.Query, plugins.Query, webhooks.Query, search.Query]
+CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, pricing.Mutation, checkout.Mutation,
+                  orders.Mutation, payments.Mutation, plugins.Mutation, webhooks.Mutation, search.Mutation]
 
 # Types plugins may add fields to through the `graphql_type_fields` hook.
 EXTENSIBLE_TYPES = {

@@ -329,21 +329,37 @@ def save_shipping_method(method, data) -> ShippingMethod:
 # -- sign-in ------------------------------------------------------------------------------
 @transaction.atomic
 def attach(token, user):
-    """At sign-in: merge an anonymous cart into the member's open cart, line by line with
-    the checks adding makes (for sale, in stock, quantity and line limits). Returns
-    (checkout, problems): lines that could not come along entirely are clamped to what is
-    in stock or left out, each problem an error naming the anonymous cart's line
-    (`lines.<index>`). Raises NotFound (field "token")."""
+    """At sign-in: merge an anonymous cart into the member's open cart (or make it the
+    member's cart when they have none), line by line with the checks adding makes (for
+    sale, in stock, quantity and line limits). Returns (checkout, problems): lines that
+    could not come along entirely are clamped to what is in stock or left out, each problem
+    an error naming the anonymous cart's line (`lines.<index>`). Raises NotFound (field
+    "token")."""
     token = parse_token(token)
     anonymous = Checkout.objects.select_for_update().filter(token=token, user__isnull=True,
                                                            completed_at__isnull=True).first()
     if anonymous is None:
         raise NotFound("Checkout not found.", field="token")
-    mine = _open_cart(user, "")
-    if mine.pk == anonymous.pk:
-        return mine, []
-    problems = []
+    mine = Checkout.objects.select_for_update().filter(user=user, completed_at__isnull=True).first()
     incoming = list(anonymous.lines.order_by("pk"))
+    if mine is None:  # the anonymous cart becomes the member's, its lines checked in place
+        anonymous.user = user
+        anonymous.email = user.email
+        anonymous.save(update_fields=["user", "email", "updated_at"])
+        mine = anonymous
+        CheckoutLine.objects.filter(pk__in=[line.pk for line in incoming]).delete()
+    problems = _merge_lines(mine, incoming)
+    if mine.pk != anonymous.pk:
+        if mine.shipping_address is None and anonymous.shipping_address:
+            mine.shipping_address = anonymous.shipping_address
+        mine.metadata = {**(anonymous.metadata or {}), **(mine.metadata or {})}
+        mine.save()
+        anonymous.delete()
+    return mine, problems
+
+
+def _merge_lines(mine, incoming):
+    problems = []
     current = {line.variant_id: line for line in mine.lines.filter(variant__isnull=False)}
     current_plugin = {(line.kind, line.reference) for line in mine.lines.filter(variant__isnull=True)}
     count = mine.lines.count()
@@ -376,8 +392,8 @@ def attach(token, user):
             problems.append(MarketplaceError(f"A cart holds at most {MAX_LINES} different items; this one was left out.",
                                              code=ErrorCode.LIMIT_EXCEEDED, field=field))
             continue
-        CheckoutLine.objects.create(checkout=mine, variant=variant, vendor_id=variant.vendor_id, quantity=quantity,
-                                    metadata=line.metadata)
+        current[line.variant_id] = CheckoutLine.objects.create(
+            checkout=mine, variant=variant, vendor_id=variant.vendor_id, quantity=quantity, metadata=line.metadata)
         count += 1
     for index, line in enumerate(incoming):
         if line.variant_id is not None or (line.kind, line.reference) in current_plugin:
@@ -392,10 +408,6 @@ def attach(token, user):
             continue
         CheckoutLine.objects.create(checkout=mine, kind=line.kind, reference=line.reference, vendor_id=line.vendor_id,
                                     quantity=line.quantity, metadata=line.metadata)
+        current_plugin.add((line.kind, line.reference))
         count += 1
-    if mine.shipping_address is None and anonymous.shipping_address:
-        mine.shipping_address = anonymous.shipping_address
-    mine.metadata = {**(anonymous.metadata or {}), **(mine.metadata or {})}
-    mine.save()
-    anonymous.delete()
-    return mine, problems
+    return problems
