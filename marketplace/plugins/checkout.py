@@ -4,8 +4,10 @@ and take part in pricing and completion.
 - `LineKind`, `LineDescription`: subclass `LineKind` and return it from
   `register_line_kinds` to sell a membership, a fee or a voucher (no stock, no shipping
   unless you say so; priced by the one pipeline; seller = the platform or a vendor).
-- `add_line(token, kind, reference, quantity=1, metadata=None, user=None)`: put such a
-  line (or a catalog variant with kind "product" and `variant_id=`) in a cart.
+- `open_cart(user) -> token`: the member's open cart (made when they have none);
+- `add_line(token, kind, reference, quantity=1, metadata=None, user=None, variant_id=None,
+  replace=False)`: put such a line (or a catalog variant with kind "product" and
+  `variant_id=`) in a cart; a product line adds units unless `replace` sets the quantity.
 - `set_line_metadata(token, line_id, namespace, data, user=None)` /
   `set_checkout_metadata(token, namespace, data, user=None)`: store your data (a booking
   hold, a deal and share code) on a cart line or the cart, under your plugin's name; it is
@@ -23,15 +25,23 @@ from marketplace.checkout.info import (
 from marketplace.checkout.kinds import LineDescription, LineKind, line_kinds
 
 
-def add_line(token, kind, reference="", quantity=1, metadata=None, user=None, variant_id=None):
-    """Add (or change) one line in the cart `token` as `user` would. Raises NotFound,
-    ValidationError (the kind's own checks, quantity, stock for products)."""
+def open_cart(user) -> str:
+    """The token of the signed-in member's open cart, made when they have none."""
+    from marketplace.checkout import services
+
+    return str(services.create_checkout(user=user).token)
+
+
+def add_line(token, kind, reference="", quantity=1, metadata=None, user=None, variant_id=None, replace=False):
+    """Add (or change) one line in the cart `token` as `user` would. A product line adds
+    `quantity` units to what the cart holds, or with `replace` holds exactly `quantity`.
+    Raises NotFound, ValidationError (the kind's own checks, quantity, stock for products)."""
     from marketplace.checkout import services
 
     checkout = services.get_checkout(token, user)
     item = services.LineInput(variant_id=variant_id, quantity=quantity, kind=kind, reference=reference,
                               metadata=metadata)
-    return services.add_lines(checkout, [item], user=user, add=kind == "product")
+    return services.add_lines(checkout, [item], user=user, add=kind == "product" and not replace)
 
 
 def set_line_metadata(token, line_id, namespace, data, user=None):
@@ -54,5 +64,5 @@ def cart_lines(token, user=None):
 
 
 __all__ = ["LineKind", "LineDescription", "line_kinds", "CheckoutInfo", "CheckoutLineInfo", "OrderAdjustment",
-           "AppliedOrderAdjustment", "DISCOUNT", "TENDER", "add_line", "set_line_metadata", "set_checkout_metadata",
-           "cart_lines"]
+           "AppliedOrderAdjustment", "DISCOUNT", "TENDER", "open_cart", "add_line", "set_line_metadata",
+           "set_checkout_metadata", "cart_lines"]
