@@ -462,7 +462,10 @@ def _fail_refund(refund_id, reason):
 
 
 def _settle_refund_event(gateway_name, event):
-    refund_row = (Refund.objects.select_for_update().select_related("vendor_order", "vendor_order__order")
+    # `of=("self",)`: the sub-order is an outer join (a payment refund has none), which
+    # PostgreSQL refuses to lock.
+    refund_row = (Refund.objects.select_for_update(of=("self",))
+                  .select_related("vendor_order", "vendor_order__order")
                   .filter(reference=event.refund_reference, payment__gateway=gateway_name).first())
     if refund_row is None:
         return "unknown refund"

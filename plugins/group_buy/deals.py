@@ -104,12 +104,12 @@ def _check(deal, full):
     if deal.deal_price >= deal.list_price:
         errors.append(MarketplaceError(f"A deal price is below the list price ({deal.list_price}).",
                                        field="deal_price"))
+    if deal.ends_at <= deal.starts_at:
+        errors.append(MarketplaceError("The deal must end after it starts.", field="ends_at"))
     if full:
         if not variant.is_active or not variant.product.visible:
             errors.append(MarketplaceError("The product is not on sale: publish it first.", field="variant_id"))
-        if deal.ends_at <= deal.starts_at:
-            errors.append(MarketplaceError("The deal must end after it starts.", field="ends_at"))
-        elif deal.ends_at <= clock.now():
+        if deal.starts_at < deal.ends_at <= clock.now():
             errors.append(MarketplaceError("The deal would already be over.", field="ends_at"))
         if deal.max_units < deal.group_capacity:
             errors.append(MarketplaceError(f"The cap must hold at least one group ({deal.group_capacity} units).",
@@ -152,9 +152,10 @@ def create_deal(*, vendor_id: int, variant_id: int, deal_price, group_size: int,
         raise NotFound("This vendor has no such variant.", field="variant_id")
     deal = Deal(vendor_id=vendor_id, variant_id=variant_id, product_id=variant.product_id,
                 list_price=variant.list_price, currency=variant.currency, starts_at=starts_at, ends_at=ends_at,
-                window_hours=window_hours or get_settings(PLUGIN, vendor_id).default_window_hours,
+                window_hours=get_settings(PLUGIN, vendor_id).default_window_hours,
                 title_zh=variant.product.name_zh, title_en=variant.product.name_en)
     _assign(deal, dict(deal_price=deal_price, group_size=group_size, max_units=max_units, kind=kind,
+                       window_hours=window_hours,
                        max_per_member=max_per_member, per_user_limit=per_user_limit,
                        new_customers_only=new_customers_only, voucher_valid_days=voucher_valid_days,
                        title_zh=title_zh or None, title_en=title_en or None))
