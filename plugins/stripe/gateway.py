@@ -71,9 +71,9 @@ class StripeGateway(PaymentGateway):
         options = {"base_addresses": {"api": api_base}} if api_base else {}
         return stripe.StripeClient(api_key, max_network_retries=2, **options)
 
-    def _call(self, function, **params):
+    def _call(self, function, *args, **params):
         try:
-            return function(**params)
+            return function(*args, **params)
         except stripe.StripeError as exc:
             raise GatewayError(f"Stripe refused: {exc.user_message or exc.__class__.__name__}", field="gateway") from exc
 
@@ -100,12 +100,12 @@ class StripeGateway(PaymentGateway):
 
     def capture(self, payment, amount, idempotency_key=None):
         options = {"idempotency_key": idempotency_key} if idempotency_key else {}
-        intent = self._call(self._client().v1.payment_intents.capture, intent=payment.reference,
+        intent = self._call(self._client().v1.payment_intents.capture, payment.reference,
                             params={"amount_to_capture": to_minor(amount, payment.currency)}, options=options)
         return INTENT_STATUS.get(intent.status, PaymentStatus.CAPTURED)
 
     def cancel(self, payment):
-        self._call(self._client().v1.payment_intents.cancel, intent=payment.reference)
+        self._call(self._client().v1.payment_intents.cancel, payment.reference)  # the id is positional-only
 
     def refund(self, payment, amount, reason="", idempotency_key=None):
         options = {"idempotency_key": idempotency_key} if idempotency_key else {}
