@@ -61,14 +61,14 @@ def resolve_alert(alert_id, user_id):
     return found
 
 
-def process(track_id):
+def process(track_id, track=None):
     """Move one tracked refund forward (outside any transaction: it may call the gateway).
     Safe to call any number of times, from several workers. Returns the track."""
-    from marketplace.plugins.payments import find_refunds, refund, refund_payment
+    from marketplace.plugins.payments import find_refunds, refund, refund_payment, refund_record
 
     settings = deals.platform_settings()
     now = clock.now()
-    track = RefundTrack.objects.filter(pk=track_id).first()
+    track = track or RefundTrack.objects.filter(pk=track_id).first()
     if track is None or track.status in (TrackStatus.SUCCEEDED, TrackStatus.MANUAL):
         return track
     if track.status == TrackStatus.FAILED:
@@ -76,27 +76,30 @@ def process(track_id):
             return track
         if not RefundTrack.objects.filter(pk=track.pk, status=TrackStatus.FAILED, attempt=track.attempt).update(
                 status=TrackStatus.REQUESTED, attempt=F("attempt") + 1, refund_id=None, retry_at=None,
-                attempted_at=None):
+                attempted_at=now):
             return track  # another worker moved it on
         track.refresh_from_db()
     key = track.idempotency_key
-    found = find_refunds(key)
-    if not found:
-        RefundTrack.objects.filter(pk=track.pk).update(attempted_at=now)
-        track.attempted_at = now
-        failpoints.checkpoint("refund.before_request")
-        error = None
-        reason = REASONS.get(track.purpose, "Group buy refund")
-        try:
-            if track.payment_id is not None:
-                refund_payment(track.payment_id, reason=reason, idempotency_key=key)
-            else:
-                amount = track.amount if track.purpose == RefundPurpose.VOUCHER else None  # None: all that is left
-                refund(track.order_id, amount=amount, vendor_order_id=track.vendor_order_id, reason=reason,
-                       idempotency_key=key)
-        except MarketplaceError as exc:  # recorded as a failed refund, or refused before one was made
-            error = exc
-        failpoints.checkpoint("refund.after_request")
+    reason = REASONS.get(track.purpose, "Group buy refund")
+    failpoints.checkpoint("refund.before_request")
+    made, error = None, None
+    try:  # under a key already used, the facade answers the refunds made then: never a second one
+        if track.payment_id is not None:
+            made = [refund_payment(track.payment_id, reason=reason, idempotency_key=key)]
+        else:
+            amount = track.amount if track.purpose == RefundPurpose.VOUCHER else None  # None: all that is left
+            made = refund(track.order_id, amount=amount, vendor_order_id=track.vendor_order_id, reason=reason,
+                          idempotency_key=key)
+    except MarketplaceError as exc:  # recorded as a failed refund, or refused before one was made
+        error = exc
+    failpoints.checkpoint("refund.after_request")
+    if made:
+        refund_id, status = made[0]
+        if status == "succeeded":  # booked: `on_refund_recorded` settled the track in the same transaction
+            settle(track.pk, refund_id)
+            return track
+        record = refund_record(refund_id)
+    else:
         found = find_refunds(key)
         if not found:
             if _already_refunded(track):
@@ -104,7 +107,7 @@ def process(track_id):
             else:
                 _failed(track, error.message if error is not None else "no refund was made", settings, now)
             return track
-    record = found[0]
+        record = found[0]
     if track.refund_id != record.refund_id:
         RefundTrack.objects.filter(pk=track.pk).update(refund_id=record.refund_id)
         track.refund_id = record.refund_id
@@ -180,6 +183,8 @@ def settle(track_id, refund_id):
     """The gateway confirmed the track's refund: the member (or voucher) is REFUNDED.
     Runs inside the refund's recording transaction when called from `on_refund_recorded`.
     Idempotent."""
+    if RefundTrack.objects.filter(pk=track_id, status=TrackStatus.SUCCEEDED).exists():
+        return False
     now = clock.now()
     with transaction.atomic():
         changed = RefundTrack.objects.filter(pk=track_id).exclude(status=TrackStatus.SUCCEEDED).update(
@@ -187,7 +192,7 @@ def settle(track_id, refund_id):
             **({"refund_id": refund_id} if refund_id else {}))
         if not changed:
             return False
-        track = RefundTrack.objects.select_related("member", "voucher").get(pk=track_id)
+        track = RefundTrack.objects.select_related("member__deal", "voucher").get(pk=track_id)
         if track.voucher_id is not None:
             if Voucher.objects.filter(pk=track.voucher_id).exclude(status=VoucherStatus.REFUNDED).update(
                     status=VoucherStatus.REFUNDED):
@@ -269,5 +274,5 @@ def stray_payment(payment_id, order_id):
                                                        note="Late: paid after the order was cancelled.")
         track, _created = RefundTrack.objects.get_or_create(key=f"group-stray-payment-{payment_id}", defaults=dict(
             purpose=RefundPurpose.STRAY, member=member, order_id=order_id, payment_id=payment_id,
-            amount=payment.captured - payment.refunded, requested_at=clock.now()))
+            amount=payment.captured - payment.refunded, requested_at=clock.now(), attempted_at=clock.now()))
     return process(track.pk)

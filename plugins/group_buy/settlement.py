@@ -185,7 +185,7 @@ def _late(member, now, paid_by, why, payment_id=None):
 def _track(member, purpose, key):
     track, _created = RefundTrack.objects.get_or_create(key=key, defaults=dict(
         purpose=purpose, member=member, order_id=member.order_id, vendor_order_id=member.vendor_order_id,
-        amount=member.amount, requested_at=clock.now()))
+        amount=member.amount, requested_at=clock.now(), attempted_at=clock.now()))
     return track
 
 
@@ -293,26 +293,23 @@ def follow_up(group_id):
     failpoints.checkpoint("follow_up.start")
     members = list(Member.objects.select_related("deal").filter(
         group=group, status__in=[MemberStatus.JOINED, MemberStatus.PAYING]).order_by("pk"))
+    if group.status == GroupStatus.SUCCEEDED:
+        _release_and_win([m for m in members if m.status == MemberStatus.JOINED and m.paid_by == PaidBy.CAPTURE])
     for member in members:
         if group.status == GroupStatus.SUCCEEDED:
-            if member.status != MemberStatus.JOINED:
-                continue
-            if member.paid_by == PaidBy.CAPTURE:
-                _release_and_win(member)
-            else:
+            if member.status == MemberStatus.JOINED and member.paid_by == PaidBy.AUTHORIZATION:
                 _capture(member, group)
         elif member.status == MemberStatus.JOINED and member.paid_by == PaidBy.CAPTURE:
-            track = _start_refund(member, group)
-            if track is not None:
-                refunds.process(track.pk)
+            continue  # refunded below, all requested in one transaction
         elif member.status == MemberStatus.JOINED:
             void_member(member.pk, member.payment_id, cancel=True)
         else:
             _cancel_unpaid(member)
-    if group.status != GroupStatus.SUCCEEDED:  # refunds requested earlier but not yet sent (a crash)
+    if group.status != GroupStatus.SUCCEEDED:  # one refund per paid member (and any a crash left unsent)
+        _start_refunds(group)
         for track in RefundTrack.objects.filter(member__group=group, purpose=RefundPurpose.GROUP_FAILED,
                                                 refund_id__isnull=True, status=TrackStatus.REQUESTED):
-            refunds.process(track.pk)
+            refunds.process(track.pk, track)
     return _finish(group)
 
 
@@ -324,16 +321,27 @@ def _finish(group):
     return bool(Group.objects.filter(pk=group.pk, follow_up_done_at__isnull=True).update(follow_up_done_at=clock.now()))
 
 
-def _release_and_win(member):
+def _release_and_win(members):
+    """Paid members of a succeeded group: their sub-orders leave the hold (one by one,
+    idempotent), then they are WON (and get their vouchers) in one transaction."""
     from marketplace.plugins.orders import release
 
-    failpoints.checkpoint("success.before_release")
-    release(member.vendor_order_id)
+    if not members:
+        return
+    for member in members:
+        failpoints.checkpoint("success.before_release")
+        release(member.vendor_order_id)
     failpoints.checkpoint("success.after_release")
+    now = clock.now()
     with transaction.atomic():
-        member = Member.objects.select_for_update().select_related("deal").get(pk=member.pk)
-        if member.status == MemberStatus.JOINED:
-            _win(member, clock.now())
+        won = list(Member.objects.select_for_update().select_related("deal").filter(
+            pk__in=[m.pk for m in members], status=MemberStatus.JOINED))
+        Member.objects.filter(pk__in=[m.pk for m in won]).update(status=MemberStatus.WON, settled_at=now)
+        for member in won:
+            if member.deal.kind == "service_voucher":
+                from . import vouchers
+
+                vouchers.issue(member, now)
 
 
 def _capture(member, group):
@@ -371,13 +379,20 @@ def _capture(member, group):
     failpoints.checkpoint("success.after_capture")
 
 
-def _start_refund(member, group):
+def _start_refunds(group):
+    """Every paid member of a failed group becomes REFUNDING with a tracked refund under
+    the key `group-<id>-member-<id>`, in one transaction (what a crash leaves is resumed)."""
+    now = clock.now()
     with transaction.atomic():
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        if member.status != MemberStatus.JOINED:
-            return RefundTrack.objects.filter(member=member, purpose=RefundPurpose.GROUP_FAILED).first()
-        _set(member, MemberStatus.REFUNDING)
-        return _track(member, RefundPurpose.GROUP_FAILED, f"group-{group.pk}-member-{member.pk}")
+        paid = list(Member.objects.select_for_update().filter(group=group, status=MemberStatus.JOINED,
+                                                              paid_by=PaidBy.CAPTURE).order_by("pk"))
+        if not paid:
+            return
+        Member.objects.filter(pk__in=[m.pk for m in paid]).update(status=MemberStatus.REFUNDING)
+        RefundTrack.objects.bulk_create([RefundTrack(
+            key=f"group-{group.pk}-member-{m.pk}", purpose=RefundPurpose.GROUP_FAILED, member=m, order_id=m.order_id,
+            vendor_order_id=m.vendor_order_id, amount=m.amount, requested_at=now, attempted_at=now) for m in paid],
+            ignore_conflicts=True)
 
 
 def void_member(member_id, payment_id=None, cancel=True):

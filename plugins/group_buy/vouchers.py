@@ -117,7 +117,8 @@ def _track(voucher):
     member = voucher.member
     track, _created = RefundTrack.objects.get_or_create(key=f"voucher-{voucher.pk}", defaults=dict(
         purpose=RefundPurpose.VOUCHER, member=member, voucher=voucher, order_id=member.order_id,
-        vendor_order_id=member.vendor_order_id, amount=voucher.amount, requested_at=clock.now()))
+        vendor_order_id=member.vendor_order_id, amount=voucher.amount, requested_at=clock.now(),
+        attempted_at=clock.now()))
     return track
 
 

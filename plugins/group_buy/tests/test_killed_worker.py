@@ -119,7 +119,7 @@ def _run_killing_at(worker, steps, done, sweep):
     for step in steps:
         worker.start(step)
         time.sleep(0.2)
-        sweep()  # what beat sends every 30 s: resumes what the killed worker left
+        sweep()  # what beat sends: resumes what the killed worker left
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if worker.paused_at(step):
@@ -131,9 +131,20 @@ def _run_killing_at(worker, steps, done, sweep):
                 raise AssertionError(f"the worker exited by itself; see {worker.dir / 'worker.log'}")
             time.sleep(0.1)
         else:
-            raise AssertionError(f"the worker neither reached {step} nor finished; see {worker.dir / 'worker.log'}")
+            raise AssertionError(f"the worker neither reached {step} nor finished ({_state()}); "
+                                 f"see {worker.dir / 'worker.log'}")
         worker.kill()
     return hit
+
+
+def _state():
+    from marketplace.payments.models import Refund
+    from plugins.group_buy.models import Group, Member, RefundTrack
+
+    return {"groups": list(Group.objects.values_list("status", "follow_up_done_at")),
+            "members": list(Member.objects.values_list("status", "paid_by")),
+            "tracks": list(RefundTrack.objects.values_list("status", "refund_id", "attempt")),
+            "refunds": list(Refund.objects.values_list("status", "reference"))}
 
 
 def _pay(api, order_id, method):
@@ -150,10 +161,13 @@ def _pay(api, order_id, method):
     return reference
 
 
-def _send_sweep():
+def _send_beat():
+    """What beat sends: the sweep (resumes follow-ups) and the refund reconciliation
+    (resends a refund whose gateway call a kill cut short)."""
     from plugins.group_buy import tasks
 
     tasks.sweep.delay()
+    tasks.reconcile_refunds.delay()
 
 
 def _postgres_only():
@@ -196,7 +210,7 @@ def test_refunds_of_a_failed_group_survive_a_worker_killed_at_each_step(shop, ow
         return Member.objects.filter(group=group, status="refunded").count() == 3 and \
             Group.objects.filter(pk=group.pk, follow_up_done_at__isnull=False).exists()
 
-    hit = _run_killing_at(worker_process, REFUND_STEPS, done, _send_sweep)
+    hit = _run_killing_at(worker_process, REFUND_STEPS, done, _send_beat)
     assert hit == REFUND_STEPS[:-1], hit  # killed once at every step
     assert done()
     for reference in references:  # the money went back once per member, in full
@@ -232,7 +246,7 @@ def test_captures_of_a_filled_group_survive_a_worker_killed_at_each_step(shop, o
     def done():
         return Member.objects.filter(group=group, status="won").count() == 3
 
-    hit = _run_killing_at(worker_process, CAPTURE_STEPS, done, _send_sweep)
+    hit = _run_killing_at(worker_process, CAPTURE_STEPS, done, _send_beat)
     assert hit == CAPTURE_STEPS[:-1], hit
     assert done()
     for reference in references:
