@@ -9,7 +9,7 @@ of /work/shared/TARGETS.md. Not a test.
 1. Setup, once per --participants (kept as a template database and cloned for each run, so
    later runs start in seconds): a vendor with a voucher-type item (list 200.00), a deal
    of 5 at 150.00, and groups built through the engine's own services (checkout, completion,
-   dev-gateway payments): half the participants in groups of 5 whose last member's payment
+   PaymentIntents at stripe-mock): half the participants in groups of 5 whose last member's payment
    is still pending (they will succeed), half in groups of 4 paid out of 5 (they will fail),
    plus groups with only their leader for the join test. The clone's clock-bound columns
    (deal dates, group windows, unpaid orders' deadlines) are moved to the run's time.
@@ -17,11 +17,11 @@ of /work/shared/TARGETS.md. Not a test.
    groups for --seconds (groupBuyCheckout by share code, then checkoutComplete: a seat held);
    joins/s counts the seats taken, refusals (GROUP_FULL, ...) are counted apart.
 3. Settlement, timed from the deciding events to the last member settled: the pending
-   payments are confirmed (devPaymentConfirm, 8 HTTP clients) so their groups fill and
-   succeed; the failing groups' windows are closed (their `expires_at` set a minute in the
+   payments' signed Stripe webhooks arrive (payment_intent.succeeded, 8 HTTP clients) so
+   their groups fill and succeed; the failing groups' windows are closed (their `expires_at` set a minute in the
    past) and the sweep task is sent every second, as beat would every 30 s. The worker
    releases the holds of the succeeded groups and refunds every member of the failed ones
-   (one refund each, dev gateway). Done when every participant is WON or REFUNDED and every
+   (one refund each, at stripe-mock). Done when every participant is WON or REFUNDED and every
    group's follow-up is finished.
 4. Checks: oversubscribed groups (members holding or owning seats > size), double
    settlements (more than one settlement log entry for a group), members refunded more than
@@ -41,21 +41,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from listing import Client, Server, ensure_database, log, manage, pg_connect, server_env, setup_env, with_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SETUP_VERSION = 1
+SETUP_VERSION = 2
 GROUP_SIZE = 5
 JOIN_GROUPS = 300
 PASSWORD = "bench-pass-2026"
 QUEUE = "bench-group-buy"
+STRIPE = {"STRIPE_API_KEY": "sk_test_bench", "STRIPE_WEBHOOK_SECRET": "whsec_bench"}
 
 CHECKOUT = """mutation($c: String!) { groupBuyCheckout(shareCode: $c) { checkout { token } errors { code } } }"""
 COMPLETE = """mutation($t: UUID!) { checkoutComplete(token: $t) { order { number } errors { code } } }"""
 LOGIN = """mutation($e: String!, $p: String!) { tokenCreate(email: $e, password: $p) { accessToken errors { code } } }"""
-CONFIRM = """mutation($s: String!) { devPaymentConfirm(clientSecret: $s) { status errors { code } } }"""
 
 
 # -- setup (runs inside a Django process: python bench/group_buy.py --setup ...) ----------------------------
 def _django(database_url):
-    os.environ.update(setup_env(database_url))
+    os.environ.update(setup_env(database_url), **STRIPE)
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -98,8 +98,9 @@ def setup_init(database_url, participants):
 
 
 def _participate(user, deal_id=None, code=None, pay=True):
-    """What a member does: the deal into the cart, complete, pay (dev gateway, captured
-    at once: the wallet path) or only start paying."""
+    """What a member does: the deal into the cart, complete, pay (a PaymentIntent at
+    stripe-mock, captured at once: the wallet path; its webhook applied in-process) or
+    only start paying."""
     import uuid
 
     from marketplace.checkout import completion
@@ -109,9 +110,9 @@ def _participate(user, deal_id=None, code=None, pay=True):
 
     checkout = seats.prepare_checkout(user=user, deal_id=deal_id, share_code=code)
     order = completion.complete(checkout.token, user)
-    payment = payments.create_payment(order, "dev", "automatic")
+    payment = payments.create_payment(order, "stripe", "automatic")
     if pay:
-        deliver_event("dev", GatewayEventData(event_id=f"bench_{uuid.uuid4().hex}", type="payment_intent.succeeded",
+        deliver_event("stripe", GatewayEventData(event_id=f"bench_{uuid.uuid4().hex}", type="payment_intent.succeeded",
                                               reference=payment.reference, status="captured", amount=payment.amount,
                                               currency=payment.currency))
     return order
@@ -119,7 +120,7 @@ def _participate(user, deal_id=None, code=None, pay=True):
 
 def users_needed(participants):
     """A leader may lead one open group of a deal at a time: one leader per settling group."""
-    return participants // (GROUP_SIZE - 1) + JOIN_GROUPS + GROUP_SIZE
+    return participants // (GROUP_SIZE - 1) + JOIN_GROUPS + 8 * GROUP_SIZE
 
 
 def setup_groups(database_url, part, parts, participants, deal_ids):
@@ -127,16 +128,21 @@ def setup_groups(database_url, part, parts, participants, deal_ids):
     from marketplace.accounts.models import User
     from plugins.group_buy.models import Member
 
-    users = list(User.objects.filter(email__endswith="@bench.local").order_by("pk"))
+    # Each setup process has its own members (one open cart per member), and a leader leads
+    # one group of a deal at a time.
+    users = list(User.objects.filter(email__endswith="@bench.local").order_by("pk"))[part::parts]
     succeeding = participants // 2 // GROUP_SIZE
     failing = (participants - succeeding * GROUP_SIZE) // (GROUP_SIZE - 1)
     plan = ([("succeed", deal_ids["settle"])] * succeeding + [("fail", deal_ids["settle"])] * failing
             + [("join", deal_ids["join"])] * JOIN_GROUPS)
     started = time.perf_counter()
+    led = {"settle": 0, "join": 0}
     for index in range(part, len(plan), parts):
         kind, deal_id = plan[index]
         rng = random.Random(index)
-        leader = users[index if kind != "join" else index - succeeding - failing]
+        which = "join" if kind == "join" else "settle"
+        leader = users[led[which]]
+        led[which] += 1
         people = [leader] + rng.sample([u for u in users if u.pk != leader.pk], GROUP_SIZE - 1)
         order = _participate(leader, deal_id=deal_id)
         code = Member.objects.get(order=order).group.share_code
@@ -286,39 +292,61 @@ def joins(port, url, clients, seconds, join_deal):
     return counts
 
 
+def signed_webhook(conn, reference, amount_minor):
+    """Stripe's payment_intent.succeeded for a PaymentIntent, signed as Stripe signs it."""
+    import uuid
+
+    sys.path.insert(0, str(ROOT))
+    from marketplace.plugins.testing import sign_stripe_event
+
+    event = json.dumps({"id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "type": "payment_intent.succeeded",
+                        "created": int(time.time()), "data": {"object": {
+                            "id": reference, "object": "payment_intent", "amount": amount_minor,
+                            "amount_received": amount_minor, "currency": "cny", "status": "succeeded"}}})
+    conn.request("POST", "/webhooks/payments/stripe/", event, {
+        "Content-Type": "application/json", "Stripe-Signature": sign_stripe_event(event, STRIPE["STRIPE_WEBHOOK_SECRET"])})
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
 def settle(port, url, settle_deal, broker):
+    import http.client
+
     from celery import Celery
 
     sender = Celery(broker=broker)
     with pg_connect(url) as conn:
-        references = [row[0] for row in conn.execute(
-            "SELECT p.reference FROM payments_payment p JOIN group_buy_member m ON m.order_id = p.order_id "
+        pending = [(row[0], int(row[1] * 100)) for row in conn.execute(
+            "SELECT p.reference, p.amount FROM payments_payment p JOIN group_buy_member m ON m.order_id = p.order_id "
             "WHERE m.deal_id = %s AND m.status = 'paying' AND p.status = 'pending'", [settle_deal])]
         participants = conn.execute("SELECT count(*) FROM group_buy_member WHERE deal_id = %s", [settle_deal]).fetchone()[0]
         groups = conn.execute("SELECT count(*) FROM group_buy_group WHERE deal_id = %s", [settle_deal]).fetchone()[0]
-    pending = list(references)
+    count = len(pending)
     lock = threading.Lock()
     errors = []
 
     def confirm():
-        client = AuthClient(port)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while True:
             with lock:
                 if not pending:
                     break
-                reference = pending.pop()
+                reference, amount = pending.pop()
             try:
-                result = gql(client, CONFIRM, {"s": f"{reference}_secret_bench"})
-                if result["errors"]:
-                    errors.append(result["errors"])
+                status = signed_webhook(conn, reference, amount)
+                if status != 200:
+                    errors.append(status)
             except Exception as exc:  # counted
                 errors.append(str(exc)[:200])
-        client.close()
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.close()
 
     started = time.perf_counter()
-    with pg_connect(url) as conn:  # the failing groups' windows end now
+    with pg_connect(url) as conn:  # the failing groups' windows end now (no seat held by a payment in flight)
         conn.execute("UPDATE group_buy_group SET expires_at = now() - interval '2 minutes' "
-                     "WHERE deal_id = %s AND status = 'forming' AND paid_count = %s", [settle_deal, GROUP_SIZE - 1])
+                     "WHERE deal_id = %s AND status = 'forming' AND held_count = 0", [settle_deal])
     threads = [threading.Thread(target=confirm) for _ in range(8)]
     [t.start() for t in threads]
     done_at = None
@@ -335,7 +363,7 @@ def settle(port, url, settle_deal, broker):
                 break
     [t.join() for t in threads]
     return {"participants": participants, "groups": groups, "seconds": (done_at or time.perf_counter()) - started,
-            "finished": done_at is not None, "confirm_errors": len(errors), "pending_payments": len(references)}
+            "finished": done_at is not None, "confirm_errors": len(errors), "pending_payments": count}
 
 
 def checks(url, settle_deal):
@@ -384,7 +412,7 @@ def main():
     url, deals = clone(base, template)
     env = server_env(url)
     env.update(CELERY_TASK_DEFAULT_QUEUE=QUEUE, WORKER_CONCURRENCY=str(args.worker_concurrency),
-               WORKER_LOG_LEVEL="WARNING", LOGIN_MAX_ATTEMPTS_PER_IP="100000")
+               WORKER_LOG_LEVEL="WARNING", LOGIN_MAX_ATTEMPTS_PER_IP="100000", **STRIPE)
     server = Server(env, args.web_workers, args.threads, "gthread", processes="web,worker")
     try:
         server.wait()
@@ -397,7 +425,7 @@ def main():
     found = checks(url, deals["settle"])
     load = os.getloadavg()
     print(f"\nGroup-buy benchmark ({server.describe} + a Celery worker x {args.worker_concurrency}, PostgreSQL, "
-          f"dev gateway); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+          f"stripe-mock); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'measure':<52}{'figure':>16}   target")
     print(f"{'participants settled (success and failure mix)':<52}{settled['participants']:>16}   10,000")
     print(f"{'  groups settled':<52}{settled['groups']:>16}")
@@ -413,7 +441,7 @@ def main():
     print(f"{'payments captured beyond their amount':<52}{found['over_captured']:>16}   0")
     print(f"{'ledger sum (every booking balanced)':<52}{found['ledger_sum']:>16}   0.00")
     if settled["confirm_errors"]:
-        print(f"payment confirmations refused: {settled['confirm_errors']}")
+        print(f"payment webhooks refused: {settled['confirm_errors']}")
 
 
 if __name__ == "__main__":

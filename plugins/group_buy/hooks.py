@@ -107,9 +107,11 @@ def handle_event(event):
     from marketplace.plugins.events import PaymentCaptured, RefundFailed, RefundSucceeded
 
     if isinstance(event, (RefundSucceeded, RefundFailed)):
+        if isinstance(event, RefundSucceeded) and event.vendor_order_id is not None:
+            return  # a sub-order's refund: settled in `on_refund_recorded`, inside its transaction
         from .refunds import refund_settled
 
-        refund_settled(event.refund_id)  # refunds of payments without a sub-order (no on_refund_recorded)
+        refund_settled(event.refund_id)  # refunds of payments without a sub-order, and failures
     elif isinstance(event, PaymentCaptured) and event.order_id is not None:
         from .models import Member, MemberStatus
 
