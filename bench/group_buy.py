@@ -8,11 +8,15 @@ of /work/shared/TARGETS.md. Not a test.
 
 1. Setup, once per --participants (kept as a template database and cloned for each run, so
    later runs start in seconds): a vendor with a voucher-type item (list 200.00), a deal
-   of 5 at 150.00, and groups built through the engine's own services (checkout, completion,
-   PaymentIntents at stripe-mock): half the participants in groups of 5 whose last member's payment
-   is still pending (they will succeed), half in groups of 4 paid out of 5 (they will fail),
-   plus groups with only their leader for the join test. The clone's clock-bound columns
-   (deal dates, group windows, unpaid orders' deadlines) are moved to the run's time.
+   of 5 at 150.00; through the engine's own services (checkout, completion, PaymentIntents
+   at stripe-mock) two model groups: one of 5 whose last member's payment is still pending
+   (it will succeed), one of 4 paid out of 5 (it will fail), and the groups (leader only)
+   the join test fills; then the model groups copied row for row (orders, sub-orders, lines,
+   payments, sale bookings, members, group; each copy its own members, numbers and
+   PaymentIntent ids) up to --participants, half of each kind: building 10,000 checkouts
+   through the services before each measurement would take hours on this shared machine.
+   The clone's clock-bound columns (deal dates, group windows, unpaid orders' deadlines)
+   are moved to the run's time.
 2. Joins: --clients members, each with its own connection and sign-in, join random open
    groups for --seconds (groupBuyCheckout by share code, then checkoutComplete: a seat held);
    joins/s counts the seats taken, refusals (GROUP_FULL, ...) are counted apart.
@@ -41,9 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from listing import Client, Server, ensure_database, log, manage, pg_connect, server_env, setup_env, with_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SETUP_VERSION = 2
+SETUP_VERSION = 3
 GROUP_SIZE = 5
-JOIN_GROUPS = 300
+JOIN_GROUPS = 150
 PASSWORD = "bench-pass-2026"
 QUEUE = "bench-group-buy"
 STRIPE = {"STRIPE_API_KEY": "sk_test_bench", "STRIPE_WEBHOOK_SECRET": "whsec_bench"}
@@ -120,38 +124,108 @@ def _participate(user, deal_id=None, code=None, pay=True):
 
 def users_needed(participants):
     """A leader may lead one open group of a deal at a time: one leader per settling group."""
-    return participants // (GROUP_SIZE - 1) + JOIN_GROUPS + 8 * GROUP_SIZE
+    return participants // (GROUP_SIZE - 1) + (JOIN_GROUPS + 2) * GROUP_SIZE
 
 
 def setup_groups(database_url, part, parts, participants, deal_ids):
+    """Groups made through the engine's services (one process per part, each with its own
+    members: a member has one open cart): the two model groups (part 0) and the groups the
+    join test fills."""
     _django(database_url)
     from marketplace.accounts.models import User
     from plugins.group_buy.models import Member
 
-    # Each setup process has its own members (one open cart per member), and a leader leads
-    # one group of a deal at a time.
     users = list(User.objects.filter(email__endswith="@bench.local").order_by("pk"))[part::parts]
-    succeeding = participants // 2 // GROUP_SIZE
-    failing = (participants - succeeding * GROUP_SIZE) // (GROUP_SIZE - 1)
-    plan = ([("succeed", deal_ids["settle"])] * succeeding + [("fail", deal_ids["settle"])] * failing
-            + [("join", deal_ids["join"])] * JOIN_GROUPS)
+    plan = [("succeed", deal_ids["settle"]), ("fail", deal_ids["settle"])] + [("join", deal_ids["join"])] * JOIN_GROUPS
     started = time.perf_counter()
-    led = {"settle": 0, "join": 0}
-    for index in range(part, len(plan), parts):
+    for number, index in enumerate(range(part, len(plan), parts)):
         kind, deal_id = plan[index]
-        rng = random.Random(index)
-        which = "join" if kind == "join" else "settle"
-        leader = users[led[which]]
-        led[which] += 1
-        people = [leader] + rng.sample([u for u in users if u.pk != leader.pk], GROUP_SIZE - 1)
-        order = _participate(leader, deal_id=deal_id)
+        people = users[number * GROUP_SIZE:(number + 1) * GROUP_SIZE]
+        order = _participate(people[0], deal_id=deal_id)
         code = Member.objects.get(order=order).group.share_code
         if kind == "join":
             continue
         for position, user in enumerate(people[1:GROUP_SIZE if kind == "succeed" else GROUP_SIZE - 1], start=1):
             _participate(user, code=code, pay=not (kind == "succeed" and position == GROUP_SIZE - 1))
-        if part == 0 and index % 50 == 0:
-            log(f"  setup part 0: group {index + 1}/{len(plan)}, {time.perf_counter() - started:.0f} s")
+    log(f"  setup part {part}: {number + 1} groups through the services, {time.perf_counter() - started:.0f} s")
+
+
+def replicate(database_url, participants):
+    """The settling groups: copies of the two model groups, row for row (orders, sub-orders,
+    lines, payments, sale bookings, members, the group), each with its own members, share
+    code, order numbers and PaymentIntent ids: the state the services left for the model
+    groups, without paying for 10,000 checkouts before every measurement."""
+    _django(database_url)
+    import uuid
+
+    from django.db import transaction
+    from django.db.models import F
+
+    from marketplace.accounts.models import User
+    from marketplace.orders.models import LedgerEntry, Order, OrderLine, VendorOrder
+    from marketplace.payments.models import Payment
+    from plugins.group_buy.codes import share_code
+    from plugins.group_buy.models import Deal, Group, Member
+
+    users = [u.pk for u in User.objects.filter(email__endswith="@bench.local").order_by("pk")]
+    succeeding = participants // 2 // GROUP_SIZE
+    failing = (participants - succeeding * GROUP_SIZE) // (GROUP_SIZE - 1)
+    models = {g.paid_count + g.held_count: g for g in Group.objects.filter(deal__title_zh="bench settle")}
+    started = time.perf_counter()
+    copy_number = 0
+    for model, copies in ((models[GROUP_SIZE], succeeding - 1), (models[GROUP_SIZE - 1], failing - 1)):
+        members = list(Member.objects.filter(group=model).order_by("pk"))
+        orders = Order.objects.in_bulk([m.order_id for m in members])
+        vendor_orders = VendorOrder.objects.in_bulk([m.vendor_order_id for m in members])
+        lines = OrderLine.objects.in_bulk([m.order_line_id for m in members])
+        payments = {p.order_id: p for p in Payment.objects.filter(order_id__in=list(orders))}
+        entries = {}
+        for entry in LedgerEntry.objects.filter(vendor_order_id__in=list(vendor_orders)).order_by("pk"):
+            entries.setdefault(entry.vendor_order_id, []).append(entry)
+        for batch_start in range(0, copies, 200):
+            batch = range(batch_start, min(copies, batch_start + 200))
+            with transaction.atomic():
+                crowds = []
+                for _ in batch:
+                    crowds.append([users[(copy_number * GROUP_SIZE + i) % len(users)] for i in range(len(members))])
+                    copy_number += 1
+                groups = Group.objects.bulk_create([_copy(model, share_code=share_code(), leader_id=people[0])
+                                                    for people in crowds])
+                new_orders, plan = [], []
+                for group, people in zip(groups, crowds):
+                    for member, user in zip(members, people):
+                        order = _copy(orders[member.order_id], user_id=user, number=f"GB{uuid.uuid4().hex[:14].upper()}",
+                                      checkout_token=uuid.uuid4())
+                        new_orders.append(order)
+                        plan.append((group, member, user, order))
+                Order.objects.bulk_create(new_orders)
+                new_vendor_orders = VendorOrder.objects.bulk_create(
+                    [_copy(vendor_orders[m.vendor_order_id], order_id=o.pk) for _g, m, _u, o in plan])
+                new_lines = OrderLine.objects.bulk_create(
+                    [_copy(lines[m.order_line_id], vendor_order_id=vo.pk) for (_g, m, _u, _o), vo
+                     in zip(plan, new_vendor_orders)])
+                Payment.objects.bulk_create(
+                    [_copy(payments[m.order_id], order_id=o.pk, customer_id=u, reference=f"pi_bench_{uuid.uuid4().hex}")
+                     for _g, m, u, o in plan])
+                bookings = []
+                for (_g, m, _u, o), vo in zip(plan, new_vendor_orders):
+                    booking = uuid.uuid4()
+                    bookings += [_copy(e, booking=booking, order_id=o.pk, vendor_order_id=vo.pk)
+                                 for e in entries.get(m.vendor_order_id, [])]
+                LedgerEntry.objects.bulk_create(bookings)
+                Member.objects.bulk_create(
+                    [_copy(m, group_id=g.pk, user_id=u, order_id=o.pk, vendor_order_id=vo.pk, order_line_id=line.pk)
+                     for (g, m, u, o), vo, line in zip(plan, new_vendor_orders, new_lines)])
+                Deal.objects.filter(pk=model.deal_id).update(
+                    units_reserved=F("units_reserved") + model.capacity_units * len(groups))
+            log(f"  replicated {copy_number} groups, {time.perf_counter() - started:.0f} s")
+
+
+def _copy(obj, **changes):
+    """An unsaved copy of a model instance with `changes` applied."""
+    data = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if not f.primary_key}
+    data.update(changes)
+    return type(obj)(**data)
 
 
 def admin_url(base):
@@ -187,6 +261,8 @@ def ensure_template(base, participants, processes):
                for i in range(processes)]
     if any(w.wait() for w in workers):
         raise SystemExit("setup failed")
+    subprocess.run([sys.executable, __file__, "--setup-replicate", url, "--participants", str(participants)],
+                   cwd=ROOT, check=True)
     with pg_connect(url) as conn:
         conn.execute("VACUUM ANALYZE")
         conn.execute("CREATE TABLE bench_ready (deals text)")
@@ -398,10 +474,13 @@ def main():
     parser.add_argument("--setup-processes", type=int, default=3)
     parser.add_argument("--setup-init", metavar="URL")
     parser.add_argument("--setup-part", nargs=3, metavar=("PART", "PARTS", "URL"))
+    parser.add_argument("--setup-replicate", metavar="URL")
     parser.add_argument("--deals")
     args = parser.parse_args()
     if args.setup_init:
         return setup_init(args.setup_init, args.participants)
+    if args.setup_replicate:
+        return replicate(args.setup_replicate, args.participants)
     if args.setup_part:
         part, parts, url = args.setup_part
         return setup_groups(url, int(part), int(parts), args.participants, json.loads(args.deals))

@@ -69,8 +69,8 @@ def test_extend_payment_deadline_never_shortens_and_only_for_unpaid_orders(clien
 
 
 @pytest.mark.django_db
-def test_open_cart_and_add_line_replace(member, shop):
-    from marketplace.plugins.checkout import add_line, cart_lines, open_cart
+def test_open_cart_add_line_replace_and_unpriced_lines(member, shop):
+    from marketplace.plugins.checkout import add_line, cart_line_refs, cart_lines, open_cart
 
     _a, _b, pads, *_rest = shop
     token = open_cart(member)
@@ -80,6 +80,9 @@ def test_open_cart_and_add_line_replace(member, shop):
     assert [line.quantity for line in cart_lines(token, member)] == [3]
     add_line(token, "product", variant_id=pads.pk, quantity=1, user=member, replace=True)
     assert [line.quantity for line in cart_lines(token, member)] == [1]
+    (ref,) = cart_line_refs(token, member)
+    assert (ref.kind, ref.variant_id, ref.quantity) == ("product", pads.pk, 1)
+    assert ref.line_id == cart_lines(token, member)[0].line_id
 
 
 def _paid_order(client, member, shop):

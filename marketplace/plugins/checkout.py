@@ -12,13 +12,16 @@ and take part in pricing and completion.
   `set_checkout_metadata(token, namespace, data, user=None)`: store your data (a booking
   hold, a deal and share code) on a cart line or the cart, under your plugin's name; it is
   copied to the order line and order at completion and shown to the cart's owner.
-- `cart_lines(token, user=None) -> [CheckoutLineInfo]`: the cart priced as its owner sees it.
+- `cart_lines(token, user=None) -> [CheckoutLineInfo]`: the cart priced as its owner sees it;
+  `cart_line_refs(token, user=None) -> [CartLineRef]`: its lines unpriced (one query).
 - `CheckoutInfo`, `CheckoutLineInfo`: what `checkout_validate`, `checkout_adjustments`
   and `checkout_reserve` receive.
 - `OrderAdjustment` (DISCOUNT or TENDER): what `checkout_adjustments` returns;
   `AppliedOrderAdjustment`: what `checkout_reserve` receives (the amount actually applied,
   capped by the floor of every line).
 """
+from dataclasses import dataclass
+
 from marketplace.checkout.info import (
     DISCOUNT, TENDER, AppliedOrderAdjustment, CheckoutInfo, CheckoutLineInfo, OrderAdjustment,
 )
@@ -56,6 +59,28 @@ def set_checkout_metadata(token, namespace, data, user=None):
     return services.set_checkout_metadata(services.get_checkout(token, user), namespace, data)
 
 
+@dataclass(frozen=True)
+class CartLineRef:
+    """A cart line without its price: `line_id`, `kind`, `reference`, `variant_id`
+    (None for plugin lines), `quantity`."""
+
+    line_id: int
+    kind: str
+    reference: str
+    variant_id: int | None
+    quantity: int
+
+
+def cart_line_refs(token, user=None) -> list[CartLineRef]:
+    """The cart's lines, oldest first, unpriced (for a plugin that only needs to know
+    what the cart holds). Raises NotFound (field "token")."""
+    from marketplace.checkout import services
+
+    checkout = services.get_checkout(token, user)
+    return [CartLineRef(*row) for row in checkout.lines.order_by("pk").values_list(
+        "pk", "kind", "reference", "variant_id", "quantity")]
+
+
 def cart_lines(token, user=None):
     from marketplace.checkout import services
     from marketplace.checkout.totals import compute_totals
@@ -65,4 +90,4 @@ def cart_lines(token, user=None):
 
 __all__ = ["LineKind", "LineDescription", "line_kinds", "CheckoutInfo", "CheckoutLineInfo", "OrderAdjustment",
            "AppliedOrderAdjustment", "DISCOUNT", "TENDER", "open_cart", "add_line", "set_line_metadata",
-           "set_checkout_metadata", "cart_lines"]
+           "set_checkout_metadata", "cart_lines", "cart_line_refs", "CartLineRef"]

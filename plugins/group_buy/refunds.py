@@ -95,9 +95,10 @@ def process(track_id, track=None):
     failpoints.checkpoint("refund.after_request")
     if made:
         refund_id, status = made[0]
-        if status == "succeeded":  # booked: `on_refund_recorded` settled the track in the same transaction
-            settle(track.pk, refund_id)
-            return track
+        if status == "succeeded":
+            if track.payment_id is not None:  # a payment's refund: no `on_refund_recorded`
+                settle(track.pk, refund_id)
+            return track  # a sub-order's: `on_refund_recorded` settled the track in the booking's transaction
         record = refund_record(refund_id)
     else:
         found = find_refunds(key)
@@ -183,8 +184,6 @@ def settle(track_id, refund_id):
     """The gateway confirmed the track's refund: the member (or voucher) is REFUNDED.
     Runs inside the refund's recording transaction when called from `on_refund_recorded`.
     Idempotent."""
-    if RefundTrack.objects.filter(pk=track_id, status=TrackStatus.SUCCEEDED).exists():
-        return False
     now = clock.now()
     with transaction.atomic():
         changed = RefundTrack.objects.filter(pk=track_id).exclude(status=TrackStatus.SUCCEEDED).update(

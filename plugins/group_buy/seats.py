@@ -113,7 +113,7 @@ def prepare_checkout(*, user, deal_id=None, share_code=None, group_id=None, quan
     GROUP_FULL, GROUP_CLOSED, SOLD_OUT, LIMIT_EXCEEDED (a second join, per-user limit),
     INVALID (own group, quantity), PERMISSION_DENIED (new customers only), INVALID_STATE
     (other items in the cart), ENTITLEMENT_REQUIRED / PLUGIN_DISABLED (the shop's plan)."""
-    from marketplace.plugins.checkout import add_line, cart_lines, open_cart, set_line_metadata
+    from marketplace.plugins.checkout import add_line, cart_line_refs, open_cart, set_line_metadata
 
     now = clock.now()
     if share_code is not None or group_id is not None:
@@ -137,12 +137,11 @@ def prepare_checkout(*, user, deal_id=None, share_code=None, group_id=None, quan
         raise ValidationError(f"1 to {deal.max_per_member} per member.", field="quantity")
     _check_user(deal, user.pk, field)
     token = open_cart(user)
-    others = [line for line in cart_lines(token, user) if line.variant_id != deal.variant_id]
-    if others:
+    if any(line.variant_id != deal.variant_id for line in cart_line_refs(token, user)):
         raise ValidationError("A group order holds only its deal: check out or remove the other items first.",
                               code=ErrorCode.INVALID_STATE, field="checkout")
     checkout = add_line(token, "product", variant_id=deal.variant_id, quantity=quantity, user=user, replace=True)
-    line = next(line for line in cart_lines(token, user) if line.variant_id == deal.variant_id)
+    line = next(line for line in cart_line_refs(token, user) if line.variant_id == deal.variant_id)
     set_line_metadata(token, line.line_id, PLUGIN, {"deal": deal.pk, "share_code": code}, user=user)
     return checkout
 

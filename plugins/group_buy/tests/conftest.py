@@ -32,3 +32,20 @@ def staff_api(client, staff):
 def members(client, make_user):
     """Signed-in API clients of five members (leader first)."""
     return [signed_in(client, make_user(f"m{i}@example.com", first_name=f"M{i}", last_name="王")) for i in range(5)]
+
+
+@pytest.fixture(autouse=True)
+def _settled_before_teardown(request):
+    """Tests whose settlement runs on the real worker end only when every settled group's
+    follow-up is done (so the next test's database flush never races a running task)."""
+    yield
+    if "worker" not in request.fixturenames:
+        return
+    from plugins.group_buy.models import Group, RefundTrack
+    from tests.conftest import wait_for
+
+    def quiet():
+        return not Group.objects.exclude(status="forming").filter(follow_up_done_at__isnull=True).exists() and \
+            not RefundTrack.objects.filter(status="requested").exists()
+
+    wait_for(quiet, timeout=30, message="settlement follow-ups to finish")

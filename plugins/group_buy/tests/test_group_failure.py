@@ -111,9 +111,20 @@ def test_card_authorisations_are_released_when_the_group_fails(shop, owner, staf
 
 @pytest.mark.django_db(transaction=True)
 def test_g5_payment_after_the_group_failed_is_refunded_never_a_seat(shop, owner, staff_api, members, worker,
-                                                                      frozen_clock, settings):
+                                                                      frozen_clock, plugin):
+    """G5: the group FAILED (its follow-up cancelled the unpaid order, but the void failed at
+    the gateway: the buyer had just paid); then the payment's event arrives -> the member is
+    LATE and refunded, the group stays FAILED with its one paid seat."""
+    import uuid
+
+    from marketplace.plugins.payments import GatewayEventData, deliver_event, find_payment
+
+    from plugins.group_buy.models import Group
     from tests.conftest import wait_for
 
+    from .test_refunds import VoidFails
+
+    plugin(VoidFails(), "stubborn-gateway")
     frozen_clock(clock.now())
     deal = live_deal(owner, staff_api, shop["vendor"], shop["variant"])
     leader, friend = members[:2]
@@ -121,10 +132,15 @@ def test_g5_payment_after_the_group_failed_is_refunded_never_a_seat(shop, owner,
     pay_dev(leader, first["order"]["id"], method="WALLET")
     code = my_groups(leader)[0]["group"]["shareCode"]
     late = place(friend, shop, code=code)  # holds a seat, pays later
-    paying = friend.mutate(PAY, {"o": late["order"]["id"], "g": "dev", "m": "WALLET"})["payment"]
+    paying = friend.mutate(PAY, {"o": late["order"]["id"], "g": "stubborn", "m": "WALLET"})["payment"]
     frozen_clock.travel(timedelta(hours=24, seconds=61))
     assert sweep_on_worker()["failed"] == 1  # the grace passed with the payment still in flight
-    assert friend.mutate(CONFIRM, {"s": paying["clientSecret"], "o": "SUCCEED"})["errors"] == []
+    wait_for(lambda: Group.objects.filter(share_code=code, follow_up_done_at__isnull=False).exists(),
+             message="the failed group's follow-up")
+    assert my_groups(friend)[0]["status"] == "ABANDONED"
+    deliver_event("stubborn", GatewayEventData(event_id=f"evt_{uuid.uuid4().hex}", type="payment_intent.succeeded",
+                                               reference=paying["reference"], status="captured",
+                                               amount=Decimal("150.00"), currency="CNY"))
 
     def late_refunded():
         (mine,) = my_groups(friend)
@@ -133,6 +149,31 @@ def test_g5_payment_after_the_group_failed_is_refunded_never_a_seat(shop, owner,
     wait_for(late_refunded, message="the late payment refunded")
     group = leader.data(GROUP, {"code": code})["groupBuyGroup"]
     assert group["status"] == "FAILED" and group["paidCount"] == 1  # never an extra seat
+    payment = find_payment("stubborn", paying["reference"])
+    assert payment.refunded == payment.captured == Decimal("150.00")
+    assert ledger.is_balanced()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payment_after_the_window_but_before_the_sweep_is_late(shop, owner, staff_api, members, worker,
+                                                                frozen_clock):
+    """The window and its grace are over but the sweep has not failed the group yet: the
+    payment is LATE (its sub-order held, refunded in full); the sweep then fails the group."""
+    from tests.conftest import wait_for
+
+    frozen_clock(clock.now())
+    deal = live_deal(owner, staff_api, shop["vendor"], shop["variant"])
+    leader, friend = members[:2]
+    pay_dev(leader, place(leader, shop, deal_id=deal["id"])["order"]["id"], method="WALLET")
+    code = my_groups(leader)[0]["group"]["shareCode"]
+    late = place(friend, shop, code=code)
+    paying = friend.mutate(PAY, {"o": late["order"]["id"], "g": "dev", "m": "WALLET"})["payment"]
+    frozen_clock.travel(timedelta(hours=24, seconds=61))
+    assert friend.mutate(CONFIRM, {"s": paying["clientSecret"], "o": "SUCCEED"})["errors"] == []
+    wait_for(lambda: my_groups(friend)[0]["status"] == "REFUNDED", message="the late payment refunded")
     order = friend.data(ORDER, {"n": late["order"]["number"]})["order"]
     assert order["status"] == "REFUNDED" and order["vendorOrders"][0]["onHold"] is True
+    assert sweep_on_worker()["failed"] == 1
+    group = leader.data(GROUP, {"code": code})["groupBuyGroup"]
+    assert group["status"] == "FAILED" and group["paidCount"] == 1
     assert ledger.is_balanced()
