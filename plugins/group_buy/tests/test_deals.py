@@ -173,3 +173,31 @@ def test_cancelling_a_deal_dissolves_forming_groups_and_refunds(shop, owner, sta
     assert members[1].data("query($n: String!) { order(number: $n) { status } }",
                            {"n": unpaid_leader["order"]["number"]})["order"]["status"] == "CANCELLED"
     assert owner.mutate(CANCEL, {"id": deal["id"], "r": "again"})["errors"][0]["code"] == "INVALID_STATE"
+
+
+class Coupon:
+    """A coupon plugin offering 10.00 off every cart (an order-level discount)."""
+
+    @hookimpl
+    def checkout_adjustments(self, checkout, lines):
+        from decimal import Decimal
+
+        from marketplace.plugins.checkout import DISCOUNT, OrderAdjustment
+
+        return [OrderAdjustment(source="coupon:SAVE10", label="满减券", amount=Decimal("10.00"), kind=DISCOUNT)]
+
+
+@pytest.mark.django_db
+def test_coupons_do_not_combine_with_a_deal_price(shop, owner, staff_api, members, plugin):
+    from .helpers import COMPLETE
+
+    plugin(Coupon(), "coupons")
+    deal = live_deal(owner, staff_api, shop["vendor"], shop["variant"])
+    api = members[0]
+    token = api.mutate(CHECKOUT, {"deal": deal["id"]})["checkout"]["token"]
+    api.mutate(ADDRESS, {"t": token})
+    api.mutate(SHIP, {"t": token, "v": gid("Vendor", shop["vendor"].pk), "m": gid("ShippingMethod", shop["method"].pk)})
+    refused = api.mutate(COMPLETE, {"t": token})
+    assert refused["order"] is None
+    assert refused["errors"] == [{"field": "lines.0", "code": "INVALID",
+                                  "message": "Group prices do not combine with other discounts: remove the code."}]
