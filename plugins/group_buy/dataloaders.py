@@ -29,7 +29,7 @@ def open_groups_queryset(now):
     from django.db.models import F
 
     return Group.objects.filter(status=GroupStatus.FORMING, expires_at__gt=now,
-                                paid_count__lt=F("size") - F("held_count")).select_related("leader")
+                                paid_count__lt=F("size") - F("held_count")).select_related("leader", "deal")
 
 
 class MembersByGroupIdLoader(DataLoader):

@@ -96,10 +96,10 @@ def on_payment_authorized(payment):
 
 @hookimpl
 def on_refund_recorded(refund):
-    from .refunds import refund_settled
+    from .refunds import recorded
 
     if refund.refund_id is not None:
-        refund_settled(refund.refund_id)
+        recorded(refund)
 
 
 @hookimpl

@@ -180,31 +180,53 @@ def _failed(track, reason, settings, now):
               member=track.member, track=track)
 
 
-def settle(track_id, refund_id):
+def settle(track_id, refund_id, loaded=None):
     """The gateway confirmed the track's refund: the member (or voucher) is REFUNDED.
-    Runs inside the refund's recording transaction when called from `on_refund_recorded`.
-    Idempotent."""
-    now = clock.now()
+    Runs inside the refund's recording transaction when called from `on_refund_recorded`
+    (`loaded`: the track with its member and deal, already read there). Idempotent."""
+    from django.db import connection
+
+    if connection.in_atomic_block:  # the caller's transaction (the hook's savepoint) holds it all
+        return _settle(track_id, refund_id, loaded)
     with transaction.atomic():
-        changed = RefundTrack.objects.filter(pk=track_id).exclude(status=TrackStatus.SUCCEEDED).update(
-            status=TrackStatus.SUCCEEDED, settled_at=now, failure_reason="",
-            **({"refund_id": refund_id} if refund_id else {}))
-        if not changed:
-            return False
-        track = RefundTrack.objects.select_related("member__deal", "voucher").get(pk=track_id)
-        if track.voucher_id is not None:
-            if Voucher.objects.filter(pk=track.voucher_id).exclude(status=VoucherStatus.REFUNDED).update(
-                    status=VoucherStatus.REFUNDED):
-                emit(VoucherRefunded(voucher_id=track.voucher_id, deal_id=track.voucher.deal_id, amount=track.amount,
-                                     vendor_id=track.voucher.vendor_id))
-        elif track.member_id is not None:
-            member = track.member
-            if Member.objects.filter(pk=member.pk).filter(
-                    Q(status__in=[MemberStatus.REFUNDING, MemberStatus.LATE])).update(status=MemberStatus.REFUNDED,
-                                                                                       settled_at=now):
-                emit(MemberRefunded(member_id=member.pk, group_id=member.group_id, amount=track.amount,
-                                    vendor_id=member.deal.vendor_id))
+        return _settle(track_id, refund_id, loaded)
+
+
+def _settle(track_id, refund_id, loaded):
+    now = clock.now()
+    changed = RefundTrack.objects.filter(pk=track_id).exclude(status=TrackStatus.SUCCEEDED).update(
+        status=TrackStatus.SUCCEEDED, settled_at=now, failure_reason="",
+        **({"refund_id": refund_id} if refund_id else {}))
+    if not changed:
+        return False
+    track = loaded or RefundTrack.objects.select_related("member__deal", "voucher").get(pk=track_id)
+    if track.voucher_id is not None:
+        if Voucher.objects.filter(pk=track.voucher_id).exclude(status=VoucherStatus.REFUNDED).update(
+                status=VoucherStatus.REFUNDED):
+            emit(VoucherRefunded(voucher_id=track.voucher_id, deal_id=track.voucher.deal_id, amount=track.amount,
+                                 vendor_id=track.voucher.vendor_id))
+    elif track.member_id is not None:
+        member = track.member
+        if Member.objects.filter(pk=member.pk).filter(
+                Q(status__in=[MemberStatus.REFUNDING, MemberStatus.LATE])).update(status=MemberStatus.REFUNDED,
+                                                                                   settled_at=now):
+            emit(MemberRefunded(member_id=member.pk, group_id=member.group_id, amount=track.amount,
+                                vendor_id=member.deal.vendor_id))
     return True
+
+
+def recorded(refund):
+    """`on_refund_recorded` (a `RefundInfo`, inside the refund's booking transaction): the
+    open track of that sub-order is settled. A member's track (a full refund) is found by
+    its sub-order; vouchers share one, so theirs are told apart by the refund's key."""
+    tracks = list(RefundTrack.objects.select_related("member__deal", "voucher").filter(
+        vendor_order_id=refund.vendor_order_id).exclude(status=TrackStatus.SUCCEEDED))
+    if not tracks:
+        return
+    if refund.is_final and len(tracks) == 1 and tracks[0].voucher_id is None:
+        settle(tracks[0].pk, refund.refund_id, loaded=tracks[0])
+    else:
+        refund_settled(refund.refund_id)
 
 
 def track_of_refund(refund_id):

@@ -74,6 +74,7 @@ def paid(order):
         group = Group.objects.get(pk=member.group_id)
         if group.status == GroupStatus.SUCCEEDED:  # the capture made on success
             _win(member, now)
+            _finish(group)  # the last confirmation ends the follow-up
         else:  # captured although the group did not succeed: never keep the money
             _late(member, now, PaidBy.CAPTURE, "captured after the group closed")
     else:

@@ -69,13 +69,13 @@ class Query(graphene.ObjectType):
             raise ValidationError("first is 1 to 100.", field="first")
         deal = decode_id(deal_id, GroupDealNode, field="deal_id")
         return list(open_groups_queryset(clock.now()).filter(deal_id=deal, deal__in=visible_deals(info))
-                    .select_related("deal").order_by("expires_at", "pk")[:first])
+                    .order_by("expires_at", "pk")[:first])
 
     @staticmethod
     @permissions.login_required
     def resolve_my_group_buys(root, info, **kwargs):
         return (Member.objects.filter(user=permissions.current_user(info))
-                .select_related("group", "deal", "user").order_by("-pk"))
+                .select_related("group__leader", "group__deal", "deal", "user", "order").order_by("-pk"))
 
     @staticmethod
     @permissions.login_required

@@ -201,3 +201,35 @@ def test_coupons_do_not_combine_with_a_deal_price(shop, owner, staff_api, member
     assert refused["order"] is None
     assert refused["errors"] == [{"field": "lines.0", "code": "INVALID",
                                   "message": "Group prices do not combine with other discounts: remove the code."}]
+
+
+@pytest.mark.django_db
+def test_deal_and_group_listings_cost_the_same_queries_whatever_their_length(shop, owner, staff_api, members,
+                                                                               make_product):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .helpers import MY_GROUPS
+
+    def count(api, query):
+        with CaptureQueriesContext(connection) as queries:
+            api.data(query)
+        return len(queries)
+
+    deal = live_deal(owner, staff_api, shop["vendor"], shop["variant"], groupSize=5, perUserLimit=9, maxUnits=90)
+    buyer, other = members[0], members[1]
+    pay_dev(other, place(other, shop, deal_id=deal["id"])["order"]["id"], method="WALLET")
+    pay_dev(buyer, place(buyer, shop, code=my_groups(other)[0]["group"]["shareCode"])["order"]["id"], method="WALLET")
+    deals_once, mine_once = count(buyer, DEALS), count(buyer, MY_GROUPS)
+    for index in range(3):
+        product = make_product(shop["vendor"], f"gb-more-{index}", price="200.00", stock=5)
+        more = live_deal(owner, staff_api, shop["vendor"], product.variants.first(), groupSize=5)
+        pay_dev(members[2 + index], place(members[2 + index], shop, deal_id=more["id"])["order"]["id"],
+                method="WALLET")
+        pay_dev(buyer, place(buyer, shop, code=my_groups(members[2 + index])[0]["group"]["shareCode"])[
+            "order"]["id"], method="WALLET")
+    listed = buyer.data(DEALS)["groupDeals"]
+    assert listed["totalCount"] == 4 and all(e["node"]["openGroups"] for e in listed["edges"])
+    assert count(buyer, DEALS) == deals_once
+    assert len(my_groups(buyer)) == 4
+    assert count(buyer, MY_GROUPS) <= mine_once + 3 * 2  # the core's Order.vendorOrders: one query per order
