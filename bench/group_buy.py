@@ -421,6 +421,7 @@ def settle(port, url, settle_deal, broker):
 
     started = time.perf_counter()
     with pg_connect(url) as conn:  # the failing groups' windows end now (no seat held by a payment in flight)
+        t0 = conn.execute("SELECT now()").fetchone()[0]
         conn.execute("UPDATE group_buy_group SET expires_at = now() - interval '2 minutes' "
                      "WHERE deal_id = %s AND status = 'forming' AND held_count = 0", [settle_deal])
     threads = [threading.Thread(target=confirm) for _ in range(8)]
@@ -438,8 +439,18 @@ def settle(port, url, settle_deal, broker):
                 done_at = time.perf_counter()
                 break
     [t.join() for t in threads]
+    with pg_connect(url) as conn:  # when each phase ended, from the rows' own timestamps
+        phases = conn.execute(
+            "SELECT extract(epoch FROM max(settled_at) FILTER (WHERE status = 'succeeded') - %s), "
+            "extract(epoch FROM max(settled_at) FILTER (WHERE status = 'failed') - %s) "
+            "FROM group_buy_group WHERE deal_id = %s", [t0, t0, settle_deal]).fetchone()
+        ends = conn.execute(
+            "SELECT extract(epoch FROM max(settled_at) FILTER (WHERE status = 'won') - %s), "
+            "extract(epoch FROM max(settled_at) FILTER (WHERE status = 'refunded') - %s) "
+            "FROM group_buy_member WHERE deal_id = %s", [t0, t0, settle_deal]).fetchone()
     return {"participants": participants, "groups": groups, "seconds": (done_at or time.perf_counter()) - started,
-            "finished": done_at is not None, "confirm_errors": len(errors), "pending_payments": count}
+            "finished": done_at is not None, "confirm_errors": len(errors), "pending_payments": count,
+            "succeeded_by": phases[0], "failed_by": phases[1], "won_by": ends[0], "refunded_by": ends[1]}
 
 
 def checks(url, settle_deal):
@@ -461,6 +472,10 @@ def checks(url, settle_deal):
                                      [settle_deal]).fetchall())
     return {"oversubscribed": oversubscribed, "double_settlements": double, "refunded_twice": refunded_twice,
             "over_captured": over_captured, "ledger_sum": ledger, "outcomes": outcomes}
+
+
+def _s(seconds):
+    return f"{float(seconds):.1f} s" if seconds is not None else "-"
 
 
 def main():
@@ -511,6 +526,8 @@ def main():
     status = "" if settled["finished"] else "  (NOT FINISHED)"
     print(f"{'settlement time, deciding events to last settled':<52}{settled['seconds']:>14.1f} s   <= 60 s{status}")
     print(f"{'  outcomes':<52}{json.dumps(found['outcomes'])}")
+    print(f"{'  last success / failure transition at':<52}{_s(settled['succeeded_by'])} / {_s(settled['failed_by'])}")
+    print(f"{'  last member WON / REFUNDED at':<52}{_s(settled['won_by'])} / {_s(settled['refunded_by'])}")
     print(f"{f'joins/s (seats taken) at {args.clients} clients':<52}{joined['joins_per_s']:>16.1f}")
     print(f"{'  join attempts/s (taken + refused)':<52}{joined['attempts_per_s']:>16.1f}   "
           f"refused {json.dumps(joined['refused'])}, errors {joined['errors']}")
