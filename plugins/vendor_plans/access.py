@@ -18,7 +18,8 @@ RANK = {"subscription.created": 0, "subscription.updated": 1, "subscription.paus
         "subscription.resumed": 1, "subscription.deleted": 2}
 TERMINAL = {Status.CANCELED, Status.INCOMPLETE_EXPIRED}
 FULL_STATUSES = {Status.TRIALING, Status.ACTIVE}
-LIMITED_STATUSES = {Status.UNPAID, Status.PAUSED, Status.INCOMPLETE, Status.PENDING}
+LIMITED_STATUSES = {Status.UNPAID, Status.PAUSED, Status.INCOMPLETE}
+UNCONFIRMED = {Status.PENDING, Status.FAILED}
 # Statuses a later paid invoice (with nothing else owed) turns back to active.
 RECOVERABLE = {Status.PAST_DUE, Status.UNPAID, Status.INCOMPLETE, Status.PENDING}
 # A vendor the platform itself keeps closed: suspended whatever it pays.
@@ -27,11 +28,13 @@ VENDOR_CLOSED = {"suspended", "closed", "rejected"}
 
 def derive_access(status, *, now: datetime, grace_until: datetime | None = None, override: str = "",
                   override_until: datetime | None = None, vendor_status: str | None = None,
-                  require_plan: bool = False) -> Access:
+                  require_plan: bool = False, previous_status: str | None = None) -> Access:
     """The vendor's access from its subscription.
 
     - `status`: the subscription's effective status (a `Status` value), or None when the
-      vendor has no subscription (or the gateway refused to create it: "failed");
+      vendor has no subscription. A subscription not confirmed by the gateway (pending,
+      or failed to be created) changes nothing: the vendor keeps the access of
+      `previous_status`, the status of its previous subscription (None: it had none);
     - `now`: the engine clock's time; `grace_until`: end of the grace of a past-due
       subscription;
     - `override` / `override_until`: platform staff's override (an `Access` value, until a
@@ -43,13 +46,15 @@ def derive_access(status, *, now: datetime, grace_until: datetime | None = None,
       the engine's defaults apply to it).
 
     Table: trialing/active -> FULL; past_due -> GRACE until `grace_until`, then LIMITED;
-    unpaid/paused/incomplete/pending -> LIMITED; canceled/incomplete_expired -> SUSPENDED.
+    unpaid/paused/incomplete -> LIMITED; canceled/incomplete_expired -> SUSPENDED.
     """
     if vendor_status is not None and vendor_status in VENDOR_CLOSED:
         return Access.SUSPENDED
     if override and (override_until is None or now < override_until):
         return Access(override)
-    if status is None or status == Status.FAILED:
+    if status in UNCONFIRMED:
+        status = previous_status if previous_status not in UNCONFIRMED else None
+    if status is None:
         return Access.SUSPENDED if require_plan else Access.FULL
     if status in FULL_STATUSES:
         return Access.FULL

@@ -32,8 +32,8 @@ from marketplace.plugins.payments import GatewayError
 from . import notices
 from .access import RANK, TERMINAL, effective_status, entitled_plan, event_key, grace_deadline
 from .events import VendorSubscriptionStatusChanged
-from .models import BillingInvoice, PaymentMethod, Plan, Status, SubscriptionEvent, VendorSubscription
-from .plans import plan_for
+from .models import BillingInvoice, PaymentMethod, Status, SubscriptionEvent, VendorSubscription
+from .plans import PlanIndex
 
 logger = logging.getLogger("plugins.vendor_plans")
 PLUGIN = "vendor_plans"
@@ -56,9 +56,9 @@ def handle(gateway_name, event):
     if billing is None:
         return None
     if billing.subscription is not None:
-        return _subscription_event(billing)
+        return _subscription_event(billing, PlanIndex())
     if billing.invoice is not None:
-        return _invoice_event(billing)
+        return _invoice_event(billing, PlanIndex())
     if billing.credit_note is not None:
         return _credit_note(billing)
     return _payment_method_saved(billing)
@@ -85,7 +85,7 @@ def _find(subscription_id, metadata):
 
 
 # -- subscriptions --------------------------------------------------------------------------------
-def _subscription_event(billing):
+def _subscription_event(billing, plans):
     snap = billing.subscription
     sub = _find(snap.subscription_id, snap.metadata)
     if sub is None:
@@ -93,18 +93,13 @@ def _subscription_event(billing):
     if billing.kind == "subscription.trial_will_end":
         notices.trial_will_end(sub, snap.trial_end or sub.trial_end)
         return f"trial ends {snap.trial_end:%Y-%m-%d}: vendor notified" if snap.trial_end else "trial notice"
-    plan = plan_for(snap.product_id, snap.price_id, snap.metadata)
+    plan = plans.find(snap.product_id, snap.price_id, snap.metadata)
     deleted = billing.kind == "subscription.deleted"
     status = snap.status
     if deleted and status not in TERMINAL:
         status = Status.CANCELED
     terminal = status in TERMINAL
     key = event_key(billing.created, billing.kind, billing.event_id)
-    observation, created = SubscriptionEvent.objects.get_or_create(event_id=billing.event_id, defaults={
-        "subscription": sub, "kind": billing.kind, "created": billing.created, "rank": RANK[billing.kind],
-        "status": status, "plan": plan})
-    if not created:
-        return "already recorded"
     last = (sub.last_event_created, sub.last_event_rank, sub.last_event_id) if sub.last_event_created else None
     if sub.ended and sub.snapshot_status in TERMINAL:
         apply = terminal and (last is None or key > last)
@@ -112,10 +107,13 @@ def _subscription_event(billing):
     else:
         apply = terminal or last is None or key > last
         reason = "older than the state applied"
+    # The engine records each event id once, so this observation is new.
+    SubscriptionEvent.objects.create(subscription=sub, event_id=billing.event_id, kind=billing.kind,
+                                     created=billing.created, rank=RANK[billing.kind], status=status, plan=plan,
+                                     applied=apply)
     if apply:
         _apply_snapshot(sub, snap, status, plan, billing, terminal)
-        SubscriptionEvent.objects.filter(pk=observation.pk).update(applied=True)
-    recompute(sub)
+    recompute(sub, plans=plans)
     if not apply:
         return f"{billing.kind} recorded, not applied ({reason})"
     return f"subscription {sub.pk} {status}"
@@ -141,16 +139,17 @@ def _apply_snapshot(sub, snap, status, plan, billing, terminal):
     sub.schedule_id = snap.schedule_id or ("" if terminal else sub.schedule_id)
     sub.last_event_created, sub.last_event_rank, sub.last_event_id = (billing.created, RANK[billing.kind],
                                                                       billing.event_id)
-    sub.ended = terminal
-    sub.save()
+    sub.ended = terminal  # saved by recompute
 
 
 # -- derived state ---------------------------------------------------------------------------------
-def recompute(sub, now=None):
+def recompute(sub, now=None, plans=None):
     """Derive status, paid-through date, grace and entitled plan from what is recorded, store
-    them, refresh access (and the storefront hold), and emit the changes."""
-    from .enforcement import refresh
+    them (with any field the caller set on `sub`), refresh access (and the storefront
+    hold), and emit the changes."""
+    from .enforcement import apply_storefront, set_access
 
+    plans = plans or PlanIndex()
     invoices = list(BillingInvoice.objects.filter(subscription=sub))
     previous = sub.status
     if sub.status == Status.FAILED:  # never created at the gateway: nothing can change it
@@ -159,19 +158,21 @@ def recompute(sub, now=None):
         status = effective_status(sub.snapshot_status, sub.last_event_created, sub.ended, invoices)
     paid = [i for i in invoices if i.paid_at is not None]
     periods = [i.period_end for i in paid if i.period_end is not None]
-    observed = list(SubscriptionEvent.objects.filter(subscription=sub).select_related("plan")
-                    .order_by("created", "rank", "event_id"))
+    observed = (SubscriptionEvent.objects.filter(subscription=sub).order_by("created", "rank", "event_id")
+                .values_list("plan_id", flat=True))
     paid_codes = {code for i in paid for code in (i.plan_codes or ())}
-    entitled = entitled_plan(Plan.objects.get(pk=sub.started_plan_id), [o.plan for o in observed], paid_codes)
+    entitled = entitled_plan(plans.get(sub.started_plan_id), [plans.get(pk) for pk in observed], paid_codes)
     sub.status = status
     sub.paid_through = max(periods) if periods else None
     sub.grace_until = grace_deadline(status, invoices, sub.last_event_created, get_settings(PLUGIN).grace_days)
     sub.entitled_plan = entitled
-    sub.save(update_fields=["status", "paid_through", "grace_until", "entitled_plan", "updated_at"])
     if previous != status:
-        emit(VendorSubscriptionStatusChanged(vendor_id=sub.vendor_id, subscription_id=sub.pk, plan=sub.plan.code,
+        emit(VendorSubscriptionStatusChanged(vendor_id=sub.vendor_id, subscription_id=sub.pk,
+                                             plan=plans.get(sub.plan_id).code,
                                              status=status, previous=previous))
-    refresh(sub, now)
+    set_access(sub, now)
+    sub.save()
+    apply_storefront(sub)
     return sub
 
 
@@ -184,7 +185,7 @@ def _latest(current, value):
     return value if current is None or value > current else current
 
 
-def _invoice_event(billing):
+def _invoice_event(billing, plans):
     inv = billing.invoice
     sub = _find(inv.subscription_id, inv.metadata)
     if sub is None:
@@ -192,8 +193,7 @@ def _invoice_event(billing):
     created: datetime = billing.created
     row = BillingInvoice.objects.select_for_update().filter(invoice_id=inv.invoice_id).first()
     if row is None:
-        row = BillingInvoice.objects.create(invoice_id=inv.invoice_id, subscription=sub, vendor_id=sub.vendor_id,
-                                            currency=inv.currency)
+        row = BillingInvoice(invoice_id=inv.invoice_id, subscription=sub, vendor_id=sub.vendor_id, currency=inv.currency)
     elif row.subscription_id != sub.pk:
         logger.warning("Invoice %s moved from subscription %s to %s: ignored", inv.invoice_id, row.subscription_id,
                        sub.pk)
@@ -209,15 +209,13 @@ def _invoice_event(billing):
         row.due_date = inv.due_date or row.due_date
     if inv.period_end is not None:
         row.period_end = _latest(row.period_end, inv.period_end)
-    cache = {}
-    codes = {plan.code for line in inv.lines
-             if (plan := plan_for(line.product_id, line.price_id, None, cache)) is not None}
+    codes = {plan.code for line in inv.lines if (plan := plans.find(line.product_id, line.price_id)) is not None}
     row.plan_codes = sorted(set(row.plan_codes or ()) | codes)
     kind, result = billing.kind, ""
     if kind == "invoice.paid":
         row.paid_at = _earliest(row.paid_at, created)
         row.amount_paid = max(row.amount_paid, inv.amount_paid)
-        result = _book_fee(sub, row)
+        result = _book_fee(sub, row, plans.get(sub.plan_id))
     elif kind == "invoice.payment_failed":
         row.first_failed_at = _earliest(row.first_failed_at, created)
         if row.last_failed_at is None or created > row.last_failed_at or (
@@ -239,8 +237,7 @@ def _invoice_event(billing):
     else:  # invoice.finalized
         result = f"invoice {inv.invoice_id} open"
     row.save()
-    recompute(sub)
-    sub.refresh_from_db()
+    recompute(sub, plans=plans)
     _notify_invoice(sub, row, kind, inv)
     return result
 
@@ -258,13 +255,13 @@ def _notify_invoice(sub, row, kind, inv):
         notices.invoice_to_pay(sub, row)
 
 
-def _book_fee(sub, row):
+def _book_fee(sub, row, plan):
     """The fee as platform revenue, once per paid invoice (vendor as payer)."""
     if row.amount_paid <= 0:
         return f"invoice {row.invoice_id} paid (nothing to book)"
     book(FEE_KIND, [("customer_payments", -row.amount_paid), (REVENUE_ACCOUNT, row.amount_paid)],
          vendor_id=sub.vendor_id, currency=row.currency, key=f"invoice:{row.invoice_id}",
-         memo=f"Vendor plan {sub.plan.code}: invoice {row.number or row.invoice_id}")
+         memo=f"Vendor plan {plan.code}: invoice {row.number or row.invoice_id}")
     return f"invoice {row.invoice_id} paid: {row.amount_paid} {row.currency} booked"
 
 

@@ -13,7 +13,7 @@ from marketplace.plugins import clock, emit, get_settings
 from marketplace.plugins.catalog import save_product, visible_products
 from marketplace.plugins.vendors import hide_storefront, show_storefront, vendor_infos
 
-from .access import derive_access, grants
+from .access import UNCONFIRMED, derive_access, grants
 from .events import VendorAccessChanged
 from .models import Access, AccessOverride, HeldStorefront, VendorSubscription
 
@@ -39,6 +39,12 @@ def current_subscription(vendor_id, related=()):
     return current_subscriptions([vendor_id], related).get(int(vendor_id))
 
 
+def plan_in_force(sub):
+    """The plan whose entitlements apply: none while the subscription is not confirmed by
+    the gateway (nothing changes until then)."""
+    return sub.entitled_plan if sub is not None and sub.status not in UNCONFIRMED else None
+
+
 def overrides_for(vendor_ids) -> dict[int, AccessOverride]:
     return {o.vendor_id: o for o in AccessOverride.objects.filter(vendor_id__in=list(vendor_ids))}
 
@@ -51,7 +57,8 @@ def access_of(sub, override=None, now=None, vendor_status=None, require_plan=Non
                          grace_until=sub.grace_until if sub is not None else None,
                          override=override.access if override is not None else "",
                          override_until=override.until if override is not None else None,
-                         vendor_status=vendor_status, require_plan=require_plan)
+                         vendor_status=vendor_status, require_plan=require_plan,
+                         previous_status=sub.previous_status or None if sub is not None else None)
 
 
 def vendor_grants(vendor_ids):
@@ -68,7 +75,7 @@ def vendor_grants(vendor_ids):
     for vendor_id in vendor_ids:
         sub = subs.get(vendor_id)
         access = access_of(sub, overrides.get(vendor_id), now, require_plan=require_plan)
-        granted = grants(sub.entitled_plan if sub is not None else None, access)
+        granted = grants(plan_in_force(sub), access)
         if granted is not None:
             answer[vendor_id] = granted
     return answer
@@ -91,21 +98,34 @@ def sync_storefront(vendor_id, access):
     return False
 
 
-def refresh(sub, now=None, emit_events=True):
-    """Store the subscription's access at `now` and apply it (storefront hold) when the
-    subscription is its vendor's current one. Returns True when the access changed."""
+def set_access(sub, now=None):
+    """Set `sub.access` from its state, the override and the clock (not saved); emit
+    `vendor_access_changed` when it changed. Returns True when it changed."""
     override = overrides_for([sub.vendor_id]).get(sub.vendor_id)
     access = access_of(sub, override, now)
     previous = sub.access
-    if previous != access:
-        VendorSubscription.objects.filter(pk=sub.pk).update(access=access)
-        sub.access = access
-        if emit_events:
-            emit(VendorAccessChanged(vendor_id=sub.vendor_id, access=access, previous=previous))
-    current = current_subscription(sub.vendor_id)
+    if previous == access:
+        return False
+    sub.access = access
+    emit(VendorAccessChanged(vendor_id=sub.vendor_id, access=access, previous=previous))
+    return True
+
+
+def apply_storefront(sub):
+    """Hold or show the storefront by `sub.access` when `sub` is its vendor's current
+    subscription (an open one always is)."""
+    current = sub if not sub.ended else current_subscription(sub.vendor_id)
     if current is not None and current.pk == sub.pk:
-        sync_storefront(sub.vendor_id, access)
-    return previous != access
+        sync_storefront(sub.vendor_id, sub.access)
+
+
+def refresh(sub, now=None):
+    """Store the subscription's access at `now` and apply it. Returns True when it changed."""
+    changed = set_access(sub, now)
+    if changed:
+        VendorSubscription.objects.filter(pk=sub.pk).update(access=sub.access)
+    apply_storefront(sub)
+    return changed
 
 
 def sync_vendors(vendor_ids=None, now=None):

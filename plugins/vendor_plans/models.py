@@ -122,6 +122,8 @@ class VendorSubscription(models.Model):
     payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     ended = models.BooleanField(default=False, help_text="Terminal: canceled, expired or never created.")
+    previous_status = models.CharField(max_length=20, blank=True, help_text="The status of the vendor's previous "
+                                       "subscription when this one began: its access until the gateway confirms.")
     access = models.CharField(max_length=10, choices=Access.choices, default=Access.LIMITED,
                               help_text="Stored for filtering; always recomputed from the state and the clock.")
     # Gateway ids and what we asked for.

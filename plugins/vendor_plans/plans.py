@@ -175,18 +175,26 @@ def ensure_price(gateway, plan) -> Plan:
     return plan
 
 
-def plan_for(product_id="", price_id="", metadata=None, cache=None) -> Plan | None:
-    """The plan an event's price names: by the plan's product id, else its price id, else
-    the `vendor_plan` metadata set at creation."""
-    cache = {} if cache is None else cache
-    key = (product_id, price_id, (metadata or {}).get("vendor_plan", ""))
-    if key not in cache:
+class PlanIndex:
+    """Every plan, read once (one query) for the handling of one event: `get(pk)` and
+    `find(...)`, the plan an event's price names."""
+
+    def __init__(self):
+        self.by_pk = {plan.pk: plan for plan in Plan.objects.all()}
+        self.by_code = {plan.code: plan for plan in self.by_pk.values()}
+        self.by_price = {plan.gateway_price_id: plan for plan in self.by_pk.values() if plan.gateway_price_id}
+
+    def get(self, pk):
+        return self.by_pk.get(pk)
+
+    def find(self, product_id="", price_id="", metadata=None) -> Plan | None:
+        """By the plan's product id ("vendor_plan_<code>"), else its price id, else the
+        `vendor_plan` metadata set at creation."""
         plan = None
         if product_id.startswith("vendor_plan_"):
-            plan = Plan.objects.filter(code=product_id[len("vendor_plan_"):]).first()
+            plan = self.by_code.get(product_id[len("vendor_plan_"):])
         if plan is None and price_id:
-            plan = Plan.objects.filter(gateway_price_id=price_id).first()
-        if plan is None and key[2]:
-            plan = Plan.objects.filter(code=key[2]).first()
-        cache[key] = plan
-    return cache[key]
+            plan = self.by_price.get(price_id)
+        if plan is None:
+            plan = self.by_code.get((metadata or {}).get("vendor_plan", ""))
+        return plan

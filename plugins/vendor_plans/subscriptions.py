@@ -94,6 +94,7 @@ def start(vendor_id, plan_code, payment_method=PaymentMethod.CARD) -> Started:
         with transaction.atomic():
             sub = VendorSubscription.objects.create(
                 vendor_id=vendor.vendor_id, started_plan=plan, plan=plan, entitled_plan=plan,
+                previous_status=_previous_status(vendor.vendor_id),
                 payment_method=payment_method, gateway=settings.gateway, price_id=plan.gateway_price_id,
                 collection="send_invoice" if payment_method == PaymentMethod.WALLET else "automatic")
             recompute(sub)
@@ -126,6 +127,13 @@ def start(vendor_id, plan_code, payment_method=PaymentMethod.CARD) -> Started:
         sub.save(update_fields=["subscription_id", "customer_id", "item_id", "updated_at"])
     return Started(subscription=sub, client_secret=created.client_secret,
                    client_secret_kind=created.client_secret_kind, hosted_invoice_url=created.hosted_invoice_url)
+
+
+def _previous_status(vendor_id):
+    """The status of the vendor's last subscription (until the new one is confirmed, the
+    vendor keeps that access)."""
+    return (VendorSubscription.objects.filter(vendor_id=vendor_id, ended=True).exclude(status=Status.FAILED)
+            .order_by("-pk").values_list("status", flat=True).first() or "")
 
 
 def _customer(gateway, vendor, plan, sub):
@@ -333,6 +341,7 @@ def adopt(vendor_id, plan_code, customer_id, subscription_id, payment_method=Pay
         with transaction.atomic():
             sub = VendorSubscription.objects.create(
                 vendor_id=vendor.vendor_id, started_plan=plan, plan=plan, entitled_plan=plan,
+                previous_status=_previous_status(vendor.vendor_id),
                 payment_method=payment_method, gateway=get_settings(PLUGIN).gateway, customer_id=customer_id,
                 customer_currency=plan.currency, subscription_id=subscription_id)
             recompute(sub)

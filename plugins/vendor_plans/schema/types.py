@@ -11,7 +11,7 @@ from marketplace.plugins.vendors import MANAGERS, has_vendor_role
 
 from ..access import derive_access, grants
 from ..dataloaders import InvoicesBySubscriptionLoader, OverrideByVendorLoader, PublishedCountByVendorLoader
-from ..enforcement import settings
+from ..enforcement import plan_in_force, settings
 from ..models import Access, BillingInvoice, Interval, InvoiceStatus, PaymentMethod, Plan, Status, VendorSubscription
 from ..subscriptions import pending_change
 
@@ -219,7 +219,8 @@ class VendorSubscriptionNode(DjangoObjectType):
             return derive_access(root.status, now=now, grace_until=root.grace_until,
                                  override=override.access if override else "",
                                  override_until=override.until if override else None,
-                                 vendor_status=root.vendor.status, require_plan=require_plan).value
+                                 vendor_status=root.vendor.status, require_plan=require_plan,
+                                 previous_status=root.previous_status or None).value
 
         return then(_override(info, root.vendor_id), access)
 
@@ -236,8 +237,9 @@ class VendorSubscriptionNode(DjangoObjectType):
         def granted(override):
             access = derive_access(root.status, now=now, grace_until=root.grace_until,
                                    override=override.access if override else "",
-                                   override_until=override.until if override else None, require_plan=require_plan)
-            return _entitlements(grants(root.entitled_plan, access) or {})
+                                   override_until=override.until if override else None, require_plan=require_plan,
+                                   previous_status=root.previous_status or None)
+            return _entitlements(grants(plan_in_force(root), access) or {})
 
         return then(_override(info, root.vendor_id), granted)
 

@@ -37,3 +37,11 @@ def owner(make_vendor, plans):
     return make
 
 
+
+
+@pytest.fixture
+def require_plan(db):
+    """The platform requires a plan: vendors without one are SUSPENDED."""
+    from marketplace.plugins.services import update_plugin
+
+    update_plugin("vendor_plans", settings={"require_plan": True})

@@ -23,7 +23,8 @@ class BookingProbe:
         return [EntitlementSpec("booking", "flag", True, "all", "Repair bookings.")]
 
 
-def test_s1_shop_trial_pending_until_created_event_then_full_with_booking(owner, billing, client, plugin, frozen_clock):
+def test_s1_shop_trial_pending_until_created_event_then_full_with_booking(owner, billing, client, plugin, frozen_clock,
+                                                                         require_plan):
     frozen_clock(NOW)
     plugin(BookingProbe(), "booking_probe", requires_entitlement="booking")
     shop = owner("repair_shop")
@@ -47,9 +48,10 @@ def test_s1_shop_trial_pending_until_created_event_then_full_with_booking(owner,
     assert billing.calls("POST", "/v1/customers")
     assert sub.subscription_id and sub.customer_id
 
-    # stripe-mock answered "active": the engine does not believe it; no event yet.
+    # stripe-mock answered "active": the engine does not believe it. Until the gateway's
+    # event, nothing changes: a new shop on a platform that requires a plan stays hidden.
     before = shop.subscription()
-    assert before["vendorSubscription"]["status"] == "PENDING" and before["vendorPlanAccess"] == "LIMITED"
+    assert before["vendorSubscription"]["status"] == "PENDING" and before["vendorPlanAccess"] == "SUSPENDED"
     assert not is_active("booking_probe", shop.vendor.pk)
     assert entitlement(shop.vendor.pk, "max_products") == 0
 
