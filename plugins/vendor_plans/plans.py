@@ -134,7 +134,9 @@ def create_plan(code, data) -> Plan:
     values = _clean(data, creating=True)
     try:
         with transaction.atomic():
-            return Plan.objects.create(code=code, **values)
+            plan = Plan.objects.create(code=code, **values)
+        plan.refresh_from_db()  # decimals as stored (0.0400)
+        return plan
     except IntegrityError:
         raise ValidationError("A plan with this code exists.", code=ErrorCode.UNIQUE, field="code") from None
 
@@ -150,6 +152,7 @@ def update_plan(code, data) -> Plan:
     for name, value in _clean(data, creating=False).items():
         setattr(plan, name, value)
     plan.save()
+    plan.refresh_from_db()
     return plan
 
 

@@ -170,9 +170,10 @@ def change_plan(vendor_id, plan_code):
     if sub.status not in CHANGEABLE:
         raise ValidationError(f"A {sub.status} subscription cannot change plan: pay the open invoice first.",
                               code=ErrorCode.INVALID_STATE, field="vendor_id")
-    if plan.pk == sub.plan_id and not sub.requested_plan_id:
+    pending = pending_change(sub)
+    if plan.pk == sub.plan_id and pending is None:
         raise ValidationError("The vendor is on this plan already.", field="plan")
-    if sub.requested_change == "upgrade" and sub.requested_plan_id and sub.entitled_plan_id != sub.requested_plan_id:
+    if pending is not None and pending[1] == "upgrade":
         raise ValidationError("An upgrade is waiting for its invoice to be paid.", code=ErrorCode.INVALID_STATE,
                               field="plan")
     gateway = _gateway()
