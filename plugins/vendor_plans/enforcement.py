@@ -119,15 +119,6 @@ def apply_storefront(sub):
         sync_storefront(sub.vendor_id, sub.access)
 
 
-def refresh(sub, now=None):
-    """Store the subscription's access at `now` and apply it. Returns True when it changed."""
-    changed = set_access(sub, now)
-    if changed:
-        VendorSubscription.objects.filter(pk=sub.pk).update(access=sub.access)
-    apply_storefront(sub)
-    return changed
-
-
 def sync_vendors(vendor_ids=None, now=None):
     """Bring stored access and storefront holds in line with the clock and the settings for
     these vendors (None: every vendor with a subscription, an override or a hold, and, when

@@ -112,11 +112,27 @@ def _reminder(sub, kind, target, days):
     return notify(sub, f"reminder:{sub.pk}:{kind}:{target.isoformat()}:{days}", f"reminder_{kind}", subject, body)
 
 
+def _lead(days, now, target):
+    """The most urgent lead time reached (of `days`, ascending), or None."""
+    return next((d for d in days if target - now <= timedelta(days=d)), None)
+
+
+def _invoice_due(sub, invoice, days):
+    return notify(sub, f"invoice_due:{invoice.invoice_id}:{days}", "invoice_due",
+                  f"发票将于 {days} 天内到期 Invoice {invoice.number or invoice.invoice_id} is due in {days} day(s)",
+                  f"请于 {_date(invoice.due_date)} 前支付 {invoice.amount_due} {invoice.currency}。\n"
+                  f"Pay {invoice.amount_due} {invoice.currency} by {_date(invoice.due_date)} with Alipay or WeChat "
+                  f"Pay: {invoice.hosted_invoice_url or '(see your dashboard)'}")
+
+
 def send_reminders(now=None):
     """Our reminders before trial end and renewal: for each open subscription and each
     date, the most urgent lead time (of `reminder_days`) reached, once. A run that missed
-    the 30-day mark sends the 7-day reminder only when 7 days remain. Returns how many
-    were queued."""
+    the 30-day mark sends the 7-day reminder only when 7 days remain. Wallet payers'
+    open invoices are reminded the same way before their due date (no retries can
+    charge them). Returns how many were queued."""
+    from .models import BillingInvoice
+
     now = now or clock.now()
     days = sorted(get_settings(PLUGIN).reminder_days)
     horizon = now + timedelta(days=max(days))
@@ -132,7 +148,12 @@ def send_reminders(now=None):
             continue
         if target is None or not now < target <= horizon:
             continue
-        lead = next(d for d in days if target - now <= timedelta(days=d))
         with transaction.atomic():
-            sent += _reminder(sub, kind, target, lead) is not None
+            sent += _reminder(sub, kind, target, _lead(days, now, target)) is not None
+    invoices = (BillingInvoice.objects.filter(paid_at=None, voided_at=None, uncollectible_at=None, due_date__gt=now,
+                                              due_date__lte=horizon, subscription__ended=False)
+                .filter(subscription__payment_method=PaymentMethod.WALLET).select_related("subscription"))
+    for invoice in invoices:
+        with transaction.atomic():
+            sent += _invoice_due(invoice.subscription, invoice, _lead(days, now, invoice.due_date)) is not None
     return sent

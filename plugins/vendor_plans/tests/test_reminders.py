@@ -62,6 +62,20 @@ def test_renewal_reminders_and_a_missed_30_day_mark(owner, billing, client, froz
 
     notice = Notice.objects.get(subscription=sub, kind="reminder_renewal")
     assert notice.key.endswith(":7") and "Alipay or WeChat Pay" in notice.body
+    # The renewal invoice, payable by wallet: reminded before its due date (no retries).
+    finalized = invoice_event("finalized", sub, "in_wallet_2", renewal, period=(renewal, renewal + YEAR),
+                              collection="send_invoice")
+    finalized["data"]["object"]["due_date"] = int((renewal + 14 * DAY).timestamp())
+    deliver(client, finalized)
+    frozen_clock(renewal + 8 * DAY)
+    assert _reminders() == 1 and _reminders() == 0
+    due = Notice.objects.get(subscription=sub, kind="invoice_due")
+    assert due.key == "invoice_due:in_wallet_2:7" and "https://invoice.stripe.com/i/in_wallet_2" in due.body
+    deliver(client, invoice_event("paid", sub, "in_wallet_2", renewal + 9 * DAY, period=(renewal, renewal + YEAR),
+                                  collection="send_invoice"))
+    frozen_clock(renewal + 13 * DAY + timedelta(hours=12))
+    assert _reminders() == 0  # paid: nothing more
+    frozen_clock(NOW)
     # Cancelled at period end: no renewal to remind of.
     deliver(client, subscription_event("updated", sub, "active", NOW + DAY, period=(NOW, renewal),
                                        cancel_at_period_end=True))
