@@ -287,6 +287,8 @@ def override(vendor_id, access, until=None, reason="", actor=""):
                 raise ValidationError("Unknown access.", field="access")
             if not (reason or "").strip():
                 raise ValidationError("Say why.", code=ErrorCode.REQUIRED, field="reason")
+            if until is not None and until.tzinfo is None:  # a local time without zone: the business zone's
+                until = until.replace(tzinfo=clock.business_zone())
             if until is not None and until <= now:
                 raise ValidationError("`until` must be in the future.", field="until")
             AccessOverride.objects.update_or_create(vendor_id=vendor.vendor_id, defaults={
