@@ -44,10 +44,8 @@ CREDIT_ACCOUNT = "vendor_billing_credit"
 
 
 def handle(gateway_name, event):
-    """The `gateway_event` hook: apply a billing event of the configured gateway. Returns a
-    short result, or None when the event is not ours (counted as unhandled)."""
-    if gateway_name != get_settings(PLUGIN).gateway:
-        return None
+    """The `gateway_event` hook: apply a billing event of a gateway with `SUBSCRIPTIONS`.
+    Returns a short result, or None when the event is not ours (counted as unhandled)."""
     try:
         gateway = billing_gateway(gateway_name)
     except GatewayError:
@@ -56,24 +54,25 @@ def handle(gateway_name, event):
     if billing is None:
         return None
     if billing.subscription is not None:
-        return _subscription_event(billing, PlanIndex())
+        return _subscription_event(gateway_name, billing, PlanIndex())
     if billing.invoice is not None:
-        return _invoice_event(billing, PlanIndex())
+        return _invoice_event(gateway_name, billing, PlanIndex())
     if billing.credit_note is not None:
-        return _credit_note(billing)
-    return _payment_method_saved(billing)
+        return _credit_note(gateway_name, billing)
+    return _payment_method_saved(gateway_name, billing)
 
 
-def _find(subscription_id, metadata):
+def _find(gateway_name, subscription_id, metadata):
     """Our subscription (locked) named by the gateway's id, or by the `vendor_subscription`
     metadata we set at creation (an event may arrive before we stored the id)."""
+    ours = VendorSubscription.objects.select_for_update().filter(gateway=gateway_name)
     sub = None
     if subscription_id:
-        sub = VendorSubscription.objects.select_for_update().filter(subscription_id=subscription_id).first()
+        sub = ours.filter(subscription_id=subscription_id).first()
     if sub is None:
         pk = str((metadata or {}).get("vendor_subscription", ""))
         if pk.isdigit():
-            sub = VendorSubscription.objects.select_for_update().filter(pk=int(pk)).first()
+            sub = ours.filter(pk=int(pk)).first()
             if sub is not None and subscription_id and sub.subscription_id not in (None, "", subscription_id):
                 logger.warning("Event for %s names subscription row %s, which is %s", subscription_id, pk,
                                sub.subscription_id)
@@ -85,9 +84,9 @@ def _find(subscription_id, metadata):
 
 
 # -- subscriptions --------------------------------------------------------------------------------
-def _subscription_event(billing, plans):
+def _subscription_event(gateway_name, billing, plans):
     snap = billing.subscription
-    sub = _find(snap.subscription_id, snap.metadata)
+    sub = _find(gateway_name, snap.subscription_id, snap.metadata)
     if sub is None:
         return None
     if billing.kind == "subscription.trial_will_end":
@@ -185,9 +184,9 @@ def _latest(current, value):
     return value if current is None or value > current else current
 
 
-def _invoice_event(billing, plans):
+def _invoice_event(gateway_name, billing, plans):
     inv = billing.invoice
-    sub = _find(inv.subscription_id, inv.metadata)
+    sub = _find(gateway_name, inv.subscription_id, inv.metadata)
     if sub is None:
         return None
     created: datetime = billing.created
@@ -265,9 +264,10 @@ def _book_fee(sub, row, plan):
     return f"invoice {row.invoice_id} paid: {row.amount_paid} {row.currency} booked"
 
 
-def _credit_note(billing):
+def _credit_note(gateway_name, billing):
     note = billing.credit_note
-    row = BillingInvoice.objects.select_for_update().filter(invoice_id=note.invoice_id).first()
+    row = (BillingInvoice.objects.select_for_update(of=("self",))
+           .filter(invoice_id=note.invoice_id, subscription__gateway=gateway_name).first())
     if row is None:
         return None
     credited = dict(row.credited or {})
@@ -282,12 +282,12 @@ def _credit_note(billing):
 
 
 # -- card updates --------------------------------------------------------------------------------
-def _payment_method_saved(billing):
+def _payment_method_saved(gateway_name, billing):
     saved = billing.payment_method
     pk = str(saved.metadata.get("vendor_subscription", ""))
     if not pk.isdigit():
         return None
-    sub = VendorSubscription.objects.filter(pk=int(pk), customer_id=saved.customer_id).first()
+    sub = VendorSubscription.objects.filter(pk=int(pk), gateway=gateway_name, customer_id=saved.customer_id).first()
     if sub is None or sub.ended:
         return None if sub is None else "card saved for an ended subscription: ignored"
     from .tasks import apply_card

@@ -41,14 +41,16 @@ def gateway_event(gateway, event):
     return handle(gateway, event)
 
 
+def business_now():
+    """The engine clock in the business zone (module level: beat pickles its schedule)."""
+    from marketplace.plugins import clock
+
+    return clock.localtime(clock.now())
+
+
 @hookimpl
 def celery_beat_schedule():
     from celery.schedules import crontab
-
-    from marketplace.plugins import clock
-
-    def business_now():
-        return clock.localtime(clock.now())
 
     return {
         "vendor-plans-sweep": {"task": "vendor_plans.sweep", "schedule": 300.0},

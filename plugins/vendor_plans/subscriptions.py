@@ -23,7 +23,7 @@ from marketplace.plugins.vendors import StaffRole, VendorStatus, staff_emails, v
 
 from . import plans
 from .billing_events import recompute
-from .enforcement import current_subscription, sync_vendors
+from .enforcement import access_of, current_subscription, overrides_for, sync_vendors
 from .models import Access, AccessOverride, BillingInvoice, PaymentMethod, Status, VendorSubscription
 
 logger = logging.getLogger("plugins.vendor_plans")
@@ -43,8 +43,9 @@ class Started:
     hosted_invoice_url: str = ""
 
 
-def _gateway():
-    return billing_gateway(get_settings(PLUGIN).gateway)
+def _gateway(sub):
+    """The gateway that bills this subscription (the one it was created at)."""
+    return billing_gateway(sub.gateway)
 
 
 def _vendor(vendor_id):
@@ -94,7 +95,7 @@ def start(vendor_id, plan_code, payment_method=PaymentMethod.CARD) -> Started:
         with transaction.atomic():
             sub = VendorSubscription.objects.create(
                 vendor_id=vendor.vendor_id, started_plan=plan, plan=plan, entitled_plan=plan,
-                previous_status=_previous_status(vendor.vendor_id),
+                previous_status=_previous_status(vendor.vendor_id), access=_access_now(vendor.vendor_id),
                 payment_method=payment_method, gateway=settings.gateway, price_id=plan.gateway_price_id,
                 collection="send_invoice" if payment_method == PaymentMethod.WALLET else "automatic")
             recompute(sub)
@@ -127,6 +128,12 @@ def start(vendor_id, plan_code, payment_method=PaymentMethod.CARD) -> Started:
         sub.save(update_fields=["subscription_id", "customer_id", "item_id", "updated_at"])
     return Started(subscription=sub, client_secret=created.client_secret,
                    client_secret_kind=created.client_secret_kind, hosted_invoice_url=created.hosted_invoice_url)
+
+
+def _access_now(vendor_id):
+    """The vendor's access before a new subscription (which changes nothing until the
+    gateway confirms it), so that creating one announces no change."""
+    return access_of(current_subscription(vendor_id), overrides_for([vendor_id]).get(vendor_id))
 
 
 def _previous_status(vendor_id):
@@ -176,7 +183,7 @@ def change_plan(vendor_id, plan_code):
     if pending is not None and pending[1] == "upgrade":
         raise ValidationError("An upgrade is waiting for its invoice to be paid.", code=ErrorCode.INVALID_STATE,
                               field="plan")
-    gateway = _gateway()
+    gateway = _gateway(sub)
     plan = plans.ensure_price(gateway, plan)
     if sub.schedule_id:  # a downgrade was scheduled: this request replaces it
         gateway.release_schedule(schedule_id=sub.schedule_id)
@@ -224,7 +231,7 @@ def cancel(vendor_id, undo=False):
     if not sub.subscription_id:
         raise ValidationError("The subscription is not created at the gateway yet.", code=ErrorCode.INVALID_STATE,
                               field="vendor_id")
-    gateway = _gateway()
+    gateway = _gateway(sub)
     if sub.schedule_id and not undo:
         gateway.release_schedule(schedule_id=sub.schedule_id)
         VendorSubscription.objects.filter(pk=sub.pk).update(schedule_id="", requested_plan=None, requested_change="")
@@ -244,7 +251,7 @@ def card_update(vendor_id):
     if not sub.customer_id or not sub.subscription_id:
         raise ValidationError("The subscription is not created at the gateway yet.", code=ErrorCode.INVALID_STATE,
                               field="vendor_id")
-    intent = _gateway().create_setup_intent(
+    intent = _gateway(sub).create_setup_intent(
         customer_id=sub.customer_id, metadata={"vendor_id": sub.vendor_id, "vendor_subscription": sub.pk},
         idempotency_key=f"vendor-{sub.vendor_id}-card-{_key()}")
     return intent.client_secret
@@ -257,7 +264,7 @@ def apply_card(subscription_pk, payment_method_id, setup_intent_id=""):
     sub = VendorSubscription.objects.filter(pk=subscription_pk, ended=False).first()
     if sub is None or not sub.subscription_id:
         return []
-    gateway = _gateway()
+    gateway = _gateway(sub)
     gateway.use_payment_method(customer_id=sub.customer_id, subscription_id=sub.subscription_id,
                                payment_method_id=payment_method_id, resume=sub.status == Status.PAUSED)
     VendorSubscription.objects.filter(pk=sub.pk).update(payment_method=PaymentMethod.CARD)
@@ -307,7 +314,7 @@ def cancel_now(vendor_id, prorate=False):
             sub.refresh_from_db()
             recompute(sub)
         return sub
-    _gateway().cancel_now(subscription_id=sub.subscription_id, prorate=prorate)
+    _gateway(sub).cancel_now(subscription_id=sub.subscription_id, prorate=prorate)
     return sub
 
 
@@ -315,7 +322,7 @@ def refund(invoice_id, amount=None, reason=""):
     """Refund (part of) a paid invoice through a credit note (platform staff). The ledger
     reversal is booked when the gateway's `credit_note.created` event arrives; access
     follows the subscription's status, never the refund. Returns the credit note id."""
-    invoice = BillingInvoice.objects.filter(invoice_id=invoice_id).first()
+    invoice = BillingInvoice.objects.select_related("subscription").filter(invoice_id=invoice_id).first()
     if invoice is None:
         raise NotFound("Invoice not found.", field="invoice_id")
     if invoice.paid_at is None:
@@ -325,9 +332,9 @@ def refund(invoice_id, amount=None, reason=""):
     amount = left if amount is None else Decimal(amount).quantize(Decimal("0.01"))
     if amount <= 0 or amount > left:
         raise ValidationError(f"Between 0.01 and {left} {invoice.currency}.", field="amount")
-    return _gateway().create_credit_note(invoice_id=invoice.invoice_id, amount=amount, currency=invoice.currency,
-                                         reason=reason, refund=True,
-                                         idempotency_key=f"credit-{invoice.invoice_id}-{amount}-{_key()}")
+    return _gateway(invoice.subscription).create_credit_note(
+        invoice_id=invoice.invoice_id, amount=amount, currency=invoice.currency, reason=reason, refund=True,
+        idempotency_key=f"credit-{invoice.invoice_id}-{amount}-{_key()}")
 
 
 def adopt(vendor_id, plan_code, customer_id, subscription_id, payment_method=PaymentMethod.CARD):
@@ -344,7 +351,7 @@ def adopt(vendor_id, plan_code, customer_id, subscription_id, payment_method=Pay
         with transaction.atomic():
             sub = VendorSubscription.objects.create(
                 vendor_id=vendor.vendor_id, started_plan=plan, plan=plan, entitled_plan=plan,
-                previous_status=_previous_status(vendor.vendor_id),
+                previous_status=_previous_status(vendor.vendor_id), access=_access_now(vendor.vendor_id),
                 payment_method=payment_method, gateway=get_settings(PLUGIN).gateway, customer_id=customer_id,
                 customer_currency=plan.currency, subscription_id=subscription_id)
             recompute(sub)

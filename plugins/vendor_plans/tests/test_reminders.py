@@ -123,6 +123,10 @@ def test_beat_entries_run_on_the_business_clock():
     schedule = reminders["schedule"]
     assert schedule.hour == {9} and schedule.minute == {30}
     assert str(schedule.nowfun().tzinfo) == "Asia/Shanghai"
+    import pickle
+
+    assert pickle.loads(pickle.dumps(reminders))["schedule"] == schedule  # beat keeps its schedule in a shelve
     from marketplace.celery import app
 
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery finds tasks.py
     assert "vendor_plans.reminders" in app.tasks and "vendor_plans.sweep" in app.tasks
