@@ -164,3 +164,16 @@ def test_later_trial_start_and_invoice_zero(owner, billing, client, frozen_clock
     from marketplace.plugins.ledger import account_total
 
     assert account_total("platform_subscription_revenue", vendor_id=shop.vendor.pk) == 0  # nothing to book
+
+
+def test_the_example_operations_run_as_documented(owner, billing):
+    from django.conf import settings
+
+    operations = settings.BASE_DIR / "graphql" / "operations"
+    shop = owner("repair_shop")
+    started = shop.api.mutate((operations / "vendor_subscription_start.graphql").read_text(),
+                              {"vendorId": shop.id, "plan": "shop_yearly"})
+    assert started["errors"] == [] and started["subscription"]["status"] == "PENDING"
+    page = shop.api.data((operations / "vendor_subscription.graphql").read_text(), {"vendorId": shop.id})
+    assert [p["code"] for p in page["vendorPlans"]] == ["shop_yearly"]
+    assert page["vendorSubscription"]["plan"] == {"code": "shop_yearly"} and page["vendorPlanAccess"] == "FULL"
