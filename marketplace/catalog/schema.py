@@ -13,7 +13,7 @@ from marketplace.plugins.manager import get_manager
 from marketplace.pricing.schema import Price
 from marketplace.vendors.dataloaders import VendorByIdLoader
 from marketplace.vendors.models import Vendor
-from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role
+from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role, vendor_role
 from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
 
 from . import services
@@ -469,22 +469,16 @@ class Query(graphene.ObjectType):
 
 
 # -- mutations --------------------------------------------------------------------------
-def _product_for_staff(info, global_id, field="id"):
-    product = Product.objects.select_related("vendor", "product_type").filter(
-        pk=decode_id(global_id, ProductNode, field=field)).first()
-    if product is None:
-        raise NotFound("Product not found.", field=field)
-    require_vendor_role(info, product.vendor_id, ANY_STAFF)
-    return product
+def _vendor_of(obj):
+    return obj.vendor_id
 
 
-def _variant_for_staff(info, global_id):
-    variant = ProductVariant.objects.select_related("product__vendor").filter(
-        pk=decode_id(global_id, ProductVariantNode)).first()
-    if variant is None:
-        raise NotFound("Variant not found.", field="id")
-    require_vendor_role(info, variant.vendor_id, ANY_STAFF)
-    return variant
+def _products():
+    return Product.objects.select_related("vendor", "product_type")
+
+
+def _variants():
+    return ProductVariant.objects.select_related("product__vendor")
 
 
 class CategoryInput(graphene.InputObjectType):
@@ -656,7 +650,7 @@ def _product_data(input):
 class ProductCreate(BaseMutation):
     """Vendor staff add a product to their own vendor."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from="vendor_id")
     product = graphene.Field(ProductNode)
 
     class Arguments:
@@ -666,13 +660,13 @@ class ProductCreate(BaseMutation):
     @classmethod
     def perform(cls, info, vendor_id, input):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
-        require_vendor_role(info, pk, ANY_STAFF)
         vendor = Vendor.objects.get(pk=pk)
         return cls(product=services.save_product(vendor, _product_data(input)))
 
 
 class ProductUpdate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductNode, _products)
     product = graphene.Field(ProductNode)
 
     class Arguments:
@@ -680,26 +674,27 @@ class ProductUpdate(BaseMutation):
         input = ProductInput(required=True)
 
     @classmethod
-    def perform(cls, info, id, input):
-        product = _product_for_staff(info, id)
-        return cls(product=services.save_product(product.vendor, _product_data(input), product))
+    def perform(cls, info, instance, id, input):
+        return cls(product=services.save_product(instance.vendor, _product_data(input), instance))
 
 
 class ProductDelete(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductNode, _products)
     ok = graphene.Boolean()
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        services.delete_product(_product_for_staff(info, id))
+    def perform(cls, info, instance, id):
+        services.delete_product(instance)
         return cls(ok=True)
 
 
 class ProductSetAttributes(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductNode, _products)
     product = graphene.Field(ProductNode)
 
     class Arguments:
@@ -707,8 +702,8 @@ class ProductSetAttributes(BaseMutation):
         values = GenericScalar(required=True, description='{"attribute-slug": value, ...}; null removes a value.')
 
     @classmethod
-    def perform(cls, info, id, values):
-        product = _product_for_staff(info, id)
+    def perform(cls, info, instance, id, values):
+        product = instance
         if not isinstance(values, dict):
             raise MarketplaceError("Give an object of attribute slugs to values.", field="values")
         return cls(product=services.set_attribute_values(product, values))
@@ -725,7 +720,8 @@ class VariantInput(graphene.InputObjectType):
 
 
 class ProductVariantCreate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("product_id", ProductNode, _products)
     variant = graphene.Field(ProductVariantNode)
 
     class Arguments:
@@ -733,13 +729,13 @@ class ProductVariantCreate(BaseMutation):
         input = VariantInput(required=True)
 
     @classmethod
-    def perform(cls, info, product_id, input):
-        product = _product_for_staff(info, product_id, field="product_id")
-        return cls(variant=services.save_variant(product, dict(input)))
+    def perform(cls, info, instance, product_id, input):
+        return cls(variant=services.save_variant(instance, dict(input)))
 
 
 class ProductVariantUpdate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductVariantNode, _variants)
     variant = graphene.Field(ProductVariantNode)
 
     class Arguments:
@@ -747,28 +743,29 @@ class ProductVariantUpdate(BaseMutation):
         input = VariantInput(required=True)
 
     @classmethod
-    def perform(cls, info, id, input):
-        variant = _variant_for_staff(info, id)
-        return cls(variant=services.save_variant(variant.product, dict(input), variant))
+    def perform(cls, info, instance, id, input):
+        return cls(variant=services.save_variant(instance.product, dict(input), instance))
 
 
 class ProductVariantDelete(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductVariantNode, _variants)
     ok = graphene.Boolean()
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        services.delete_variant(_variant_for_staff(info, id))
+    def perform(cls, info, instance, id):
+        services.delete_variant(instance)
         return cls(ok=True)
 
 
 class StockSet(BaseMutation):
     """Set the units of a variant in one of the vendor's warehouses."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("variant_id", ProductVariantNode, _variants)
     variant = graphene.Field(ProductVariantNode)
 
     class Arguments:
@@ -777,10 +774,9 @@ class StockSet(BaseMutation):
         quantity = graphene.Int(required=True)
 
     @classmethod
-    def perform(cls, info, variant_id, warehouse_id, quantity):
-        variant = _variant_for_staff(info, variant_id)
-        services.set_stock(variant, decode_id(warehouse_id, WarehouseType, field="warehouse_id"), quantity)
-        return cls(variant=variant)
+    def perform(cls, info, instance, variant_id, warehouse_id, quantity):
+        services.set_stock(instance, decode_id(warehouse_id, WarehouseType, field="warehouse_id"), quantity)
+        return cls(variant=instance)
 
 
 class ImportError_(graphene.ObjectType):
@@ -797,7 +793,7 @@ class ProductImportCsv(BaseMutation):
     """Create or update products from CSV (one row per variant; see docs/catalog.md).
     Each product imports whole or not at all; errors name the CSV row."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from="vendor_id")
     created = graphene.Int()
     updated = graphene.Int()
     row_errors = graphene.List(graphene.NonNull(ImportError_))
@@ -809,7 +805,6 @@ class ProductImportCsv(BaseMutation):
     @classmethod
     def perform(cls, info, vendor_id, csv):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
-        require_vendor_role(info, pk, ANY_STAFF)
         if len(csv.encode()) > 5_000_000:
             raise MarketplaceError("At most 5 MB per import; split the file.", code=ErrorCode.LIMIT_EXCEEDED, field="csv")
         result = services.import_products_csv(Vendor.objects.get(pk=pk), csv)

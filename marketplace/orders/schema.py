@@ -1,6 +1,7 @@
 """GraphQL of orders, sub-orders, fulfilment, refunds and the ledger: thin; reads here,
 writes through services. Payment types and mutations live in marketplace/payments/schema.py."""
 import graphene
+from graphene.types.generic import GenericScalar
 from graphene import relay
 from graphene_django import DjangoObjectType
 
@@ -32,7 +33,7 @@ class OrderLineType(DjangoObjectType):
     total = graphene.Field(Money, required=True, description="unit price x quantity - discount")
     tendered = graphene.Field(Money, required=True, description="Paid by tenders (points, store credit).")
     price_explanation = graphene.JSONString(required=True)
-    metadata = graphene.JSONString(required=True, description="Plugin data carried from the cart line.")
+    metadata = GenericScalar(required=True, description="Plugin data carried from the cart line.")
     fulfilled = graphene.Boolean(required=True)
 
     class Meta:
@@ -172,7 +173,7 @@ class OrderType(DjangoObjectType):
     amount_due = graphene.Field(Money, required=True, description="What the gateway captures: total - tendered.")
     refunded_total = graphene.Field(Money, required=True)
     shipping_address = graphene.JSONString()
-    metadata = graphene.JSONString(required=True)
+    metadata = GenericScalar(required=True)
 
     class Meta:
         model = Order
@@ -391,7 +392,8 @@ class OrderRefund(BaseMutation):
     lookup = ("vendor_order_id", VendorOrderType)
     order = graphene.Field(OrderType, description="The whole order: platform staff only.")
     vendor_order = graphene.Field(VendorOrderType, description="The refunded sub-order, when one was named.")
-    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"), required=True)
+    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"),
+                            description="The refunds made by this call (null when it failed before any).")
 
     class Arguments:
         order_id = graphene.ID(required=True)

@@ -40,7 +40,7 @@ class RefundType(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return root.status
+        return getattr(root.status, "value", root.status)
 
     @staticmethod
     def _currency(root):

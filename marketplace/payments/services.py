@@ -123,7 +123,7 @@ def _advance(payment, status, amount=None, currency=None):
 
 
 def _on_captured(payment):
-    from marketplace.plugins.payments import payment_info
+    from .info import payment_info
 
     if payment.order_id is not None:
         order = Order.objects.get(pk=payment.order_id)
