@@ -283,7 +283,7 @@ def _refund_plan(order_id, amount, vendor_order_id):
 def _pending_by_vendor_order(vendor_order_ids):
     rows = (Refund.objects.filter(vendor_order_id__in=vendor_order_ids, status=RefundStatus.PENDING)
             .values("vendor_order_id").annotate(s=Sum("amount")))
-    return {row["vendor_order_id"]: row["s"] for row in rows}
+    return {row["vendor_order_id"]: quantize(row["s"] or ZERO) for row in rows}  # exact even on SQLite
 
 
 def _tender_share(vendor_order, amount):
@@ -291,10 +291,11 @@ def _tender_share(vendor_order, amount):
     refund that empties the sub-order taking exactly what is left."""
     if not vendor_order.tendered:
         return ZERO
-    returned = Refund.objects.filter(vendor_order=vendor_order).exclude(status=RefundStatus.FAILED) \
-        .aggregate(s=Sum("tendered"))["s"] or ZERO
-    committed = vendor_order.refunded + (Refund.objects.filter(vendor_order=vendor_order, status=RefundStatus.PENDING)
-                                         .aggregate(s=Sum("amount"))["s"] or ZERO)
+    returned = quantize(Refund.objects.filter(vendor_order=vendor_order).exclude(status=RefundStatus.FAILED)
+                        .aggregate(s=Sum("tendered"))["s"] or ZERO)
+    committed = vendor_order.refunded + quantize(Refund.objects.filter(vendor_order=vendor_order,
+                                                                       status=RefundStatus.PENDING)
+                                                 .aggregate(s=Sum("amount"))["s"] or ZERO)
     if committed + amount >= vendor_order.total:
         return vendor_order.tendered - returned
     return min(quantize(amount * vendor_order.tendered / vendor_order.total), vendor_order.tendered - returned)

@@ -20,7 +20,11 @@ class Money(graphene.ObjectType):
 
 
 def money(amount, currency):
-    return Money(amount=amount, currency=currency)
+    """A Money value for the API: always two decimals (half-up), whatever the source (an
+    aggregate on SQLite comes back as a float-made Decimal)."""
+    from marketplace.core.money import quantize
+
+    return Money(amount=quantize(amount) if amount is not None else None, currency=currency)
 
 
 class PriceAdjustmentType(graphene.ObjectType):

@@ -2,7 +2,7 @@ import graphene
 from graphene import relay
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
-from django.utils import timezone
+from marketplace.core import clock
 
 from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection
@@ -104,7 +104,7 @@ class VendorType(DjangoObjectType):
 
     @staticmethod
     def resolve_is_open_now(root, info):
-        return is_open(root.opening_hours, timezone.now())
+        return is_open(root.opening_hours, clock.now())
 
     @staticmethod
     def resolve_latitude(root, info):
