@@ -338,7 +338,7 @@ def _mine(order):
 class OrderCancel(BaseMutation):
     """The buyer cancels an unpaid order; its stock and claims are released."""
 
-    permission = permissions.user_owned(_mine)
+    permission = permissions.user_owned(_mine, staff=True)
     lookup = ("id", OrderType)
     order = graphene.Field(OrderType)
 
@@ -352,7 +352,7 @@ class OrderCancel(BaseMutation):
 
 
 class OrderConfirmReceived(BaseMutation):
-    permission = permissions.user_owned(_mine)
+    permission = permissions.user_owned(_mine, staff=True)
     lookup = ("id", OrderType)
     order = graphene.Field(OrderType)
 
