@@ -17,6 +17,8 @@ from graphql_sync_dataloaders import DeferredExecutionContext
 
 from marketplace.core.errors import ErrorCode
 
+from .limits import check_budget
+
 logger = logging.getLogger("marketplace.api")
 
 
@@ -28,9 +30,29 @@ def _path_of(error):
     return path if path is not None else Path(None, f"#{id(error)}", None)
 
 
-class ExecutionContext(DeferredExecutionContext):
+class _BudgetMixin:
+    """Checks the request's time budget: for a query, before the fields of each object
+    are resolved; for a mutation, before each mutation field starts (a running mutation
+    is never cut short: its service owns its transaction)."""
+
+    def execute_fields(self, parent_type, source_value, path, fields):
+        if self.operation.operation == OperationType.QUERY:
+            check_budget()
+        return super().execute_fields(parent_type, source_value, path, fields)
+
+    def execute_field(self, parent_type, source, field_nodes, path):
+        if path.prev is None and self.operation.operation == OperationType.MUTATION:
+            check_budget()
+        return super().execute_field(parent_type, source, field_nodes, path)
+
+
+class ExecutionContext(_BudgetMixin, DeferredExecutionContext):
     def handle_field_error(self, error, return_type, path=None):
         return super().handle_field_error(error, return_type, path if path is not None else _path_of(error))
+
+
+class FallbackExecutionContext(_BudgetMixin, StandardExecutionContext):
+    pass
 
 
 def execute_with_fallback(schema, document, operation, **options):
@@ -50,6 +72,6 @@ def execute_with_fallback(schema, document, operation, **options):
     context._dataloaders = {}
     context._immediate_loaders = True
     try:
-        return execute(schema, document, **{**options, "execution_context_class": StandardExecutionContext})
+        return execute(schema, document, **{**options, "execution_context_class": FallbackExecutionContext})
     finally:
         context._immediate_loaders = False
