@@ -1,6 +1,7 @@
 """Assemble the GraphQL schema: the core apps' queries and mutations plus whatever
 active plugins contribute through the `graphql_*` hooks."""
 import graphene
+from django.conf import settings
 from graphene import relay
 from graphene.utils.str_converters import to_camel_case
 from graphql import default_field_resolver
@@ -16,6 +17,8 @@ from marketplace.plugins.manager import get_manager
 from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
 from search import schema as search
+
+from .inputs import guard_schema
 
 CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, plugins.Query,
                 webhooks.Query, search.Query]
@@ -141,6 +144,8 @@ def build_schema():
         field = graphql_type.fields.get(to_camel_case(name))
         if field is not None and hasattr(field, "resolve"):
             field.resolve = _guard(field.resolve, plugin_name)
+    # Last: every argument of every field, core or plugin, passes the edge checks.
+    guard_schema(built.graphql_schema, settings.GRAPHQL_MAX_STRING_LENGTH)
     return built
 
 

@@ -21,10 +21,15 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_PRICE = Decimal("9999999999.99")
 
 
-def _slug(value, field="slug"):
+def _slug(value, model, field="slug"):
+    """A slug for `model`: lowercase letters, digits and hyphens, at most the length of
+    the model's own `slug` column."""
     value = (value or "").strip().lower()
-    if not SLUG_RE.match(value) or len(value) > 150:
+    if not SLUG_RE.match(value):
         raise ValidationError("Use lowercase letters, digits and hyphens.", field=field)
+    max_length = model._meta.get_field("slug").max_length
+    if len(value) > max_length:
+        raise ValidationError(f"At most {max_length} characters.", field=field)
     return value
 
 
@@ -86,7 +91,7 @@ def _apply_names(obj, data, extra_text=()):
         if value is not None:
             setattr(obj, name, value)
     if data.get("slug") is not None or obj.pk is None:
-        slug = _slug(data.get("slug"))
+        slug = _slug(data.get("slug"), model)
         if model.objects.filter(slug=slug).exclude(pk=obj.pk).exists():
             raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug")
         obj.slug = slug
@@ -198,7 +203,7 @@ def save_product(vendor, data, product=None):
             setattr(product, name, value)
     if data.get("slug") is not None or creating:
         try:
-            slug = _slug(data.get("slug"))
+            slug = _slug(data.get("slug"), Product)
             if Product.objects.filter(vendor=vendor, slug=slug).exclude(pk=product.pk).exists():
                 raise ValidationError("This slug is taken in your store.", code=ErrorCode.UNIQUE, field="slug")
             product.slug = slug
