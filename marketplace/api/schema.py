@@ -19,6 +19,7 @@ from marketplace.webhooks import schema as webhooks
 from search import schema as search
 
 from .inputs import guard_schema
+from .visibility import install_visibility
 
 CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, plugins.Query,
                 webhooks.Query, search.Query]
@@ -144,6 +145,8 @@ def build_schema():
         field = graphql_type.fields.get(to_camel_case(name))
         if field is not None and hasattr(field, "resolve"):
             field.resolve = _guard(field.resolve, plugin_name)
+    # One visibility rule per type, on every field that returns it.
+    install_visibility(built.graphql_schema)
     # Last: every argument of every field, core or plugin, passes the edge checks.
     guard_schema(built.graphql_schema, settings.GRAPHQL_MAX_STRING_LENGTH)
     return built

@@ -20,6 +20,7 @@ from graphene_django.views import GraphQLView as BaseGraphQLView
 from graphene_django.views import HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
+from graphql.validation.validate import ValidationAbortedError
 
 from marketplace.accounts.authentication import authenticate_request
 from marketplace.core.errors import ErrorCode, MarketplaceError
@@ -58,8 +59,17 @@ def _parse_and_validate(schema, query):
     if errors:
         return None, tuple(errors)
     check_budget()
-    errors = validate(schema, document, VALIDATION_RULES, max_errors=50)
+    errors = [_aborted(e) for e in validate(schema, document, VALIDATION_RULES, max_errors=50)]
     return document, tuple(errors)
+
+
+def _aborted(error):
+    """graphql-core gives up on documents whose fields overlap too much or whose fragments
+    nest too deeply ("Validation aborted."): say so with a code."""
+    if isinstance(error, ValidationAbortedError) and "error limit" not in error.message:
+        return _client_error("The document is too complex to validate (too many overlapping fields, or "
+                             "fragments nested too deeply).", ErrorCode.QUERY_TOO_COMPLEX)
+    return error
 
 
 def _is_staff(request):

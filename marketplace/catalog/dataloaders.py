@@ -29,7 +29,7 @@ class ProductByIdLoader(DataLoader):
     def batch_load(self, keys):
         from .models import Product
 
-        found = Product.objects.in_bulk(keys)
+        found = Product.objects.select_related("vendor").in_bulk(keys)  # the visibility rule reads the vendor
         return [found.get(key) for key in keys]
 
 

@@ -383,8 +383,10 @@ def refresh_summaries(product_ids):
 
 
 def visible_products():
-    """Published products of approved vendors: what listings, search and detail show."""
-    return Product.objects.filter(status=ProductStatus.PUBLISHED, vendor__status=VendorStatus.APPROVED)
+    """Published products of approved vendors (the rule lives in catalog.selectors)."""
+    from .selectors import visible_products as rule
+
+    return rule()
 
 
 # -- CSV import -------------------------------------------------------------------------
