@@ -14,6 +14,9 @@ GRAPHQL_MAX_OFFSET). Both `first` and `last`, or `offset` with `before`/`last`, 
 refused with INVALID.
 
 Speed-ups:
+- a connection under each object of a list (`NestedConnectionField`, e.g. a webhook's
+  deliveries) reads the pages of every parent in one windowed query, and their totals in
+  one grouped count: the query count does not grow with the number of parents;
 - the total is counted only when `totalCount` is selected (and a node type may cache
   it: `count_cache_key(queryset)`), otherwise a page is one query for `first + 1` rows;
 - a node type may load what a whole page needs at once: `prefetch_page(info, nodes)`,
@@ -29,12 +32,14 @@ import uuid
 import graphene
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, OrderBy, Q
+from django.db.models import Count, F, OrderBy, Q, Window
+from django.db.models.functions import RowNumber
 from graphene.relay import PageInfo
 from graphene_django.fields import DjangoConnectionField
 
 from marketplace.core.errors import ErrorCode
 
+from .dataloaders import DataLoader, then
 from .errors import graphql_error
 
 
@@ -267,32 +272,111 @@ class ConnectionField(DjangoConnectionField):
     @classmethod
     def _keyset_page(cls, connection, args, queryset, info, node_type, keyset):
         forward = args.get("last") is None
-        page = queryset
-        if args.get("after"):
-            page = page.filter(keyset.beyond(keyset.values(args["after"], "after"), forward=True))
-        if args.get("before"):
-            page = page.filter(keyset.beyond(keyset.values(args["before"], "before"), forward=False))
         size = args["first"] if forward else args["last"]
         start = args.get("offset") or 0
+        page = _narrowed(queryset, keyset, args)
         rows = list(keyset.ordered(page, reverse=not forward)[start:start + size + 1])
-        more = len(rows) > size
-        nodes = rows[:size]
-        if not forward:
-            nodes.reverse()
-        prefetch = getattr(node_type, "prefetch_page", None)
-        if prefetch:
-            prefetch(info, nodes)
-        edges = [connection.Edge(node=node, cursor=keyset.cursor(node)) for node in nodes]
-        built = connection(
-            edges=edges,
-            page_info=PageInfo(
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-                has_previous_page=more if not forward else bool(args.get("after") or start),
-                has_next_page=more if forward else bool(args.get("before")),
-            ),
-        )
-        built.iterable = queryset
-        built.length = _count(queryset, node_type) if _selects_total_count(info) else None
-        built._node_type = node_type
-        return built
+        return _build(connection, args, queryset, info, node_type, keyset, rows,
+                      _count(queryset, node_type) if _selects_total_count(info) else None)
+
+
+def _narrowed(queryset, keyset, args):
+    if args.get("after"):
+        queryset = queryset.filter(keyset.beyond(keyset.values(args["after"], "after"), forward=True))
+    if args.get("before"):
+        queryset = queryset.filter(keyset.beyond(keyset.values(args["before"], "before"), forward=False))
+    return queryset
+
+
+def _build(connection, args, queryset, info, node_type, keyset, rows, length):
+    """A page from `rows` (page size + 1 rows read, in reading order)."""
+    forward = args.get("last") is None
+    size = args["first"] if forward else args["last"]
+    start = args.get("offset") or 0
+    more = len(rows) > size
+    nodes = rows[:size]
+    if not forward:
+        nodes.reverse()
+    prefetch = getattr(node_type, "prefetch_page", None)
+    if prefetch:
+        prefetch(info, nodes)
+    edges = [connection.Edge(node=node, cursor=keyset.cursor(node)) for node in nodes]
+    built = connection(
+        edges=edges,
+        page_info=PageInfo(
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=more if not forward else bool(args.get("after") or start),
+            has_next_page=more if forward else bool(args.get("before")),
+        ),
+    )
+    built.iterable = queryset
+    built.length = length
+    built._node_type = node_type
+    return built
+
+
+class _NestedPages(DataLoader):
+    """The pages of one nested connection field (with one set of arguments) for many
+    parents: one windowed query, plus one grouped count when totals are wanted."""
+
+    def __init__(self, context, queryset, keyset, parent_field, args, counted):
+        super().__init__(context)
+        self.queryset, self.keyset, self.parent_field = queryset, keyset, parent_field
+        self.args, self.counted = args, counted
+
+    def batch_load(self, keys):
+        forward = self.args.get("last") is None
+        size = self.args["first"] if forward else self.args["last"]
+        start = self.args.get("offset") or 0
+        mine = self.queryset.filter(**{f"{self.parent_field}__in": keys})
+        ordering = [t.order(reverse=not forward) for t in self.keyset.terms]
+        rows = (_narrowed(mine, self.keyset, self.args)
+                .annotate(_page_row=Window(RowNumber(), partition_by=[F(self.parent_field)], order_by=ordering))
+                .filter(_page_row__gt=start, _page_row__lte=start + size + 1)
+                .order_by(self.parent_field, "_page_row"))
+        pages = {key: [] for key in keys}
+        for row in rows:
+            pages[getattr(row, self.parent_field)].append(row)
+        counts = {}
+        if self.counted:
+            counts = dict(mine.order_by().values_list(self.parent_field).annotate(n=Count("pk")))
+        return [(pages[key], counts.get(key, 0) if self.counted else None) for key in keys]
+
+
+class NestedConnectionField(ConnectionField):
+    """A connection under each object of a list, batched across the parents.
+
+    `parent_field` is the node model's column naming the parent (e.g. "subscription_id");
+    the resolver returns the node queryset for *all* parents (ordering included) and the
+    field narrows it to each parent."""
+
+    def __init__(self, type_, parent_field, *args, **kwargs):
+        self.parent_field = parent_field
+        super().__init__(type_, *args, **kwargs)
+
+    def wrap_resolve(self, parent_resolver):
+        resolver = self.resolver or parent_resolver
+        field = self
+
+        def resolve(root, info, **args):
+            _check_arguments(args)
+            if args.get("first") is None and args.get("last") is None:
+                args["first"] = settings.GRAPHQL_DEFAULT_PAGE_SIZE
+            connection = field.connection_type
+            node_type = connection._meta.node
+            queryset = node_type.get_queryset(resolver(root, info, **args), info)
+            keyset = Keyset.of(queryset)
+            counted = _selects_total_count(info)
+            key = (id(field), tuple(sorted((k, v) for k, v in args.items())), counted)
+            loaders = getattr(info.context, "_nested_pages", None)
+            if loaders is None:
+                loaders = info.context._nested_pages = {}
+            loader = loaders.get(key)
+            if loader is None:
+                loader = loaders[key] = _NestedPages(info.context, queryset, keyset, field.parent_field, args, counted)
+            mine = queryset.filter(**{field.parent_field: root.pk})
+            return then(loader.load(root.pk), lambda page: _build(
+                connection, args, mine, info, node_type, keyset, page[0], page[1]))
+
+        return resolve

@@ -59,6 +59,21 @@ def explained_prices(variants, user):
     return compute_prices([line_for_variant(v, v.product) for v in variants], PriceContext(user=user))
 
 
+class StocksByVariantIdLoader(DataLoader):
+    def batch_load(self, keys):
+        stocks = Stock.objects.filter(variant_id__in=keys).select_related("warehouse").order_by("pk")
+        grouped = group_by(stocks, lambda s: s.variant_id)
+        return [grouped.get(key, []) for key in keys]
+
+
+class AttributesByProductTypeIdLoader(DataLoader):
+    def batch_load(self, keys):
+        links = (ProductType.attributes.through.objects.filter(producttype_id__in=keys)
+                 .select_related("attribute").order_by("attribute__slug", "pk"))
+        grouped = group_by(links, lambda link: link.producttype_id)
+        return [[link.attribute for link in grouped.get(key, [])] for key in keys]
+
+
 class AvailableByVariantIdLoader(DataLoader):
     def batch_load(self, keys):
         available = available_units(keys)

@@ -18,9 +18,9 @@ from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
 
 from . import selectors, services
 from .dataloaders import (
-    AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader, CategoryByIdLoader,
-    PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, VariantsByProductIdLoader, available_units,
-    explained_prices,
+    AttributesByProductTypeIdLoader, AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader,
+    CategoryByIdLoader, PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, StocksByVariantIdLoader,
+    VariantsByProductIdLoader, available_units, explained_prices,
 )
 from .models import (
     Attribute, AttributeType, Brand, Category, Product, ProductStatus, ProductType, ProductVariant,
@@ -106,7 +106,7 @@ class ProductTypeNode(DjangoObjectType):
 
     @staticmethod
     def resolve_attributes(root, info):
-        return root.attributes.all()
+        return AttributesByProductTypeIdLoader.for_request(info).load(root.pk)
 
 
 class AttributeValue(graphene.ObjectType):
@@ -183,7 +183,7 @@ class ProductVariantNode(DjangoObjectType):
     def resolve_stocks(root, info):
         if not has_vendor_role(permissions.current_user(info), root.vendor_id):
             return None
-        return root.stocks.select_related("warehouse").order_by("pk")
+        return StocksByVariantIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_cost_price(root, info):

@@ -12,6 +12,7 @@ from marketplace.vendors.permissions import ANY_STAFF, MANAGERS, has_vendor_role
 from marketplace.vendors.schema import VendorType
 
 from . import ledger, services
+from .dataloaders import LinesByVendorOrderIdLoader, PaymentsByOrderIdLoader, VendorOrdersByOrderIdLoader
 from marketplace.payments.models import Payment
 
 from .models import LedgerEntry, Order, OrderLine, VendorOrder
@@ -126,7 +127,7 @@ class VendorOrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_lines(root, info):
-        return root.lines.all()
+        return LinesByVendorOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
@@ -178,11 +179,11 @@ class OrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_vendor_orders(root, info):
-        return root.vendor_orders.select_related("vendor", "order").prefetch_related("lines")
+        return VendorOrdersByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_payments(root, info):
-        return root.payments.all()
+        return PaymentsByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
