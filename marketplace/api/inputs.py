@@ -55,6 +55,20 @@ FLOAT_MAX = 1e15
 NON_NEGATIVE_ARGUMENTS = {"first", "last", "offset", "limit"}
 # Inputs that are never stored as typed (a password is hashed, a token is checked).
 NOT_STORED = {"password", "old_password", "new_password", "token", "refresh_token"}
+# Mutation arguments stored under another name than their own:
+# (mutation field, argument) -> "app_label.Model.field" whose limits apply.
+STORED_AS = {
+    ("orderCancel", "reason"): "orders.Order.cancel_reason",
+    ("orderRefund", "reason"): "payments.Refund.reason",
+    ("vendorReject", "reason"): "vendors.Vendor.status_reason",
+    ("vendorSuspend", "reason"): "vendors.Vendor.status_reason",
+    ("vendorClose", "reason"): "vendors.Vendor.status_reason",
+    ("checkoutCreate", "email"): "checkout.Checkout.email",
+    ("checkoutEmailUpdate", "email"): "checkout.Checkout.email",
+    ("vendorStaffInvite", "email"): "vendors.VendorInvitation.email",
+}
+# Text inputs longer by design than GRAPHQL_MAX_STRING_LENGTH: (mutation field, argument) -> characters.
+LONG_TEXT = {("productImportCsv", "csv"): 5_000_000}
 
 
 class InvalidInput:
@@ -285,17 +299,25 @@ def _check_json(value, path, problems, max_length):
 class Guard:
     """The edge check of one field's arguments."""
 
-    def __init__(self, field, models_for_field, default_max_length):
+    def __init__(self, field, models_for_field, default_max_length, field_name=None):
         self.arguments = field.args
         self.models = models_for_field
         self.default_max_length = default_max_length
+        self.field_name = field_name
         self.rules = {}
 
     def rule(self, owner, name):
         key = (owner.name if owner is not None else None, name)
         if key not in self.rules:
             snake = to_snake_case(name)
-            if snake in NOT_STORED:
+            stored_as = STORED_AS.get((self.field_name, name)) if owner is None else None
+            long_text = LONG_TEXT.get((self.field_name, name)) if owner is None else None
+            if long_text:
+                self.rules[key] = Rule(max_length=long_text)
+            elif stored_as:
+                app_label, model_name, column = stored_as.split(".")
+                self.rules[key] = _rule_from_model_fields([apps.get_model(app_label, model_name)._meta.get_field(column)])
+            elif snake in NOT_STORED:
                 self.rules[key] = None
             else:
                 candidates = list(self.models)
@@ -383,6 +405,7 @@ def _wrap(resolve, guard, payload_type):
             raise error from None
 
     guarded.__wrapped__ = resolve
+    guarded.guard = guard
     return guarded
 
 
@@ -399,7 +422,8 @@ def guard_schema(schema, default_max_length):
             if not field.args:
                 continue
             is_mutation = graphql_type is mutation_type
-            guard = Guard(field, _payload_models(field.type) if is_mutation else [], default_max_length)
+            guard = Guard(field, _payload_models(field.type) if is_mutation else [], default_max_length,
+                          field_name if is_mutation else None)
             payload_type = None
             if is_mutation and _is_mutation_payload(field.type):
                 payload_type = get_named_type(field.type).graphene_type

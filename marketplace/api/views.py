@@ -50,7 +50,8 @@ def _parse_and_validate(schema, query):
     try:
         document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
     except GraphQLError as error:
-        error.extensions = {**(error.extensions or {}), "code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
+        code = ErrorCode.QUERY_TOO_DEEP if "nested too deeply" in error.message else ErrorCode.GRAPHQL_PARSE_FAILED
+        error.extensions = {**(error.extensions or {}), "code": code.value}
         return None, (error,)
     except RecursionError:
         return None, (_client_error("The document nests too deeply to be parsed.", ErrorCode.QUERY_TOO_DEEP),)
