@@ -19,6 +19,7 @@ from marketplace.webhooks import schema as webhooks
 from search import schema as search
 
 from .inputs import guard_schema
+from .types import valid_pk
 from .visibility import install_visibility
 
 CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, plugins.Query,
@@ -54,7 +55,7 @@ class NodeQuery(graphene.ObjectType):
             type_name, pk = None, None
         graphql_type = info.schema.get_type(type_name) if type_name else None
         graphene_type = getattr(graphql_type, "graphene_type", None)
-        if not pk or not pk.isdigit() or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
+        if not valid_pk(pk) or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
             raise ValidationError("Not a valid object ID.", field="id")
         return graphene_type.get_node(info, pk)
 

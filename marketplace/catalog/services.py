@@ -33,6 +33,14 @@ def _slug(value, model, field="slug"):
     return value
 
 
+def _whole(text, maximum=2**31 - 1):
+    """A CSV cell as a whole number within an integer column, or None."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > maximum:
+        return None
+    return int(text)
+
+
 def _price(value, field, required=True):
     if value is None or value == "":
         if required:
@@ -471,10 +479,10 @@ def _import_product(vendor, slug, rows, categories, brands, types, warehouses):
                             "sale_price": row.get("sale_price") or None, "cost_price": row.get("cost_price") or None,
                             "name": row.get("variant_name") or None}
             if row.get("weight_grams"):
-                if not row["weight_grams"].isdigit():
+                if _whole(row["weight_grams"]) is None:
                     fail(number, ValidationError("Weight must be a whole number of grams.", field="weight_grams"))
                     continue
-                variant_data["weight_grams"] = int(row["weight_grams"])
+                variant_data["weight_grams"] = _whole(row["weight_grams"])
             try:
                 variant = save_variant(product, variant_data, variant)
             except ValidationError as exc:
@@ -482,11 +490,11 @@ def _import_product(vendor, slug, rows, categories, brands, types, warehouses):
                 continue
             if row.get("quantity"):
                 warehouse_id = warehouses.get(row.get("warehouse")) if row.get("warehouse") else next(iter(warehouses.values()), None)
-                if warehouse_id is None or not row["quantity"].isdigit():
+                if warehouse_id is None or _whole(row["quantity"]) is None:
                     fail(number, ValidationError("Give a known warehouse and a whole quantity.", field="quantity"))
                     continue
                 try:
-                    set_stock(variant, warehouse_id, int(row["quantity"]))
+                    set_stock(variant, warehouse_id, _whole(row["quantity"]))
                 except ValidationError as exc:
                     fail(number, exc)
         if errors:
