@@ -18,33 +18,31 @@ the coerced arguments are walked together with their GraphQL types and refused w
   model field respect its validators and positive field types; `first`, `last`,
   `offset` and `limit` are never negative;
 - format: a UUID that does not parse, a Decimal or DateTime that does not parse, is
-  refused here too (the scalars below mark it rather than fail validation, so the
-  error names the field).
+  refused here too (the edge scalars, marketplace.api.scalars, mark it rather than fail
+  validation, so the error names the field).
 
 A mutation answers these errors in its payload (`errors { field code message }`), a
 query as top-level errors with `extensions.code` and `extensions.field`. As a last line,
 a database refusal of a value (`DataError`: a value the column cannot hold) becomes
 `INVALID` instead of an internal error.
 """
-import datetime
-import json
 import logging
 import math
 import re
-import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.apps import apps
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DataError, models
 from graphene.utils.str_converters import to_snake_case
 from graphql import (
-    GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType,
-    Undefined, default_field_resolver, get_named_type,
+    GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType, default_field_resolver,
+    get_named_type,
 )
-from graphql.language import StringValueNode
 
 from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
+
+from .scalars import InvalidInput, install_scalars
 
 logger = logging.getLogger("marketplace.api")
 
@@ -69,107 +67,6 @@ STORED_AS = {
 }
 # Text inputs longer by design than GRAPHQL_MAX_STRING_LENGTH: (mutation field, argument) -> characters.
 LONG_TEXT = {("productImportCsv", "csv"): 5_000_000}
-
-
-class InvalidInput:
-    """What an edge scalar returns for a value it cannot read: the guard refuses it with
-    the field's name (a validation error could not say which field)."""
-
-    __slots__ = ("message",)
-
-    def __init__(self, message):
-        self.message = message
-
-    def __repr__(self):
-        return f"InvalidInput({self.message!r})"
-
-
-# -- scalars: parse, or mark as invalid ---------------------------------------------------------
-def _parse_uuid(value):
-    if isinstance(value, uuid.UUID):
-        return value
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            pass
-    return InvalidInput("Not a valid UUID.")
-
-
-def _parse_decimal(value):
-    if isinstance(value, bool):
-        return InvalidInput("Not a decimal number.")
-    if isinstance(value, float):
-        value = repr(value)
-    if isinstance(value, (int, Decimal)):
-        value = str(value)
-    if not isinstance(value, str) or len(value) > 64:
-        return InvalidInput("Not a decimal number.")
-    try:
-        number = Decimal(value.strip())
-    except (InvalidOperation, ValueError):
-        return InvalidInput("Not a decimal number.")
-    if not number.is_finite():
-        return InvalidInput("Must be a finite number (not NaN or Infinity).")
-    return number
-
-
-def _parse_datetime(value):
-    if isinstance(value, datetime.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    return InvalidInput("Not an ISO 8601 date and time.")
-
-
-def _parse_json_string(value):
-    if not isinstance(value, str):
-        return InvalidInput("Not a JSON string.")
-    try:
-        return json.loads(value, parse_constant=lambda name: InvalidInput(f"{name} is not JSON."))
-    except (ValueError, RecursionError):
-        return InvalidInput("Not valid JSON.")
-
-
-def _literal(parse):
-    def parse_literal(node, _variables=None):
-        if isinstance(node, StringValueNode):
-            return parse(node.value)
-        return Undefined
-
-    return parse_literal
-
-
-EDGE_SCALARS = {
-    "UUID": (_parse_uuid, _literal(_parse_uuid)),
-    "Decimal": (_parse_decimal, None),  # literals: graphene calls parse_value for strings and ints
-    "DateTime": (_parse_datetime, _literal(_parse_datetime)),
-    "JSONString": (_parse_json_string, _literal(_parse_json_string)),
-}
-
-
-def _install_scalars(schema):
-    """Replace the parsing of this schema's own scalar instances (graphene makes one per
-    schema; the built-in String/Int/Float/ID/Boolean are shared and left alone)."""
-    for name, (parse_value, parse_literal) in EDGE_SCALARS.items():
-        scalar = schema.type_map.get(name)
-        if not isinstance(scalar, GraphQLScalarType):
-            continue
-        scalar.parse_value = parse_value
-        if parse_literal is not None:
-            scalar.parse_literal = parse_literal
-        elif name == "Decimal":
-            scalar.parse_literal = _decimal_literal
-
-
-def _decimal_literal(node, _variables=None):
-    value = getattr(node, "value", None)
-    if node.kind in ("string_value", "int_value", "float_value"):
-        return _parse_decimal(value)
-    return Undefined
 
 
 # -- limits derived from the models -------------------------------------------------------------
@@ -412,7 +309,7 @@ def _wrap(resolve, guard, payload_type):
 def guard_schema(schema, default_max_length):
     """Install the edge scalars and wrap every field that takes arguments. Returns the
     guards by (type name, field name), for tests and docs."""
-    _install_scalars(schema)
+    install_scalars(schema)
     mutation_type = schema.mutation_type
     guards = {}
     for type_name, graphql_type in schema.type_map.items():
