@@ -81,18 +81,18 @@ def documents():
         ("10 full introspection walks, no aliases",
          gql("{ " + " ".join("__schema { types { name fields { name args { name type { name } } "
                              "type { name ofType { name } } } } }" for _ in range(10)) + " }"), json_type, {}),
-        ("2,000 named operations", gql(" ".join(f"query Q{i} {{ __typename }}" for i in range(2000)),
+        ("1,000 named operations", gql(" ".join(f"query Q{i} {{ __typename }}" for i in range(1000)),
                                         operation_name="Q0"), json_type, {}),
         ("same field 5,000 times (overlap check)", gql("{ " + "me { id } " * 5000 + "}"), json_type, {}),
-        ("same field 4,000 times", gql("{ " + "me { id } " * 4000 + "}"), json_type, {}),
+        ("same field 2,000 times", gql("{ " + "me { id } " * 2000 + "}"), json_type, {}),
         ("20 x me { 20 x addresses { 20 x city } }",
          gql("{ " + ("me { " + ("addresses { " + "city " * 20 + "} ") * 20 + "} ") * 20 + "}"), json_type, {}),
         ("3,000 distinct fragment spreads",
          gql("{ " + " ".join(f"...F{i}" for i in range(3000)) + " } "
              + " ".join(f"fragment F{i} on Query {{ me {{ id }} }}" for i in range(3000))), json_type, {}),
-        ("1,000 distinct fragment spreads",
-         gql("{ " + " ".join(f"...F{i}" for i in range(1000)) + " } "
-             + " ".join(f"fragment F{i} on Query {{ me {{ id }} }}" for i in range(1000))), json_type, {}),
+        ("500 distinct fragment spreads",
+         gql("{ " + " ".join(f"...F{i}" for i in range(500)) + " } "
+             + " ".join(f"fragment F{i} on Query {{ me {{ id }} }}" for i in range(500))), json_type, {}),
         ("200 fragments spread pairwise",
          gql("{ " + " ".join(f"...F{i}" for i in range(200)) + " } "
              + " ".join(f"fragment F{i} on Query {{ me {{ id email }} __typename }}" for i in range(200))),
@@ -102,7 +102,7 @@ def documents():
              + " fragment F199 on Query { __typename }"), json_type, {}),
         ("15,000 __typename", gql("{ " + "__typename " * 15000 + "}"), json_type, {}),
         ("10,000 aliases", gql("{ " + " ".join(f"a{i}: __typename" for i in range(10000)) + " }"), json_type, {}),
-        ("5,000 aliases", gql("{ " + " ".join(f"a{i}: __typename" for i in range(5000)) + " }"), json_type, {}),
+        ("3,000 aliases", gql("{ " + " ".join(f"a{i}: __typename" for i in range(3000)) + " }"), json_type, {}),
         ("depth 200", gql("{ " + "me { " * 200 + "id" + " }" * 200 + " }"), json_type, {}),
         ("list literal nested 3,000 deep",
          gql("{ partNumberLookup(number: " + "[" * 3000 + "1" + "]" * 3000 + ") { variant { sku } } }"),
@@ -110,10 +110,13 @@ def documents():
         ("3,000 variables", gql("query(" + " ".join(f"$v{i}: Int" for i in range(3000)) + ") { __typename }"),
          json_type, {}),
         ("directive x 5,000", gql("{ __typename " + "@include(if: true) " * 5000 + "}"), json_type, {}),
-        ("directive x 3,000", gql("{ __typename " + "@include(if: true) " * 3000 + "}"), json_type, {}),
-        ("18,000 tokens of arguments",
-         gql("{ products(filter: {categories: [" + ", ".join(['"x"'] * 9000) + "]}) { totalCount } }"),
+        ("directive x 1,500", gql("{ __typename " + "@include(if: true) " * 1500 + "}"), json_type, {}),
+        ("9,000 tokens of arguments",
+         gql("{ products(filter: {categories: [" + ", ".join(['"x"'] * 4500) + "]}) { totalCount } }"),
          json_type, {}),
+        ("100 variables, each used", gql("query(" + " ".join(f"$v{i}: Boolean!" for i in range(100)) + ") { "
+                                         + " ".join(f"a{i}: __typename @include(if: $v{i}) @skip(if: $v{i + 50})" for i in range(50))
+                                         + " }", {f"v{i}": True for i in range(100)}), json_type, {}),
         ("first: 100000", gql("{ products(first: 100000) { edges { node { id } } } }"), json_type, {}),
         ("variables nested 10,000 deep (issue 15.3)",
          b'{"query": "query($x: [Int]) { __typename }", "variables": {"x": ' + b"[" * 10000 + b"]" * 10000 + b"}}",

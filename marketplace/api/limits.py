@@ -10,13 +10,18 @@ document):
 - nesting: braces and brackets at most GRAPHQL_MAX_NESTING deep (anything deeper is
   refused before any recursive code sees it) - QUERY_TOO_DEEP;
 - operations: at most GRAPHQL_MAX_OPERATIONS per document - TOO_MANY_OPERATIONS;
-  fragments: at most GRAPHQL_MAX_FRAGMENTS - QUERY_TOO_COMPLEX;
+  fragments: at most GRAPHQL_MAX_FRAGMENTS, variables: at most GRAPHQL_MAX_VARIABLES per
+  operation - QUERY_TOO_COMPLEX;
 - depth: nesting of selections through fragments, introspection included (the standard
   introspection query fits within the default) - QUERY_TOO_DEEP;
 - repeats: one response name selected more than GRAPHQL_MAX_FIELD_REPEATS times in one
   selection set, counted through fragments (graphql-core compares such fields pairwise) -
   QUERY_TOO_COMPLEX;
 - aliases: at most GRAPHQL_MAX_ALIASES aliased fields - TOO_MANY_ALIASES.
+
+During validation graphql-core's own meter of the pairwise field comparisons is set to
+GRAPHQL_MAX_OVERLAP_BUDGET (`overlap_budget`): realistic documents use none of it, and a
+document that exhausts it is refused (QUERY_TOO_COMPLEX) in milliseconds.
 
 After validation, with the request's variables (`check_cost`):
 - cost: every field costs 1, multiplied by the page size (`first`/`last`) of each
@@ -244,6 +249,10 @@ def check_document(document):
         return [_error(f"The document has {len(operations)} operations; at most {settings.GRAPHQL_MAX_OPERATIONS} "
                        "are allowed (send them as separate requests).", ErrorCode.TOO_MANY_OPERATIONS,
                        maxOperations=settings.GRAPHQL_MAX_OPERATIONS)]
+    for operation in operations:
+        if len(operation.variable_definitions or ()) > settings.GRAPHQL_MAX_VARIABLES:
+            return [_error(f"An operation declares more than {settings.GRAPHQL_MAX_VARIABLES} variables.",
+                           ErrorCode.QUERY_TOO_COMPLEX, operation, maxVariables=settings.GRAPHQL_MAX_VARIABLES)]
     shape = _Shape(document)
     if len(shape.fragments) > settings.GRAPHQL_MAX_FRAGMENTS:
         return [_error(f"The document defines {len(shape.fragments)} fragments; at most "
@@ -275,6 +284,14 @@ def check_document(document):
 
 
 LIMIT_RULES = (BudgetRule,)
+
+
+def overlap_budget():
+    """Set graphql-core's meter of the OverlappingFieldsCanBeMerged comparisons (a module
+    attribute it documents for this, read when the rule starts) to our setting."""
+    from graphql.validation.rules import overlapping_fields_can_be_merged
+
+    overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = settings.GRAPHQL_MAX_OVERLAP_BUDGET
 
 
 # -- cost (after validation, with the variables) ------------------------------------------

@@ -28,7 +28,9 @@ from marketplace.plugins.manager import configuration_scope, current_failures
 
 from .errors import camel
 from .execution import ExecutionContext, execute_with_fallback
-from .limits import LIMIT_RULES, RequestTimeout, check_budget, check_cost, check_document, is_timeout, request_budget
+from .limits import (
+    LIMIT_RULES, RequestTimeout, check_budget, check_cost, check_document, is_timeout, overlap_budget, request_budget,
+)
 
 logger = logging.getLogger("marketplace.api")
 VALIDATION_RULES = (*specified_rules, *LIMIT_RULES)
@@ -60,6 +62,7 @@ def _parse_and_validate(schema, query):
     if errors:
         return None, tuple(errors)
     check_budget()
+    overlap_budget()
     errors = [_aborted(e) for e in validate(schema, document, VALIDATION_RULES, max_errors=50)]
     return document, tuple(errors)
 
