@@ -31,19 +31,15 @@ def _path_of(error):
 
 
 class _BudgetMixin:
-    """Checks the request's time budget: for a query, before the fields of each object
-    are resolved; for a mutation, before each mutation field starts (a running mutation
-    is never cut short: its service owns its transaction)."""
+    """Checks the request's time budget where a query's work multiplies: before each list
+    is completed (a query without lists is bounded by the depth and cost limits). Mutation
+    fields check it before they start (marketplace.api.inputs); a running mutation is
+    never cut short, its service owns its transaction."""
 
-    def execute_fields(self, parent_type, source_value, path, fields):
+    def complete_list_value(self, return_type, field_nodes, info, path, result):
         if self.operation.operation == OperationType.QUERY:
             check_budget()
-        return super().execute_fields(parent_type, source_value, path, fields)
-
-    def execute_field(self, parent_type, source, field_nodes, path):
-        if path.prev is None and self.operation.operation == OperationType.MUTATION:
-            check_budget()
-        return super().execute_field(parent_type, source, field_nodes, path)
+        return super().complete_list_value(return_type, field_nodes, info, path, result)
 
 
 class ExecutionContext(_BudgetMixin, DeferredExecutionContext):

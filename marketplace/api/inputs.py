@@ -42,6 +42,7 @@ from graphql import (
 
 from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
 
+from .limits import check_budget
 from .scalars import InvalidInput, install_scalars
 
 logger = logging.getLogger("marketplace.api")
@@ -283,6 +284,8 @@ def _wrap(resolve, guard, payload_type):
     resolve = resolve or default_field_resolver
 
     def guarded(root, info, **args):
+        if payload_type is not None:
+            check_budget()  # before a mutation starts (never while it runs)
         problems = guard.check(args)
         if problems:
             if payload_type is not None:
