@@ -45,10 +45,19 @@ class BadRequest(HttpError):
         self.code = code
 
 
-@lru_cache(maxsize=1024)
+LIMIT_SETTINGS = ("GRAPHQL_MAX_TOKENS", "GRAPHQL_MAX_NESTING", "GRAPHQL_MAX_OPERATIONS", "GRAPHQL_MAX_FRAGMENTS",
+                  "GRAPHQL_MAX_VARIABLES", "GRAPHQL_MAX_FIELD_REPEATS", "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES",
+                  "GRAPHQL_MAX_OVERLAP_BUDGET")
+
+
 def _parse_and_validate(schema, query):
-    """Parse, check the structural limits and validate once per distinct document
-    (clients send the same few). A spent budget raises RequestTimeout (not cached)."""
+    return _parse_and_validate_cached(schema, query, tuple(getattr(settings, name) for name in LIMIT_SETTINGS))
+
+
+@lru_cache(maxsize=1024)
+def _parse_and_validate_cached(schema, query, _limits):
+    """Parse, check the structural limits and validate once per distinct document and
+    limits (clients send the same few). A spent budget raises RequestTimeout (not cached)."""
     try:
         document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
     except GraphQLError as error:
