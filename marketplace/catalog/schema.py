@@ -16,11 +16,11 @@ from marketplace.vendors.models import Vendor
 from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role, vendor_role
 from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
 
-from . import services
+from . import selectors, services
 from .dataloaders import (
-    AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader, CategoryByIdLoader,
-    PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, VariantsByProductIdLoader, available_units,
-    explained_prices,
+    AttributesByProductTypeIdLoader, AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader,
+    CategoryByIdLoader, PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, StocksByVariantIdLoader,
+    VariantsByProductIdLoader, available_units, explained_prices,
 )
 from .models import (
     Attribute, AttributeType, Brand, Category, Product, ProductStatus, ProductType, ProductVariant,
@@ -106,7 +106,7 @@ class ProductTypeNode(DjangoObjectType):
 
     @staticmethod
     def resolve_attributes(root, info):
-        return root.attributes.all()
+        return AttributesByProductTypeIdLoader.for_request(info).load(root.pk)
 
 
 class AttributeValue(graphene.ObjectType):
@@ -115,7 +115,8 @@ class AttributeValue(graphene.ObjectType):
 
 
 class ProductVariantNode(DjangoObjectType):
-    product = graphene.Field(lambda: ProductNode, required=True)
+    product = graphene.Field(lambda: ProductNode,
+                             description="Null when the product is not visible to the caller (e.g. back to draft).")
     price = graphene.Field(Price, required=True, description="The explained unit price for the caller.")
     available = graphene.Int(required=True, description="Units that can be bought now.")
     in_stock = graphene.Boolean(required=True)
@@ -128,10 +129,26 @@ class ProductVariantNode(DjangoObjectType):
         interfaces = (relay.Node,)
         fields = ("sku", "name", "list_price", "sale_price", "currency", "weight_grams", "is_active")
 
+    # One visibility rule, whatever path reaches a variant (marketplace.api.visibility).
+    visibility_follows = ("Product",)  # `Product.variants` lists only what its product shows
+
+    @classmethod
+    def visible_to(cls, info, variant):
+        user = permissions.current_user(info)
+        decided = selectors.variant_visibility(variant, user)
+        if decided is not None:
+            return decided
+        return then(ProductByIdLoader.for_request(info).load(variant.product_id),
+                    lambda product: product is not None and bool(selectors.variant_visibility(variant, user, product)))
+
+    @classmethod
+    def filter_visible(cls, info, variants):
+        return selectors.visible_variants(variants, permissions.current_user(info))
+
     @classmethod
     def get_node(cls, info, id):
         variant = ProductVariant.objects.select_related("product__vendor").filter(pk=id).first()
-        if variant and _product_visible(info, variant.product):
+        if variant and selectors.variant_is_visible(variant, permissions.current_user(info)):
             return variant
         return None
 
@@ -166,7 +183,7 @@ class ProductVariantNode(DjangoObjectType):
     def resolve_stocks(root, info):
         if not has_vendor_role(permissions.current_user(info), root.vendor_id):
             return None
-        return root.stocks.select_related("warehouse").order_by("pk")
+        return StocksByVariantIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_cost_price(root, info):
@@ -212,12 +229,6 @@ class StockNode(graphene.ObjectType):
     available = graphene.Int(required=True)
 
 
-def _product_visible(info, product):
-    if product.status == ProductStatus.PUBLISHED and product.vendor.status == "approved":
-        return True
-    return has_vendor_role(permissions.current_user(info), product.vendor_id)
-
-
 def _attach_product(product):
     def attach(variants):
         for variant in variants:
@@ -247,10 +258,25 @@ class ProductNode(DjangoObjectType):
                   "sales_count")
         connection_class = CountableConnection
 
+    # One visibility rule, whatever path reaches a product (marketplace.api.visibility).
+    @classmethod
+    def visible_to(cls, info, product):
+        user = permissions.current_user(info)
+        decided = selectors.product_visibility(product, user)
+        if decided is not None:
+            return decided
+        return then(VendorByIdLoader.for_request(info).load(product.vendor_id),
+                    lambda vendor: bool(selectors.product_visibility(
+                        product, user, vendor_status=selectors.listing_status(vendor) if vendor is not None else "")))
+
+    @classmethod
+    def filter_visible(cls, info, products):
+        return selectors.visible_subset(products, permissions.current_user(info))
+
     @classmethod
     def get_node(cls, info, id):
         product = Product.objects.select_related("vendor").filter(pk=id).first()
-        return product if product and _product_visible(info, product) else None
+        return product if product and selectors.product_is_visible(product, permissions.current_user(info)) else None
 
     @staticmethod
     def count_cache_key(queryset):
@@ -439,7 +465,7 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_products(root, info, filter=None, sort_by=None, **kwargs):
-        qs = filter_products(info, services.visible_products(), filter)
+        qs = filter_products(info, selectors.visible_products(), filter)
         return sort_products(qs, sort_by).select_related("vendor", "brand", "product_type")
 
     @staticmethod
@@ -450,7 +476,7 @@ class Query(graphene.ObjectType):
             product = Product.objects.select_related("vendor").filter(vendor__slug=vendor_slug, slug=slug).first()
         else:
             raise MarketplaceError("Give `id`, or `vendorSlug` and `slug`.", code=ErrorCode.REQUIRED, field="id")
-        return product if product and _product_visible(info, product) else None
+        return product if product and selectors.product_is_visible(product, permissions.current_user(info)) else None
 
     @staticmethod
     def resolve_vendor_products(root, info, vendor_id, status=None, filter=None, **kwargs):
@@ -463,7 +489,7 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_storefront_categories(root, info, vendor_slug):
-        ids = services.visible_products().filter(vendor__slug=vendor_slug).values_list("category_id", flat=True).distinct()
+        ids = selectors.visible_products().filter(vendor__slug=vendor_slug).values_list("category_id", flat=True).distinct()
         tree = _category_tree(info)
         return [tree[i] for i in sorted(set(ids), key=lambda i: (tree[i].position, i))]
 

@@ -15,6 +15,7 @@ from marketplace.vendors.permissions import ANY_STAFF, MANAGERS, has_vendor_role
 from marketplace.vendors.schema import VendorType
 
 from . import ledger, services
+from .dataloaders import LinesByVendorOrderIdLoader, PaymentsByOrderIdLoader, VendorOrdersByOrderIdLoader
 from .models import LedgerEntry, Order, OrderLine, VendorOrder
 
 OrderStatusEnum = graphene.Enum("OrderStatus", [(s.upper(), s) for s in
@@ -127,10 +128,7 @@ class VendorOrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_lines(root, info):
-        lines = root.lines.all()
-        for line in lines:
-            line.vendor_order = root
-        return lines
+        return LinesByVendorOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
@@ -194,14 +192,11 @@ class OrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_vendor_orders(root, info):
-        vendor_orders = root.vendor_orders.select_related("vendor").prefetch_related("lines")
-        for vendor_order in vendor_orders:
-            vendor_order.order = root
-        return vendor_orders
+        return VendorOrdersByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_payments(root, info):
-        return root.payments.all()
+        return PaymentsByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):

@@ -215,6 +215,7 @@ class CampaignCreate(CampaignPayload, BaseMutation):
     the same items is refused with OVERLAPS unless `allowOverlap: true`."""
 
     permission = permissions.platform_staff
+    text_not_stored = {"startsAt": "parsed as a date", "endsAt": "parsed as a date"}
 
     class Arguments:
         input = CampaignInput(required=True)
@@ -230,6 +231,7 @@ class CampaignUpdate(CampaignPayload, BaseMutation):
     """Change a campaign that has not ended (platform staff); only the given fields change."""
 
     permission = permissions.platform_staff
+    text_not_stored = {"startsAt": "parsed as a date", "endsAt": "parsed as a date"}
 
     class Arguments:
         id = graphene.ID(required=True)

@@ -11,7 +11,7 @@ from marketplace.core import permissions
 from marketplace.core.errors import NotFound
 
 from . import services
-from .dataloaders import WarehousesByVendorIdLoader
+from .dataloaders import StaffByVendorIdLoader, WarehousesByVendorIdLoader
 from .models import StaffRole, Vendor, VendorKind, VendorStaff, VendorStatus, Warehouse
 from .opening import is_open
 from .permissions import ANY_STAFF, MANAGERS, has_vendor_role, require_vendor_role, vendor_role, vendor_roles
@@ -128,7 +128,7 @@ class VendorType(DjangoObjectType):
     def resolve_staff(cls, root, info):
         if not cls._staff_only(root, info):
             return None
-        return root.staff.select_related("user")
+        return StaffByVendorIdLoader.for_request(info).load(root.pk)
 
     @classmethod
     def resolve_commission_rate(cls, root, info):

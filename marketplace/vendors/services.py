@@ -250,7 +250,7 @@ def invite_staff(vendor_id, actor, email, role):
     email = normalize_email(email)
     if role not in INVITABLE_BY.get(_actor_role(actor, vendor_id), set()):
         raise PermissionDenied("Your role cannot invite someone as " + str(role) + ".")
-    if VendorStaff.objects.filter(vendor=vendor, user__email__iexact=email).exists():
+    if VendorStaff.objects.filter(vendor=vendor, user__email=email).exists():  # canonical forms
         raise ValidationError("This person already works here.", code=ErrorCode.UNIQUE, field="email")
     token = secrets.token_urlsafe(32)
     invitation = VendorInvitation.objects.create(
@@ -273,7 +273,9 @@ def accept_invitation(user, token):
         raise ValidationError("The invitation is invalid.", code=ErrorCode.TOKEN_INVALID, field="token")
     if invitation.expires_at < clock.now():
         raise ValidationError("The invitation has expired.", code=ErrorCode.TOKEN_EXPIRED, field="token")
-    if invitation.email.lower() != user.email.lower():
+    from marketplace.accounts.identity import canonical_email
+
+    if canonical_email(invitation.email) != canonical_email(user.email):
         raise PermissionDenied("This invitation is for another e-mail address.")
     staff, created = VendorStaff.objects.get_or_create(
         vendor_id=invitation.vendor_id, user=user, defaults={"role": invitation.role})

@@ -66,6 +66,7 @@ class GuestbookDonate(BaseMutation):
     """Give to the guestbook: a standalone charge (no order) at a gateway."""
 
     permission = permissions.authenticated
+    text_not_stored = {"gateway": "a lookup"}
     client_secret = graphene.String()
     donation_id = graphene.Int()
 
