@@ -364,30 +364,12 @@ UNSTORED_TEXT = {
 }
 
 
-def _mutation_classes():
-    from graphql import GraphQLList, GraphQLNonNull
-
-    from marketplace.api.mutations import BaseMutation
-
-    def subclasses(cls):
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from subclasses(sub)
-
-    def unwrap(graphql_type):
-        while isinstance(graphql_type, (GraphQLNonNull, GraphQLList)):
-            graphql_type = graphql_type.of_type
-        return graphql_type
-
-    by_payload = {cls._meta.name: cls for cls in subclasses(BaseMutation) if hasattr(cls, "_meta")}
-    return {name: by_payload.get(unwrap(field.type).name)
-            for name, field in schema.graphql_schema.mutation_type.fields.items()}
-
-
 def test_every_stored_text_input_takes_its_limit_from_a_column():
     """A text argument is stored in a column (whose max_length applies), or its mutation
     says why not (`BaseMutation.text_not_stored`, or the table above for the core's)."""
-    classes = _mutation_classes()
+    from marketplace.plugins.testing import mutation_classes
+
+    classes = mutation_classes()
     unclassified = []
     for operation, name, field, arg, path, _scalar in schema_walk.cases({"String"}):
         if operation != "mutation":

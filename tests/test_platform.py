@@ -457,30 +457,19 @@ def test_plugins_import_only_the_public_plugin_api():
 
 
 def test_every_mutation_that_takes_an_id_declares_whose_object_it_is():
-    from graphql import GraphQLList, GraphQLNonNull
+    from graphql import get_named_type
 
-    from marketplace.api.mutations import BaseMutation
     from marketplace.api.schema import schema
     from marketplace.core.permissions import Policy
+    from marketplace.plugins.testing import mutation_classes
 
-    def subclasses(cls):
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from subclasses(sub)
-
-    def unwrap(graphql_type):
-        while isinstance(graphql_type, (GraphQLNonNull, GraphQLList)):
-            graphql_type = graphql_type.of_type
-        return graphql_type
-
-    by_payload = {cls._meta.name: cls for cls in subclasses(BaseMutation) if hasattr(cls, "_meta")}
+    classes = mutation_classes()
     undeclared, checked = [], 0
     for name, field in schema.graphql_schema.mutation_type.fields.items():
-        mutation = by_payload[unwrap(field.type).name]
-        if not any(unwrap(arg.type).name == "ID" for arg in field.args.values()):
+        if not any(get_named_type(arg.type).name == "ID" for arg in field.args.values()):
             continue
         checked += 1
-        policy = mutation.permission
+        policy = classes[name].permission
         if not (isinstance(policy, Policy) and policy.declares_ownership):
             undeclared.append(f"{name}: {policy!r}")
     assert checked > 20 and undeclared == []

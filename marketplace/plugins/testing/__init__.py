@@ -224,3 +224,25 @@ def post_stripe_event(client, event, secret, timestamp=None, path="/webhooks/pay
     payload = event if isinstance(event, str) else json.dumps(event)
     return client.post(path, payload, content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=sign_stripe_event(payload, secret, timestamp))
+
+
+def mutation_classes(graphql_schema=None):
+    """{mutation field name: its BaseMutation class} for every mutation of the schema (the
+    engine's and the plugins'), for tests that check what every mutation declares."""
+    from graphql import get_named_type
+
+    from marketplace.api.mutations import BaseMutation
+
+    if graphql_schema is None:
+        from marketplace.api.schema import schema
+
+        graphql_schema = schema.graphql_schema
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    by_payload = {cls._meta.name: cls for cls in subclasses(BaseMutation) if hasattr(cls, "_meta")}
+    return {name: by_payload.get(get_named_type(field.type).name)
+            for name, field in graphql_schema.mutation_type.fields.items()}
