@@ -1,6 +1,7 @@
 """GraphQL of orders, sub-orders, fulfilment, refunds and the ledger: thin; reads here,
 writes through services. Payment types and mutations live in marketplace/payments/schema.py."""
 import graphene
+from graphene.types.generic import GenericScalar
 from graphene import relay
 from graphene_django import DjangoObjectType
 
@@ -14,6 +15,7 @@ from marketplace.vendors.permissions import ANY_STAFF, MANAGERS, has_vendor_role
 from marketplace.vendors.schema import VendorType
 
 from . import ledger, services
+from .dataloaders import LinesByVendorOrderIdLoader, PaymentsByOrderIdLoader, VendorOrdersByOrderIdLoader
 from .models import LedgerEntry, Order, OrderLine, VendorOrder
 
 OrderStatusEnum = graphene.Enum("OrderStatus", [(s.upper(), s) for s in
@@ -32,7 +34,7 @@ class OrderLineType(DjangoObjectType):
     total = graphene.Field(Money, required=True, description="unit price x quantity - discount")
     tendered = graphene.Field(Money, required=True, description="Paid by tenders (points, store credit).")
     price_explanation = graphene.JSONString(required=True)
-    metadata = graphene.JSONString(required=True, description="Plugin data carried from the cart line.")
+    metadata = GenericScalar(required=True, description="Plugin data carried from the cart line.")
     fulfilled = graphene.Boolean(required=True)
 
     class Meta:
@@ -126,10 +128,7 @@ class VendorOrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_lines(root, info):
-        lines = root.lines.all()
-        for line in lines:
-            line.vendor_order = root
-        return lines
+        return LinesByVendorOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
@@ -172,7 +171,7 @@ class OrderType(DjangoObjectType):
     amount_due = graphene.Field(Money, required=True, description="What the gateway captures: total - tendered.")
     refunded_total = graphene.Field(Money, required=True)
     shipping_address = graphene.JSONString()
-    metadata = graphene.JSONString(required=True)
+    metadata = GenericScalar(required=True)
 
     class Meta:
         model = Order
@@ -193,14 +192,11 @@ class OrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_vendor_orders(root, info):
-        vendor_orders = root.vendor_orders.select_related("vendor").prefetch_related("lines")
-        for vendor_order in vendor_orders:
-            vendor_order.order = root
-        return vendor_orders
+        return VendorOrdersByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_payments(root, info):
-        return root.payments.all()
+        return PaymentsByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
@@ -337,7 +333,7 @@ def _mine(order):
 class OrderCancel(BaseMutation):
     """The buyer cancels an unpaid order; its stock and claims are released."""
 
-    permission = permissions.user_owned(_mine)
+    permission = permissions.user_owned(_mine, staff=True)
     lookup = ("id", OrderType)
     order = graphene.Field(OrderType)
 
@@ -351,7 +347,7 @@ class OrderCancel(BaseMutation):
 
 
 class OrderConfirmReceived(BaseMutation):
-    permission = permissions.user_owned(_mine)
+    permission = permissions.user_owned(_mine, staff=True)
     lookup = ("id", OrderType)
     order = graphene.Field(OrderType)
 
@@ -391,7 +387,8 @@ class OrderRefund(BaseMutation):
     lookup = ("vendor_order_id", VendorOrderType)
     order = graphene.Field(OrderType, description="The whole order: platform staff only.")
     vendor_order = graphene.Field(VendorOrderType, description="The refunded sub-order, when one was named.")
-    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"), required=True)
+    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"),
+                            description="The refunds made by this call (null when it failed before any).")
 
     class Arguments:
         order_id = graphene.ID(required=True)

@@ -9,6 +9,7 @@ from marketplace.core.errors import NotFound
 from marketplace.pricing.schema import Money, money
 
 from . import services
+from .dataloaders import RefundsByPaymentIdLoader
 from .models import GatewayEvent, Payment, Refund
 
 RefundStatusEnum = graphene.Enum("RefundStatus", [("PENDING", "pending"), ("SUCCEEDED", "succeeded"),
@@ -40,7 +41,7 @@ class RefundType(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return root.status
+        return getattr(root.status, "value", root.status)
 
     @staticmethod
     def _currency(root):
@@ -96,7 +97,7 @@ class PaymentType(DjangoObjectType):
 
     @staticmethod
     def resolve_refunds(root, info):
-        return root.refunds.all()
+        return RefundsByPaymentIdLoader.for_request(info).load(root.pk)
 
 
 class UnhandledGatewayEvents(graphene.ObjectType):

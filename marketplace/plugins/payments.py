@@ -24,42 +24,12 @@ Facade:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-from types import MappingProxyType
-from typing import Mapping
-
+from marketplace.payments.info import PaymentInfo, payment_info  # noqa: F401
 from marketplace.payments.gateways import (  # noqa: F401
     ASYNC_REFUNDS, CAPABILITIES, MANUAL_CAPTURE, PARTIAL_REFUNDS, REFUNDS, STANDALONE_CHARGES, SUBSCRIPTIONS,
     GatewayError, GatewayEventData, GatewayPayment, GatewayRefund, PaymentGateway, WebhookRejected, get_gateway,
 )
 from marketplace.payments.models import PaymentStatus, RefundStatus  # noqa: F401
-
-
-@dataclass(frozen=True)
-class PaymentInfo:
-    payment_id: int
-    order_id: int | None
-    purpose: str
-    gateway: str
-    reference: str
-    status: str
-    amount: Decimal
-    captured: Decimal
-    refunded: Decimal
-    currency: str
-    customer_id: int | None
-    metadata: Mapping
-    client_secret: str = ""
-
-
-def payment_info(payment) -> PaymentInfo:
-    return PaymentInfo(payment_id=payment.pk, order_id=payment.order_id, purpose=payment.purpose,
-                       gateway=payment.gateway, reference=payment.reference, status=payment.status,
-                       amount=payment.amount, captured=payment.captured_amount, refunded=payment.refunded_amount,
-                       currency=payment.currency, customer_id=payment.customer_id,
-                       metadata=MappingProxyType(dict(payment.metadata or {})),
-                       client_secret=getattr(payment, "client_secret", "") or "")
 
 
 def pay(order_id, gateway, capture_method="automatic") -> PaymentInfo:

@@ -137,8 +137,9 @@ class StripeGateway(StripeBilling, PaymentGateway):
             raise WebhookRejected("Timestamp is in the future, outside the tolerance zone")
         try:
             event = json.loads(text)
-        except (ValueError, RecursionError):
-            raise WebhookRejected("The body is not JSON") from None
+            json.dumps(event, ensure_ascii=False).encode("utf-8")  # lone surrogates cannot be stored
+        except (ValueError, RecursionError, UnicodeEncodeError):
+            raise WebhookRejected("The body is not valid JSON text") from None
         return [self._event(event)]
 
     @staticmethod

@@ -294,3 +294,25 @@ class StripeRecorder:
 
     def clear(self):
         self.requests.clear()
+
+
+def mutation_classes(graphql_schema=None):
+    """{mutation field name: its BaseMutation class} for every mutation of the schema (the
+    engine's and the plugins'), for tests that check what every mutation declares."""
+    from graphql import get_named_type
+
+    from marketplace.api.mutations import BaseMutation
+
+    if graphql_schema is None:
+        from marketplace.api.schema import schema
+
+        graphql_schema = schema.graphql_schema
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    by_payload = {cls._meta.name: cls for cls in subclasses(BaseMutation) if hasattr(cls, "_meta")}
+    return {name: by_payload.get(get_named_type(field.type).name)
+            for name, field in graphql_schema.mutation_type.fields.items()}
