@@ -40,3 +40,7 @@ class VendorPlansConfig(PluginAppConfig):
     plugin_description = ("Paid vendor subscriptions through the payment gateway's billing (Stripe Billing): plans with "
                           "entitlements, trials, plan changes, dunning, storefront suspension.")
     settings_schema = VendorPlansSettings
+
+    def ready(self):
+        super().ready()
+        from . import tasks  # noqa: F401 (registers the Celery tasks other modules queue by name)

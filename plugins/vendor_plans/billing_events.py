@@ -22,18 +22,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from celery import current_app
 from django.db import transaction
 
-from marketplace.plugins import emit, get_settings
 from marketplace.plugins.billing import billing_gateway
 from marketplace.plugins.ledger import book
 from marketplace.plugins.payments import GatewayError
 
 from . import notices
-from .access import RANK, TERMINAL, effective_status, entitled_plan, event_key, grace_deadline
-from .events import VendorSubscriptionStatusChanged
+from .access import RANK, TERMINAL, event_key
 from .models import BillingInvoice, PaymentMethod, Status, SubscriptionEvent, VendorSubscription
 from .plans import PlanIndex
+from .state import recompute
 
 logger = logging.getLogger("plugins.vendor_plans")
 PLUGIN = "vendor_plans"
@@ -139,40 +139,6 @@ def _apply_snapshot(sub, snap, status, plan, billing, terminal):
     sub.last_event_created, sub.last_event_rank, sub.last_event_id = (billing.created, RANK[billing.kind],
                                                                       billing.event_id)
     sub.ended = terminal  # saved by recompute
-
-
-# -- derived state ---------------------------------------------------------------------------------
-def recompute(sub, now=None, plans=None):
-    """Derive status, paid-through date, grace and entitled plan from what is recorded, store
-    them (with any field the caller set on `sub`), refresh access (and the storefront
-    hold), and emit the changes."""
-    from .enforcement import apply_storefront, set_access
-
-    plans = plans or PlanIndex()
-    invoices = list(BillingInvoice.objects.filter(subscription=sub))
-    previous = sub.status
-    if sub.status == Status.FAILED:  # never created at the gateway: nothing can change it
-        status = Status.FAILED
-    else:
-        status = effective_status(sub.snapshot_status, sub.last_event_created, sub.ended, invoices)
-    paid = [i for i in invoices if i.paid_at is not None]
-    periods = [i.period_end for i in paid if i.period_end is not None]
-    observed = (SubscriptionEvent.objects.filter(subscription=sub).order_by("created", "rank", "event_id")
-                .values_list("plan_id", flat=True))
-    paid_codes = {code for i in paid for code in (i.plan_codes or ())}
-    entitled = entitled_plan(plans.get(sub.started_plan_id), [plans.get(pk) for pk in observed], paid_codes)
-    sub.status = status
-    sub.paid_through = max(periods) if periods else None
-    sub.grace_until = grace_deadline(status, invoices, sub.last_event_created, get_settings(PLUGIN).grace_days)
-    sub.entitled_plan = entitled
-    if previous != status:
-        emit(VendorSubscriptionStatusChanged(vendor_id=sub.vendor_id, subscription_id=sub.pk,
-                                             plan=plans.get(sub.plan_id).code,
-                                             status=status, previous=previous))
-    set_access(sub, now)
-    sub.save()
-    apply_storefront(sub)
-    return sub
 
 
 # -- invoices ---------------------------------------------------------------------------------------
@@ -290,8 +256,6 @@ def _payment_method_saved(gateway_name, billing):
     sub = VendorSubscription.objects.filter(pk=int(pk), gateway=gateway_name, customer_id=saved.customer_id).first()
     if sub is None or sub.ended:
         return None if sub is None else "card saved for an ended subscription: ignored"
-    from .tasks import apply_card
-
     sub_pk, method, intent = sub.pk, saved.payment_method_id, saved.setup_intent_id
-    transaction.on_commit(lambda: apply_card.delay(sub_pk, method, intent))
+    transaction.on_commit(lambda: current_app.tasks["vendor_plans.apply_card"].delay(sub_pk, method, intent))
     return f"card {method} saved for subscription {sub.pk}: paying open invoices"

@@ -9,56 +9,17 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Count
 
-from marketplace.plugins import clock, emit, get_settings
+from marketplace.plugins import clock, emit
 from marketplace.plugins.catalog import save_product, visible_products
-from marketplace.plugins.vendors import hide_storefront, show_storefront, vendor_infos
+from marketplace.plugins.vendors import vendor_infos
 
-from .access import UNCONFIRMED, derive_access, grants
+from . import notices
+from .access import grants
 from .events import VendorAccessChanged
 from .models import Access, AccessOverride, HeldStorefront, VendorSubscription
+from .state import access_of, current_subscriptions, overrides_for, plan_in_force, settings, sync_storefront
 
 logger = logging.getLogger("plugins.vendor_plans")
-PLUGIN = "vendor_plans"
-HOLD_REASON = "No paid vendor plan (vendor_plans): pay the open invoice or choose a plan to show the storefront again."
-
-
-def settings():
-    return get_settings(PLUGIN)
-
-
-def current_subscriptions(vendor_ids, related=()) -> dict[int, VendorSubscription]:
-    """{vendor_id: its current subscription}: the open one, else the latest ended one."""
-    found = {}
-    qs = VendorSubscription.objects.filter(vendor_id__in=list(vendor_ids)).order_by("vendor_id", "ended", "-pk")
-    for sub in qs.select_related(*related) if related else qs:
-        found.setdefault(sub.vendor_id, sub)
-    return found
-
-
-def current_subscription(vendor_id, related=()):
-    return current_subscriptions([vendor_id], related).get(int(vendor_id))
-
-
-def plan_in_force(sub):
-    """The plan whose entitlements apply: none while the subscription is not confirmed by
-    the gateway (nothing changes until then)."""
-    return sub.entitled_plan if sub is not None and sub.status not in UNCONFIRMED else None
-
-
-def overrides_for(vendor_ids) -> dict[int, AccessOverride]:
-    return {o.vendor_id: o for o in AccessOverride.objects.filter(vendor_id__in=list(vendor_ids))}
-
-
-def access_of(sub, override=None, now=None, vendor_status=None, require_plan=None):
-    """`derive_access` for a vendor's current subscription (None: none) and override."""
-    if require_plan is None:
-        require_plan = settings().require_plan
-    return derive_access(sub.status if sub is not None else None, now=now or clock.now(),
-                         grace_until=sub.grace_until if sub is not None else None,
-                         override=override.access if override is not None else "",
-                         override_until=override.until if override is not None else None,
-                         vendor_status=vendor_status, require_plan=require_plan,
-                         previous_status=sub.previous_status or None if sub is not None else None)
 
 
 def vendor_grants(vendor_ids):
@@ -79,44 +40,6 @@ def vendor_grants(vendor_ids):
         if granted is not None:
             answer[vendor_id] = granted
     return answer
-
-
-# -- storefront holds ----------------------------------------------------------------------------
-def sync_storefront(vendor_id, access):
-    """Hold the vendor's storefront hidden while its billing access is SUSPENDED; lift the
-    hold otherwise. Idempotent; runs in the caller's transaction (listings change with it,
-    search follows through the engine's `vendor_storefront_changed` event)."""
-    held = HeldStorefront.objects.filter(vendor_id=vendor_id).exists()
-    if access == Access.SUSPENDED and not held:
-        hide_storefront(vendor_id, PLUGIN, HOLD_REASON)
-        HeldStorefront.objects.create(vendor_id=vendor_id, since=clock.now())
-        return True
-    if access != Access.SUSPENDED and held:
-        show_storefront(vendor_id, PLUGIN)
-        HeldStorefront.objects.filter(vendor_id=vendor_id).delete()
-        return True
-    return False
-
-
-def set_access(sub, now=None):
-    """Set `sub.access` from its state, the override and the clock (not saved); emit
-    `vendor_access_changed` when it changed. Returns True when it changed."""
-    override = overrides_for([sub.vendor_id]).get(sub.vendor_id)
-    access = access_of(sub, override, now)
-    previous = sub.access
-    if previous == access:
-        return False
-    sub.access = access
-    emit(VendorAccessChanged(vendor_id=sub.vendor_id, access=access, previous=previous))
-    return True
-
-
-def apply_storefront(sub):
-    """Hold or show the storefront by `sub.access` when `sub` is its vendor's current
-    subscription (an open one always is)."""
-    current = sub if not sub.ended else current_subscription(sub.vendor_id)
-    if current is not None and current.pk == sub.pk:
-        sync_storefront(sub.vendor_id, sub.access)
 
 
 def sync_vendors(vendor_ids=None, now=None):
@@ -156,8 +79,6 @@ def sweep_quota(now=None):
     """Vendors publishing more products than their plan allows: note since when (and tell
     them: `notices`); after `quota_grace_days` unpublish the newest above the limit.
     Returns the number of products unpublished."""
-    from . import notices
-
     now = now or clock.now()
     grace = timedelta(days=settings().quota_grace_days)
     subs = list(VendorSubscription.objects.filter(ended=False, entitled_plan__max_products__isnull=False)

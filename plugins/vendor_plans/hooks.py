@@ -64,9 +64,10 @@ def celery_beat_schedule():
 def handle_event(event):
     """A vendor approved or reinstated, or this plugin's settings changed: bring access and
     storefront holds up to date at once (a task, so the request does not wait)."""
-    from .tasks import sync_vendors
+    from celery import current_app
 
+    sync = current_app.tasks["vendor_plans.sync_vendors"]
     if event.name == "plugin_updated" and event.payload.get("plugin") == PLUGIN:
-        sync_vendors.delay(None)
+        sync.delay(None)
     elif event.name in ("vendor_approved", "vendor_reinstated") and event.vendor_id is not None:
-        sync_vendors.delay([event.vendor_id])
+        sync.delay([event.vendor_id])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 
 from marketplace.plugins import clock, get_settings
@@ -32,9 +33,7 @@ def notify(sub, key, kind, subject, body):
                                            body=body)
     except IntegrityError:
         return None
-    from .tasks import send_notice
-
-    transaction.on_commit(lambda: send_notice.delay(notice.pk))
+    transaction.on_commit(lambda: current_app.tasks["vendor_plans.send_notice"].delay(notice.pk))
     return notice
 
 

@@ -22,8 +22,8 @@ from marketplace.plugins.payments import GatewayError
 from marketplace.plugins.vendors import StaffRole, VendorStatus, staff_emails, vendor_info
 
 from . import plans
-from .billing_events import recompute
-from .enforcement import access_of, current_subscription, overrides_for, sync_vendors
+from .enforcement import sync_vendors
+from .state import access_of, current_subscription, overrides_for, recompute
 from .models import Access, AccessOverride, BillingInvoice, PaymentMethod, Status, VendorSubscription
 
 logger = logging.getLogger("plugins.vendor_plans")
@@ -294,14 +294,24 @@ def override(vendor_id, access, until=None, reason="", actor=""):
                 raise ValidationError("Unknown access.", field="access")
             if not (reason or "").strip():
                 raise ValidationError("Say why.", code=ErrorCode.REQUIRED, field="reason")
+            if len(reason.strip()) > 300:
+                raise ValidationError("At most 300 characters.", field="reason")
             if until is not None and until.tzinfo is None:  # a local time without zone: the business zone's
                 until = until.replace(tzinfo=clock.business_zone())
             if until is not None and until <= now:
                 raise ValidationError("`until` must be in the future.", field="until")
             AccessOverride.objects.update_or_create(vendor_id=vendor.vendor_id, defaults={
-                "access": access, "until": until, "reason": reason.strip()[:300], "created_by": actor[:254]})
+                "access": access, "until": until, "reason": reason.strip(), "created_by": actor[:254]})
         sync_vendors([vendor.vendor_id], now)
     return current_subscription(vendor.vendor_id)
+
+
+def override_of(vendor_id):
+    """Platform staff's override of the vendor's access in force now, or None."""
+    found = AccessOverride.objects.filter(vendor_id=vendor_id).first()
+    if found is None or (found.until is not None and found.until <= clock.now()):
+        return None
+    return found
 
 
 def cancel_now(vendor_id, prorate=False):
@@ -328,6 +338,8 @@ def refund(invoice_id, amount=None, reason=""):
     if invoice.paid_at is None:
         raise ValidationError("Only a paid invoice can be refunded.", code=ErrorCode.INVALID_STATE,
                               field="invoice_id")
+    if len(reason or "") > 500:
+        raise ValidationError("At most 500 characters.", field="reason")
     left = invoice.amount_paid - invoice.credited_total
     amount = left if amount is None else Decimal(amount).quantize(Decimal("0.01"))
     if amount <= 0 or amount > left:

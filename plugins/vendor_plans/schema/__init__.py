@@ -5,7 +5,7 @@ from marketplace.plugins import clock
 from marketplace.plugins.graphql import ConnectionField, NotFound, VendorType, decode_id, enum_value, permissions
 from marketplace.plugins.vendors import MANAGERS, require_vendor_role, vendor_info
 
-from ..enforcement import access_of, current_subscription, overrides_for
+from ..state import access_of, current_subscription, overrides_for
 from ..models import Plan, VendorSubscription
 from ..plans import offered_plans
 from .mutations import Mutation

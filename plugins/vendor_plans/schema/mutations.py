@@ -7,8 +7,8 @@ from marketplace.plugins.vendors import StaffRole
 
 from .. import plans, subscriptions
 from .types import (
-    AccessEnum, ChangeKindEnum, IntervalEnum, PaymentMethodEnum, VendorKindEnum, VendorPlanNode,
-    VendorSubscriptionNode,
+    AccessEnum, ChangeKindEnum, IntervalEnum, PaymentMethodEnum, VendorAccessOverrideNode, VendorKindEnum,
+    VendorPlanNode, VendorSubscriptionNode,
 )
 
 OWNER = (StaffRole.OWNER,)
@@ -26,6 +26,7 @@ class VendorSubscriptionStart(BaseMutation):
     gateway's first event arrives."""
 
     permission = vendor_role(OWNER, vendor_from="vendor_id")
+    text_not_stored = {"plan": "a lookup (plan code)"}
     subscription = graphene.Field(VendorSubscriptionNode)
     client_secret = graphene.String()
     client_secret_kind = graphene.String(description='"payment" or "setup".')
@@ -50,6 +51,7 @@ class VendorSubscriptionChangePlan(BaseMutation):
     client); a downgrade applies at the end of the paid period."""
 
     permission = vendor_role(OWNER, vendor_from="vendor_id")
+    text_not_stored = {"plan": "a lookup (plan code)"}
     subscription = graphene.Field(VendorSubscriptionNode)
     change = graphene.Field(ChangeKindEnum)
     client_secret = graphene.String()
@@ -131,8 +133,13 @@ def _plan_data(input):
     return data
 
 
+PLAN_TEXT = {"descriptionZh": "TextField (at most 2000 characters, checked by the service)",
+             "descriptionEn": "TextField (at most 2000 characters, checked by the service)"}
+
+
 class VendorPlanCreate(BaseMutation):
     permission = permissions.platform_staff
+    text_not_stored = PLAN_TEXT
     plan = graphene.Field(VendorPlanNode)
 
     class Arguments:
@@ -149,6 +156,7 @@ class VendorPlanUpdate(BaseMutation):
     changes apply to every subscriber at once."""
 
     permission = permissions.platform_staff
+    text_not_stored = PLAN_TEXT
     plan = graphene.Field(VendorPlanNode)
 
     class Arguments:
@@ -166,6 +174,7 @@ class VendorAccessOverrideSet(BaseMutation):
 
     permission = permissions.platform_staff
     subscription = graphene.Field(VendorSubscriptionNode)
+    override = graphene.Field(VendorAccessOverrideNode, description="The override in force (null: none).")
 
     class Arguments:
         vendor_id = graphene.ID(required=True)
@@ -175,9 +184,10 @@ class VendorAccessOverrideSet(BaseMutation):
 
     @classmethod
     def perform(cls, info, vendor_id, access=None, until=None, reason=""):
-        sub = subscriptions.override(_vendor_pk(vendor_id), enum_value(access) if access is not None else None,
+        vendor_pk = _vendor_pk(vendor_id)
+        sub = subscriptions.override(vendor_pk, enum_value(access) if access is not None else None,
                                      until, reason or "", actor=info.context.user.email)
-        return cls(subscription=sub)
+        return cls(subscription=sub, override=subscriptions.override_of(vendor_pk))
 
 
 class VendorSubscriptionCancelNow(BaseMutation):
@@ -201,6 +211,7 @@ class VendorInvoiceRefund(BaseMutation):
     or `amount`. Booked in the ledger when the gateway confirms the credit note."""
 
     permission = permissions.platform_staff
+    text_not_stored = {"invoiceId": "a lookup", "reason": "sent to the gateway as the credit note's memo (500)"}
     credit_note_id = graphene.String()
 
     class Arguments:

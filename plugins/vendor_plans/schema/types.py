@@ -11,8 +11,8 @@ from marketplace.plugins.vendors import MANAGERS, has_vendor_role
 
 from ..access import derive_access, grants
 from ..dataloaders import InvoicesBySubscriptionLoader, OverrideByVendorLoader, PublishedCountByVendorLoader
-from ..enforcement import plan_in_force, settings
-from ..models import Access, BillingInvoice, Interval, InvoiceStatus, PaymentMethod, Plan, Status, VendorSubscription
+from ..state import plan_in_force, settings
+from ..models import Access, AccessOverride, BillingInvoice, Interval, InvoiceStatus, PaymentMethod, Plan, Status, VendorSubscription
 from ..subscriptions import pending_change
 
 # The engine's own VendorKind enum (one type in the schema, not a copy).
@@ -145,10 +145,19 @@ class VendorPlanChange(graphene.ObjectType):
     requested_at = graphene.DateTime()
 
 
-class VendorAccessOverride(graphene.ObjectType):
+class VendorAccessOverrideNode(DjangoObjectType):
+    """Platform staff's override of a vendor's access."""
+
     access = graphene.Field(AccessEnum, required=True)
-    until = graphene.DateTime()
-    reason = graphene.String(required=True)
+
+    class Meta:
+        model = AccessOverride
+        name = "VendorAccessOverride"
+        fields = ("until", "reason", "created_at")
+
+    @staticmethod
+    def resolve_access(root, info):
+        return root.access
 
 
 class VendorProductQuota(graphene.ObjectType):
@@ -176,7 +185,7 @@ class VendorSubscriptionNode(DjangoObjectType):
     cancel_requested = graphene.Boolean(description="What the vendor last asked (the gateway confirms it in "
                                                     "cancelAtPeriodEnd).")
     pending_change = graphene.Field(VendorPlanChange)
-    override = graphene.Field(VendorAccessOverride)
+    override = graphene.Field(VendorAccessOverrideNode)
     entitlements = graphene.Field(VendorPlanEntitlements, required=True,
                                   description="What the vendor has now (its plan as its access allows).")
     quota = graphene.Field(VendorProductQuota, required=True)
@@ -226,8 +235,7 @@ class VendorSubscriptionNode(DjangoObjectType):
 
     @staticmethod
     def resolve_override(root, info):
-        return then(_override(info, root.vendor_id), lambda o: VendorAccessOverride(
-            access=o.access, until=o.until, reason=o.reason) if o is not None else None)
+        return _override(info, root.vendor_id)
 
     @staticmethod
     def resolve_entitlements(root, info):

@@ -53,10 +53,12 @@ def test_staff_edit_plans_with_validation(staff_gql, member_gql, gql, plans):
 
     bad = staff_gql.mutate(UPDATE, {"c": "shop_yearly", "i": {
         "amount": "-1", "commissionRate": "1.5", "trialDays": 1000, "intervalCount": 0, "nameZh": " ",
-        "searchBoost": "0", "currency": "RMB1"}})
+        "searchBoost": "0", "currency": "R1B"}})
     assert {e["field"] for e in bad["errors"]} == {"amount", "commissionRate", "trialDays", "intervalCount", "nameZh",
                                                    "searchBoost", "currency"}
     assert gql.data(PLANS)["vendorPlans"][1]["price"]["amount"] == "1200.00"  # unchanged
+    too_long = staff_gql.mutate(UPDATE, {"c": "shop_yearly", "i": {"currency": "CNYX", "nameEn": "x" * 101}})
+    assert {(e["field"], e["code"]) for e in too_long["errors"]} == {("currency", "INVALID"), ("nameEn", "INVALID")}
 
     missing = staff_gql.mutate(CREATE, {"c": "gold", "i": {"nameZh": "金"}})
     assert {e["field"] for e in missing["errors"]} == {"amount", "vendorKinds"}
