@@ -87,7 +87,7 @@ def _quote_type(quote):
 
 class MembershipRefundType(graphene.ObjectType):
     class Meta:
-        name = "MembershipRefund"
+        name = "MembershipRefundRecord"
 
     amount = graphene.Field(Money, required=True)
     status = graphene.String(required=True, description="requested, succeeded, failed or nothing_due.")

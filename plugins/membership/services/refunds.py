@@ -126,7 +126,7 @@ def refund(membership_id, reason, staff_user_id=None) -> tuple[Membership, Membe
                                 benefits_used=found.benefits_used))
     if found.amount <= 0:
         return membership, record
-    from marketplace.plugins.orders import refund as refund_order
+    from marketplace.plugins.payments import refund as refund_order
 
     try:
         made = refund_order(membership.order_id, amount=found.amount, vendor_order_id=vendor_order_id, reason=reason,

@@ -64,7 +64,8 @@ def make_code(partner):
     from plugins.membership.services import setup
 
     def make(code="JIAXIAO-A", **data):
-        data.setdefault("discount_percent", "50")
+        if "discount_amount" not in data:
+            data.setdefault("discount_percent", "50")
         data.setdefault("valid_from", local(2020, 1, 1))
         return setup.save_code({"code": code, **data}, partner_id=partner.pk)
 
