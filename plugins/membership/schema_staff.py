@@ -182,6 +182,9 @@ class MembershipPlanInput(graphene.InputObjectType):
 
 
 class PartnerInput(graphene.InputObjectType):
+    class Meta:
+        name = "MembershipPartnerInput"
+
     name_zh = graphene.String()
     name_en = graphene.String()
     kind = graphene.String(description='Default "driving_school".')

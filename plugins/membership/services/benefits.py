@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 
 from marketplace.plugins import clock, get_settings
-from marketplace.plugins.errors import ErrorCode, NotFound, ValidationError
+from marketplace.plugins.errors import ErrorCode, ValidationError
 
 from .. import lookups, terms
 from ..models import BenefitKind, BenefitUse, EFFECTIVE, Membership
@@ -167,7 +167,7 @@ def record(user_id, benefit, reference, value=None, at=None) -> dict:
     membership = (Membership.objects.select_for_update().select_related("plan")
                   .filter(user_id=user_id, status__in=EFFECTIVE, starts_at__lte=at, ends_at__gte=at).first())
     if membership is None:
-        raise NotFound("Not a member at that time.", field="user_id")
+        raise ValidationError("Not a member at that time.", code=ErrorCode.NOT_FOUND, field="user_id")
     existing = BenefitUse.objects.filter(kind=benefit, reference=reference).first()
     if existing is None:
         if benefit == BenefitKind.TOWING:
