@@ -55,6 +55,9 @@ class MembershipAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # orders, codes and the ledger refer to it
+
 
 class PartnerCodeInline(admin.TabularInline):
     model = PartnerCode
@@ -71,7 +74,8 @@ def partner_report_csv(modeladmin, request, queryset):
 
     first = add_months(clock.today().replace(day=1), -1)
     month = f"{first.year:04d}-{first.month:02d}"
-    rows = [row for row in reports.partner_report(month) if row.partner_id in set(queryset.values_list("pk", flat=True))]
+    chosen = set(queryset.values_list("pk", flat=True))
+    rows = [row for row in reports.partner_report(month) if row.partner_id in chosen]
     response = HttpResponse(reports.as_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="partner-report-{month}.csv"'
     messages.info(request, f"Partner report for {month}")
@@ -107,3 +111,6 @@ class CodeRedemptionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the code's counters and the partner report count it

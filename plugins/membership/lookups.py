@@ -55,7 +55,8 @@ def periods(user_id) -> tuple[Period, ...]:
     key = ("periods", int(user_id))
     if key not in cache:
         rows = (Membership.objects.filter(user_id=user_id, status__in=EFFECTIVE, starts_at__isnull=False)
-                .order_by("starts_at").values_list("pk", "plan_id", "starts_at", "ends_at", "plan__parts_discount_percent"))
+                .order_by("starts_at")
+                .values_list("pk", "plan_id", "starts_at", "ends_at", "plan__parts_discount_percent"))
         cache[key] = tuple(Period(*row) for row in rows)
     return cache[key]
 

@@ -11,13 +11,15 @@ from graphene_django import DjangoObjectType
 
 from marketplace.plugins import clock, get_settings
 from marketplace.plugins.graphql import (
-    BaseMutation, CheckoutType, CountableConnection, DataLoader, Money, Price, ValidationError, cart_owner, money, permissions,
+    BaseMutation, CheckoutType, CountableConnection, DataLoader, Money, Price, ValidationError, cart_owner, money,
+    permissions, then,
 )
 
 from . import lookups
+from .dataloaders import BenefitUsesByMembershipLoader, EmailByUserLoader, RenewalLoader, UsageByMembershipLoader
 from .models import BenefitUse, Membership, MembershipPlan, MembershipStatus
 from .pricing import ASSUME, LINE_KIND, PLUGIN
-from .services import benefits, codes, memberships
+from .services import codes, memberships
 
 MembershipStatusEnum = graphene.Enum("MembershipStatus", [(s.name, s.value) for s in MembershipStatus],
                                      description="PENDING: awaiting payment; SCHEDULED: a paid renewal that starts "
@@ -143,35 +145,25 @@ class MembershipType(DjangoObjectType):
 
     @staticmethod
     def resolve_benefits(root, info):
-        return _plan_benefits(root.plan, _usage(info, root))
+        return then(UsageByMembershipLoader.for_request(info).load(root.pk),
+                    lambda used: _plan_benefits(root.plan, used))
 
     @staticmethod
     def resolve_benefits_used(root, info):
-        return list(root.benefit_uses.filter(released_at__isnull=True).order_by("pk"))
+        return BenefitUsesByMembershipLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_savings_this_term(root, info):
-        return money(_usage(info, root).savings, root.plan.currency)
+        return then(UsageByMembershipLoader.for_request(info).load(root.pk),
+                    lambda used: money(used.savings, root.plan.currency))
 
     @staticmethod
     def resolve_renewal(root, info):
-        return memberships.renewal_of(root)
+        return RenewalLoader.for_request(info).load((root.pk, root.user_id, root.ends_at))
 
     @staticmethod
     def resolve_user_email(root, info):
-        from marketplace.plugins.accounts import user_emails
-
-        return user_emails([root.user_id]).get(root.user_id) if root.user_id else None
-
-
-def _usage(info, membership):
-    """Usage of a membership, computed once per request."""
-    cache = getattr(info.context, "_membership_usage", None)
-    if cache is None:
-        cache = info.context._membership_usage = {}
-    if membership.pk not in cache:
-        cache[membership.pk] = benefits.usage(membership.pk)
-    return cache[membership.pk]
+        return EmailByUserLoader.for_request(info).load(root.user_id) if root.user_id else None
 
 
 class MembershipOffer(graphene.ObjectType):
@@ -223,7 +215,8 @@ class Query(graphene.ObjectType):
                                    "running period, else the next scheduled, else one awaiting payment, else the "
                                    "last that ended; null if never a member.")
     my_memberships = graphene.List(graphene.NonNull(MembershipType), required=True,
-                                   description="Every period of the signed-in member, newest first (void ones left out).")
+                                   description="Every period of the signed-in member, newest first (void ones "
+                                               "left out).")
     membership_offer = graphene.Field(MembershipOffer, token=graphene.UUID(required=True),
                                       description="What joining saves on this cart (the cart's owner).")
 

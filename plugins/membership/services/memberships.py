@@ -93,18 +93,24 @@ def _start(membership, paid_at):
     if not changed:
         return None
     membership.refresh_from_db()
-    lookups.forget(user_id) if user_id else None
+    if user_id is not None:
+        lookups.forget(user_id)
     emit(MembershipActivated(membership_id=membership.pk, user_id=user_id, plan=plan.code, status=status,
                              starts_at=starts_at, ends_at=ends_at, order_id=membership.order_id))
     return membership
 
 
-def _expire(queryset):
+def _expire(queryset) -> int:
+    """ACTIVE rows of `queryset` become EXPIRED (conditional updates); `membership_expired`
+    for each. Returns how many changed."""
+    expired = 0
     for membership in queryset.select_related("plan"):
         if Membership.objects.filter(pk=membership.pk, status=MembershipStatus.ACTIVE).update(
                 status=MembershipStatus.EXPIRED):
+            expired += 1
             emit(MembershipExpired(membership_id=membership.pk, user_id=membership.user_id,
                                    plan=membership.plan.code, ends_at=membership.ends_at))
+    return expired
 
 
 # -- staff -------------------------------------------------------------------------------------
@@ -162,15 +168,13 @@ def sweep(now=None) -> dict:
     for pk in list(Membership.objects.filter(status=MembershipStatus.ACTIVE, ends_at__lt=now)
                    .values_list("pk", flat=True)):
         with transaction.atomic():
-            before = Membership.objects.filter(pk=pk, status=MembershipStatus.ACTIVE).count()
-            _expire(Membership.objects.filter(pk=pk, status=MembershipStatus.ACTIVE, ends_at__lt=now))
-            expired += before
+            expired += _expire(Membership.objects.filter(pk=pk, status=MembershipStatus.ACTIVE, ends_at__lt=now))
     for membership in list(Membership.objects.filter(status=MembershipStatus.SCHEDULED, starts_at__lte=now)):
         with transaction.atomic():
             if membership.user_id:
                 lock_user(membership.user_id)
-            _expire(Membership.objects.filter(user_id=membership.user_id, status=MembershipStatus.ACTIVE,
-                                              ends_at__lte=membership.starts_at))
+            expired += _expire(Membership.objects.filter(user_id=membership.user_id, status=MembershipStatus.ACTIVE,
+                                                         ends_at__lte=membership.starts_at))
             status = MembershipStatus.ACTIVE if membership.ends_at >= now else MembershipStatus.EXPIRED
             started += Membership.objects.filter(pk=membership.pk, status=MembershipStatus.SCHEDULED).update(
                 status=status)

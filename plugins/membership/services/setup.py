@@ -111,7 +111,8 @@ def save_plan(data, plan_id=None) -> MembershipPlan:
         with transaction.atomic():
             plan.save()
     except IntegrityError:
-        raise ValidationError(f"A plan with the code {plan.code} exists.", code=ErrorCode.UNIQUE, field="code") from None
+        raise ValidationError(f"A plan with the code {plan.code} exists.", code=ErrorCode.UNIQUE,
+                              field="code") from None
     lookups.forget()
     return plan
 

@@ -67,7 +67,7 @@ def race(apis, tokens):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_m3_three_buyers_pay_concurrently_for_a_code_capped_at_two(make_user, plan, make_code, stripe_mock):
+def test_m3_three_buyers_pay_concurrently_for_a_code_capped_at_two(worker, make_user, plan, make_code, stripe_mock):
     needs_postgresql()
     from plugins.membership.models import PartnerCode
 
@@ -97,7 +97,7 @@ def test_m3_three_buyers_pay_concurrently_for_a_code_capped_at_two(make_user, pl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_hundred_parallel_payments_redeem_a_code_capped_at_ten_at_most_ten_times(make_user, plan, make_code,
+def test_a_hundred_parallel_payments_redeem_a_code_capped_at_ten_at_most_ten_times(worker, make_user, plan, make_code,
                                                                                    stripe_mock):
     needs_postgresql()
     from marketplace.plugins.ledger import account_total, is_balanced
@@ -278,3 +278,16 @@ def test_partner_report_counts_paid_uses_by_month_with_csv(client, make_user, pl
     member_api = apis[0]
     denied = member_api.execute(report, {"m": "2026-03"})
     assert denied["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_free_membership_by_code_is_paid_at_completion_without_a_gateway(client, member, plan, make_code):
+    from plugins.membership.models import PartnerCode
+
+    make_code("FREE-YEAR", discount_percent="100", max_redemptions=1)
+    api = signed_in(client, member)
+    placed = complete(api, start_cart(api, [membership_line(code="FREE-YEAR")]), gateway=None)
+    assert placed["errors"] == [] and placed["payment"] is None
+    assert placed["order"]["status"] == "PAID" and placed["order"]["total"] == {"amount": "0.00"}
+    assert my_membership(api)["status"] == "ACTIVE"
+    assert PartnerCode.objects.values_list("held_count", "redeemed_count").get() == (0, 1)

@@ -76,7 +76,7 @@ def test_member_price_is_identical_in_listing_detail_search_cart_and_order(clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_m4_member_price_comes_after_sale_and_campaign_and_the_floor_applies_last(client, a_member, shop, staff_gql,
+def test_m4_member_price_comes_after_sale_and_campaign_and_the_floor_applies_last(worker, client, a_member, shop, staff_gql,
                                                                                   frozen_clock):
     create = """mutation($i: CampaignInput!) { campaignCreate(input: $i, allowOverlap: true) {
       campaign { id } errors { field code message } } }"""

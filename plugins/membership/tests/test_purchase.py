@@ -16,7 +16,7 @@ ADD_LINES = """mutation($t: UUID!, $lines: [CheckoutLineInput!]!) { checkoutLine
 
 
 @pytest.mark.django_db(transaction=True)
-def test_m1_joining_in_the_cart_prices_the_rest_as_member_and_payment_activates(
+def test_m1_joining_in_the_cart_prices_the_rest_as_member_and_payment_activates(worker, 
         client, member, plan, shop, stripe_mock, frozen_clock):
     frozen_clock(local(2026, 3, 15, 10, 30))
     api = signed_in(client, member)
@@ -81,7 +81,7 @@ def test_an_unpaid_order_makes_no_member(client, member, plan, shop, frozen_cloc
 
 
 @pytest.mark.django_db(transaction=True)
-def test_m2_renewal_is_scheduled_from_the_old_end_and_covers_24_months(client, member, plan, frozen_clock,
+def test_m2_renewal_is_scheduled_from_the_old_end_and_covers_24_months(worker, client, member, plan, frozen_clock,
                                                                       stripe_mock):
     frozen_clock(local(2026, 2, 28, 9, 0))
     api = signed_in(client, member)
@@ -125,7 +125,7 @@ def test_renewal_after_expiry_starts_at_payment_and_leap_day_ends_on_the_28th(cl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_m5_a_cart_priced_as_member_is_repriced_when_completed_after_the_end(client, member, plan, shop,
+def test_m5_a_cart_priced_as_member_is_repriced_when_completed_after_the_end(worker, client, member, plan, shop,
                                                                             frozen_clock, stripe_mock):
     from plugins.membership.services import memberships
 
@@ -179,3 +179,55 @@ def test_a_plan_taken_off_sale_cannot_be_bought(client, member, plan, staff_gql,
     assert api.data("{ membershipPlans { code } }")["membershipPlans"] == []
     assert my_membership(api) is None
     assert MY  # the query used above
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_memberships_paid_at_once_stack_never_overlap(client, member, plan, frozen_clock, stripe_mock):
+    import threading
+
+    from django.db import connections
+
+    from tests.conftest import signed_post, stripe_event
+
+    frozen_clock(local(2026, 5, 1, 9, 0))
+    api = signed_in(client, member)
+    first = complete(api, start_cart(api, [membership_line()]))
+    second = complete(api, start_cart(api, [membership_line()]))
+    barrier = threading.Barrier(2)
+
+    def deliver(placed):
+        from django.test import Client
+
+        try:
+            barrier.wait()
+            signed_post(Client(), stripe_event("payment_intent.succeeded", placed["payment"]["reference"], 16800))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver, args=(placed,)) for placed in (first, second)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    periods = api.data("{ myMemberships { status startsAt endsAt } }")["myMemberships"]
+    assert sorted(p["status"] for p in periods) == ["ACTIVE", "SCHEDULED"]
+    active = next(p for p in periods if p["status"] == "ACTIVE")
+    scheduled = next(p for p in periods if p["status"] == "SCHEDULED")
+    assert scheduled["startsAt"] == active["endsAt"] == "2027-05-01T15:59:59+00:00"
+    assert scheduled["endsAt"] == "2028-05-01T15:59:59+00:00"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_account_ends_the_membership_and_keeps_the_records(client, member, plan, frozen_clock,
+                                                                    stripe_mock):
+    from marketplace.plugins import call_hook
+    from marketplace.plugins.ledger import account_total
+    from plugins.membership.models import Membership
+
+    frozen_clock(local(2026, 5, 1, 9, 0))
+    api = signed_in(client, member)
+    pay_stripe(client, complete(api, start_cart(api, [membership_line()])))
+    user_id = member.pk
+    member.delete()
+    kept = Membership.objects.get()
+    assert kept.user_id is None and kept.price_paid == Decimal("168.00")  # reports and the ledger keep it
+    assert call_hook("is_member", user_id=user_id, at=None) is False
+    assert account_total("platform_membership_revenue") == Decimal("168.00")  # nothing refunded automatically

@@ -32,7 +32,7 @@ def buy(client, api, lines, shop=None):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_m6_refund_after_a_free_tow_is_pro_rata_minus_the_tow(client, member, plan, staff_gql, frozen_clock,
+def test_m6_refund_after_a_free_tow_is_pro_rata_minus_the_tow(worker, client, member, plan, staff_gql, frozen_clock,
                                                               stripe_mock):
     from marketplace.plugins.ledger import account_total, is_balanced
 

@@ -139,3 +139,30 @@ def test_staff_grant_and_list_memberships_members_cannot(client, staff_gql, memb
     assert mine == [{"status": "ACTIVE", "source": "grant"}]
     assert api.execute("{ membershipPlans(includeInactive: true) { code } }")["errors"][0]["extensions"]["code"] == \
         "PERMISSION_DENIED"
+
+
+@pytest.mark.django_db
+def test_the_staff_membership_listing_costs_constant_queries(staff_gql, make_user, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from marketplace.plugins import call_hook
+    from plugins.membership.services import memberships
+
+    query = """query($n: Int!) { memberships(first: $n) { edges { node { status userEmail plan { code }
+      benefits { freeTowingUsed } savingsThisTerm { amount } benefitsUsed { kind } renewal { status } } } } }"""
+
+    def count(size):
+        with CaptureQueriesContext(connection) as ctx:
+            edges = staff_gql.data(query, {"n": size})["memberships"]["edges"]
+        return len(ctx.captured_queries), len(edges)
+
+    for index in range(12):
+        user = make_user(f"m{index}@example.com")
+        memberships.grant(user.pk, "annual", "listing")
+        call_hook("record_member_benefit", user_id=user.pk, benefit="towing", reference=f"tow-{index}", value=None,
+                  at=None)
+    small, n_small = count(2)
+    large, n_large = count(12)
+    assert (n_small, n_large) == (2, 12)
+    assert small == large, (small, large)
