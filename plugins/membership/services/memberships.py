@@ -159,11 +159,36 @@ def revoke(membership_id, reason) -> Membership:
 
 
 # -- the clock --------------------------------------------------------------------------------
+PAID_ORDER = ("paid", "partially_fulfilled", "fulfilled", "completed")
+
+
+def catch_up() -> dict:
+    """Pending memberships whose order was paid (or cancelled) while the plugin was
+    switched off, so its hooks did not run: activate (or void) them now. Returns
+    {"activated": n, "voided": n}."""
+    from marketplace.plugins.orders import order_info
+
+    activated = voided = 0
+    stale = (Membership.objects.filter(status=MembershipStatus.PENDING, order__isnull=False)
+             .values_list("order_id", flat=True).distinct())
+    for order_id in list(stale):
+        order = order_info(order_id)
+        with transaction.atomic():
+            if order.status in PAID_ORDER:
+                activated += len(activate_order(order))
+            elif order.status == "cancelled":
+                voided += void_order(order)
+    return {"activated": activated, "voided": voided}
+
+
 def sweep(now=None) -> dict:
     """Keep stored statuses in step with the clock: ACTIVE periods past their end become
-    EXPIRED (`membership_expired`), SCHEDULED ones whose start came become ACTIVE. Each
-    member in its own transaction. Returns {"expired": n, "started": n}."""
+    EXPIRED (`membership_expired`), SCHEDULED ones whose start came become ACTIVE, and
+    pending ones whose order was settled while the plugin was off catch up (`catch_up`).
+    Each member in its own transaction. Returns {"expired": n, "started": n, "activated":
+    n, "voided": n}."""
     now = now or clock.now()
+    caught = catch_up()
     expired = started = 0
     for pk in list(Membership.objects.filter(status=MembershipStatus.ACTIVE, ends_at__lt=now)
                    .values_list("pk", flat=True)):
@@ -178,7 +203,7 @@ def sweep(now=None) -> dict:
             status = MembershipStatus.ACTIVE if membership.ends_at >= now else MembershipStatus.EXPIRED
             started += Membership.objects.filter(pk=membership.pk, status=MembershipStatus.SCHEDULED).update(
                 status=status)
-    return {"expired": expired, "started": started}
+    return {"expired": expired, "started": started, **caught}
 
 
 # -- reading ---------------------------------------------------------------------------------------

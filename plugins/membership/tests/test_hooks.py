@@ -1,5 +1,6 @@
 """The hooks this plugin publishes for other plugins (repair booking, store VIP), called as
 they will call them: through `marketplace.plugins.call_hook`."""
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -100,3 +101,22 @@ def test_membership_events_are_registered_for_webhooks(gql):
     names = set(event_types())
     assert {"membership_activated", "membership_expired", "membership_refunded", "membership_revoked",
             "partner_code_redeemed"} <= names
+
+
+@pytest.mark.django_db
+def test_terms_follow_local_dates_in_a_zone_with_daylight_saving(member, plan, settings, frozen_clock):
+    from zoneinfo import ZoneInfo
+
+    from plugins.membership.services import memberships
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    frozen_clock(datetime(2026, 7, 1, 12, 0, tzinfo=berlin))  # summer time (UTC+2)
+    granted = memberships.grant(member.pk, "annual", "dst")
+    assert granted.ends_at == datetime(2027, 7, 1, 23, 59, 59, tzinfo=berlin)
+    frozen_clock(datetime(2027, 3, 28, 1, 30, tzinfo=berlin))  # the night clocks go forward
+    renewal = memberships.grant(member.pk, "annual", "renewal")
+    assert renewal.starts_at == granted.ends_at
+    assert renewal.ends_at.astimezone(berlin) == datetime(2028, 7, 1, 23, 59, 59, tzinfo=berlin)
+    assert call_hook("is_member", user_id=member.pk, at=datetime(2027, 7, 1, 23, 59, 0, tzinfo=berlin)) is True
+    assert call_hook("is_member", user_id=member.pk, at=datetime(2028, 7, 2, 0, 0, 1, tzinfo=berlin)) is False

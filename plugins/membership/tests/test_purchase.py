@@ -106,7 +106,7 @@ def test_m2_renewal_is_scheduled_from_the_old_end_and_covers_24_months(worker, c
     assert mine["id"] == renewal["id"] and mine["status"] == "ACTIVE"
     from plugins.membership.services import memberships
 
-    assert memberships.sweep() == {"expired": 1, "started": 1}
+    assert memberships.sweep() == {"expired": 1, "started": 1, "activated": 0, "voided": 0}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -231,3 +231,22 @@ def test_a_deleted_account_ends_the_membership_and_keeps_the_records(client, mem
     assert kept.user_id is None and kept.price_paid == Decimal("168.00")  # reports and the ledger keep it
     assert call_hook("is_member", user_id=user_id, at=None) is False
     assert account_total("platform_membership_revenue") == Decimal("168.00")  # nothing refunded automatically
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_while_the_plugin_was_off_is_caught_up_by_the_sweep(client, member, plan, staff_gql, frozen_clock,
+                                                                     stripe_mock):
+    from plugins.membership.services import memberships
+
+    frozen_clock(local(2026, 5, 1, 9, 0))
+    api = signed_in(client, member)
+    placed = complete(api, start_cart(api, [membership_line()]))
+    switch = 'mutation($a: Boolean!) { pluginUpdate(name: "membership", input: {active: $a}) { errors { code } } }'
+    assert staff_gql.mutate(switch, {"a": False})["errors"] == []
+    pay_stripe(client, placed)  # the order is paid; the plugin's hooks did not run
+    assert staff_gql.mutate(switch, {"a": True})["errors"] == []
+    assert my_membership(api)["status"] == "PENDING"
+    frozen_clock.travel(timedelta(minutes=10))
+    assert memberships.sweep()["activated"] == 1
+    mine = my_membership(api)
+    assert mine["status"] == "ACTIVE" and mine["startsAt"] == "2026-05-01T01:00:00+00:00"  # from the payment
