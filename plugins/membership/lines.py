@@ -57,7 +57,7 @@ class MembershipLine(LineKind):
             return {}
         if not isinstance(code, str):
             raise ValidationError("The code must be text.", field="code")
-        found = codes.check_usable(code, user.pk, sellable_plan(reference))
+        found = codes.check_usable(code, user.pk)
         return {"code": found.code}
 
     def list_prices(self, lines, context):

@@ -292,7 +292,7 @@ class PartnerCodeApply(BaseMutation):
         user = permissions.require_login(info)
         line = _membership_line(cart_lines(token, user))
         chosen = sellable_plan(line.reference if line else (plan or get_settings(PLUGIN).default_plan), field="plan")
-        found = codes.check_usable(code, user.pk, chosen)
+        found = codes.check_usable(code, user.pk)
         if line is None:
             add_line(token, LINE_KIND, reference=chosen.code, metadata={"code": found.code}, user=user)
         else:

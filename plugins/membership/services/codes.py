@@ -32,7 +32,7 @@ def _local(value):
     return clock.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
-def check_usable(code, user_id, plan=None, now=None) -> PartnerCode:
+def check_usable(code, user_id, now=None) -> PartnerCode:
     """The partner code `code` (any case) if `user_id` may use it now. Raises NotFound
     (field "code": unknown) or ValidationError INVALID (field "code": inactive, not yet
     valid, expired, already used by this member, no uses left, first membership only)."""
