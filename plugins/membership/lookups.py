@@ -1,7 +1,7 @@
 """Per-request look-ups behind pricing and the published hooks: a member's paid periods
 (one query per member per request, through `marketplace.plugins.request_cache`), the
 plans (one query per request, when needed) and which products are excluded from member
-prices (one query per priced batch).
+prices (from Django's cache; a query only after a change).
 
 Services that change memberships call `forget(user_id)` so a later read in the same
 request sees the change.
@@ -91,14 +91,40 @@ def plan_by_id(plan_id) -> PlanRow | None:
     return next((p for p in plans().values() if p.plan_id == plan_id), None)
 
 
+EXCLUSIONS_KEY = "membership:member-price-exclusions"
+EXCLUSIONS_TTL = 300
+
+
 def excluded_products(product_ids) -> set[int]:
-    """The ids among `product_ids` whose vendor excluded them from member prices."""
+    """The ids among `product_ids` whose vendor excluded them from member prices. The whole
+    (small) set of excluded products is kept in Django's cache (shared by the app servers
+    when it is Redis) and re-read after a change (`forget_exclusions`), so a member's
+    listing costs no query for it."""
+    from django.core.cache import cache as shared
+
     from .models import MemberPriceExclusion
 
-    ids = sorted({pk for pk in product_ids if pk is not None})
+    ids = {pk for pk in product_ids if pk is not None}
     if not ids:
         return set()
-    return set(MemberPriceExclusion.objects.filter(product_id__in=ids).values_list("product_id", flat=True))
+    local = request_cache(NAMESPACE)
+    if "exclusions" not in local:
+        found = shared.get(EXCLUSIONS_KEY)
+        if found is None:
+            found = frozenset(MemberPriceExclusion.objects.values_list("product_id", flat=True))
+            shared.set(EXCLUSIONS_KEY, found, timeout=EXCLUSIONS_TTL)
+        local["exclusions"] = found
+    return ids & local["exclusions"]
+
+
+def forget_exclusions():
+    """After a vendor changed its exclusions: now, and again once the change commits."""
+    from django.core.cache import cache as shared
+    from django.db import transaction
+
+    shared.delete(EXCLUSIONS_KEY)
+    request_cache(NAMESPACE).pop("exclusions", None)
+    transaction.on_commit(lambda: shared.delete(EXCLUSIONS_KEY))
 
 
 def forget(user_id=None):

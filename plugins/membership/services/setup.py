@@ -243,5 +243,6 @@ def set_price_exclusion(product_id, excluded) -> bool:
         MemberPriceExclusion.objects.get_or_create(product_id=product_id)
     else:
         MemberPriceExclusion.objects.filter(product_id=product_id).delete()
+    lookups.forget_exclusions()
     touch_product(product_id)
     return bool(excluded)
