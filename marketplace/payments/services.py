@@ -405,7 +405,7 @@ def _fail_refund(refund_id, reason):
 
 
 def _settle_refund_event(gateway_name, event):
-    refund_row = (Refund.objects.select_for_update().select_related("vendor_order", "vendor_order__order")
+    refund_row = (Refund.objects.select_for_update(of=("self",)).select_related("vendor_order", "vendor_order__order")
                   .filter(reference=event.refund_reference, payment__gateway=gateway_name).first())
     if refund_row is None:
         return "unknown refund"

@@ -167,3 +167,45 @@ def test_a_whole_order_refund_by_staff_ends_the_membership(client, member, plan,
     assert done["errors"] == []
     assert my_membership(api)["status"] == "REFUNDED"
     assert call_hook("is_member", user_id=member.pk, at=None) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_the_gateway_fails_later_restores_the_membership(client, member, plan, staff_gql, frozen_clock):
+    """WeChat Pay refunds settle asynchronously; a failed one must not leave the member
+    without benefits and without money (the development gateway in its async mode)."""
+    import uuid
+
+    from marketplace.payments.models import Refund
+    from marketplace.plugins.payments import GatewayEventData, PaymentStatus, deliver_event
+
+    frozen_clock(local(2026, 3, 10, 10, 0))
+    assert staff_gql.mutate('mutation { pluginUpdate(name: "dev_gateway", input: {settings: {refund_mode: "async"}}) '
+                            '{ errors { code } } }')["errors"] == []
+    api = signed_in(client, member)
+    placed = complete(api, start_cart(api, [membership_line()]), gateway="dev")
+    reference = placed["payment"]["reference"]
+    deliver_event("dev", GatewayEventData(event_id=f"dev_evt_{uuid.uuid4().hex}", type="payment_intent.succeeded",
+                                          reference=reference, status=PaymentStatus.CAPTURED,
+                                          amount=Decimal("168.00"), currency="CNY", payload={}))
+    mine = my_membership(api)
+    assert mine["status"] == "ACTIVE"
+    done = staff_gql.mutate(REFUND, {"id": mine["id"], "r": "asked by phone"})
+    assert done["refund"] == {"amount": {"amount": "168.00"}, "status": "requested"}
+    assert my_membership(api)["status"] == "REFUNDED"  # benefits end while the money is on its way
+    settle = """mutation($r: String!) { devRefundSettle(reference: $r, succeed: false) { status errors { code } } }"""
+    assert staff_gql.mutate(settle, {"r": Refund.objects.get().reference})["status"] == "failed"
+    restored = my_membership(api)
+    assert restored["status"] == "ACTIVE" and restored["endsAt"] == mine["endsAt"]
+    from plugins.membership.models import MembershipRefund
+
+    assert MembershipRefund.objects.get().status == "failed"
+    assert call_hook("is_member", user_id=member.pk, at=None) is True
+
+    # Asked again, the gateway pays this time.
+    again = staff_gql.mutate(REFUND, {"id": mine["id"], "r": "asked again"})
+    assert again["refund"]["status"] == "requested" and again["errors"] == []
+    pending = Refund.objects.filter(status="pending").get()
+    settle_ok = """mutation($r: String!) { devRefundSettle(reference: $r) { status errors { code } } }"""
+    assert staff_gql.mutate(settle_ok, {"r": pending.reference})["status"] == "succeeded"
+    assert list(MembershipRefund.objects.order_by("pk").values_list("status", flat=True)) == ["failed", "succeeded"]
+    assert my_membership(api)["status"] == "REFUNDED"
