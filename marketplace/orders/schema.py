@@ -87,6 +87,10 @@ class VendorOrderType(DjangoObjectType):
     refunded = graphene.Field(Money, required=True)
     commission = graphene.Field(Money, required=True)
     on_hold = graphene.Boolean(required=True, description="Paid but not fulfillable yet (e.g. a forming group).")
+    order_id = graphene.ID(required=True, description="The whole Order's global ID (for `orderRefund`); reading "
+                                                       "the Order itself stays the buyer's and platform staff's.")
+    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"), required=True,
+                            description="Money returned on this sub-order, oldest first.")
 
     class Meta:
         model = VendorOrder
@@ -116,6 +120,14 @@ class VendorOrderType(DjangoObjectType):
     @staticmethod
     def resolve_order_number(root, info):
         return root.order.number
+
+    @staticmethod
+    def resolve_order_id(root, info):
+        return relay.Node.to_global_id("Order", root.order_id)
+
+    @staticmethod
+    def resolve_refunds(root, info):
+        return root.refunds.all()
 
     @staticmethod
     def resolve_customer_email(root, info):
@@ -194,7 +206,7 @@ class OrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_vendor_orders(root, info):
-        vendor_orders = root.vendor_orders.select_related("vendor").prefetch_related("lines")
+        vendor_orders = root.vendor_orders.select_related("vendor").prefetch_related("lines", "refunds")
         for vendor_order in vendor_orders:
             vendor_order.order = root
         return vendor_orders
@@ -318,7 +330,8 @@ class Query(graphene.ObjectType):
     def resolve_vendor_orders(root, info, vendor_id, status=None, **kwargs):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
         require_vendor_role(info, pk, ANY_STAFF)
-        qs = VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor").order_by("-pk")
+        qs = (VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor")
+              .prefetch_related("lines", "refunds").order_by("-pk"))
         return qs.filter(status=enum_value(status)) if status is not None else qs
 
     @staticmethod
