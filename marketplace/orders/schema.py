@@ -186,6 +186,8 @@ class OrderType(DjangoObjectType):
     refunded_total = graphene.Field(Money, required=True)
     shipping_address = graphene.JSONString()
     metadata = GenericScalar(required=True)
+    checkout_token = graphene.UUID(description="The cart's token, which `orderPaymentCreate` takes to pay the order "
+                                               "later (only those who may read the order see it).")
 
     class Meta:
         model = Order
@@ -203,6 +205,10 @@ class OrderType(DjangoObjectType):
     @staticmethod
     def resolve_status(root, info):
         return enum_value(root.status)
+
+    @staticmethod
+    def resolve_checkout_token(root, info):
+        return root.checkout_token
 
     @staticmethod
     def resolve_vendor_orders(root, info):
