@@ -57,7 +57,7 @@ export function field(options) {
     });
   }
   return h("div", {class: `field${options.inline ? " field-inline" : ""}`},
-    h("label", {for: id}, options.label, options.required ? h("span", {class: "req", "aria-hidden": "true"}, " *") : null),
+    h("label", {for: id, class: options.required ? "required" : null}, options.label),
     control,
     helpId ? h("p", {class: "help", id: helpId}, options.help) : null,
     h("p", {class: "field-error", id: errorId, "data-error-for": options.name, "aria-live": "polite"}));

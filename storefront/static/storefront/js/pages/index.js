@@ -29,6 +29,6 @@ registry.nav("shop", {path: "/", label: () => t("首页", "Home"), order: 10});
 registry.nav("shop", {path: "/garage", label: () => t("我的车库", "My garage"), order: 20, show: (ctx) => Boolean(ctx.me)});
 registry.nav("shop", {path: "/orders", label: () => t("我的订单", "My orders"), order: 40, show: (ctx) => Boolean(ctx.me)});
 registry.nav("shop", {path: "/cart", order: 30, label: (ctx) => [t("购物车", "Cart"), " ",
-  h("span", {class: "cart-count", "aria-label": t("件商品", "items")}, String(ctx.cart?.quantity ?? 0))]});
+  h("span", {class: "cart-count"}, String(ctx.cart?.quantity ?? 0)), h("span", {class: "sr-only"}, t(" 件商品", " items"))]});
 registry.nav("shop", {path: "/vendor", label: () => t("店铺后台", "Dashboard"), order: 60,
   show: (ctx) => Boolean(ctx.me?.vendorRoles?.length)});

@@ -119,7 +119,10 @@ function searchBox(ctx) {
     } else if (e.key === "Enter" && active >= 0 && !list.hidden) {
       e.preventDefault();
       choose(items[active]);
-    } else if (e.key === "Escape") close();
+    } else if (e.key === "Escape" && !list.hidden) {
+      e.preventDefault();  // close the suggestions only; a search field would also clear itself
+      close();
+    }
   });
   input.addEventListener("blur", () => setTimeout(close, 150));
 
