@@ -118,7 +118,8 @@ class Site:
         before = self.page.viewport_size
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             self.page.set_viewport_size(size)
-            self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            self.page.evaluate("() => new Promise(r => { window.scrollTo(0, 0); "
+                               "requestAnimationFrame(() => requestAnimationFrame(r)); })")
             self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"))
         self.page.set_viewport_size(before)
 

@@ -18,10 +18,11 @@ registry.page("/vendor/:vendorId/products", {
   auth: "member",
   title: () => t("商品与库存", "Products and stock"),
   query: (ctx) => ({
-    fields: `vendorProducts(vendorId: $vendorId, first: 50, after: $after, status: $status) { totalCount pageInfo { hasNextPage endCursor }
+    fields: `vendorProducts(vendorId: $vendorId, first: 50, after: $after, status: $status, filter: $filter) { totalCount pageInfo { hasNextPage endCursor }
       edges { node { id slug nameZh nameEn status inStock category { nameZh nameEn } variants { ${VARIANT} } } } }`,
     variables: {vendorId: ["ID!", ctx.params.vendorId], after: ["String", ctx.query.get("after")],
-      status: ["ProductStatus", ctx.query.get("status") || null]},
+      status: ["ProductStatus", ctx.query.get("status") || null],
+      filter: ["ProductFilterInput", ctx.query.get("search") ? {search: ctx.query.get("search")} : null]},
   }),
   render(ctx) {
     const products = ctx.data?.vendorProducts;
@@ -32,6 +33,15 @@ registry.page("/vendor/:vendorId/products", {
         h("a", {class: "button primary", href: href(`${base}/new`)}, t("新建商品", "New product")),
         h("a", {class: "button secondary", href: href(vendorPath(ctx.params.vendorId, "/import"))}, t("CSV 导入", "Import CSV")),
         h("span", {class: "meta"}, t(`共 ${products.totalCount} 件`, `${products.totalCount} products`))),
+      h("form", {role: "search", class: "search", onsubmit: (event) => {
+        event.preventDefault();
+        const text = event.currentTarget.elements.search.value.trim();
+        navigate(text ? `${base}?search=${encodeURIComponent(text)}` : base);
+      }},
+      h("label", {for: "product-search", class: "sr-only"}, t("按名称查找商品", "Find products by name")),
+      h("input", {type: "search", id: "product-search", name: "search", value: ctx.query.get("search") || "",
+        placeholder: t("按名称查找", "Find by name")}),
+      h("button", {type: "submit"}, t("查找", "Find"))),
       products.edges.length ? h("div", {class: "table-wrap"}, h("table", {class: "data"},
         h("thead", {}, h("tr", {}, [t("商品", "Product"), t("状态", "Status"), "SKU", t("价格", "Price"), t("可售库存", "Available")]
           .map((x) => h("th", {scope: "col"}, x)))),
