@@ -78,3 +78,21 @@ def test_payment_gateways_lists_what_a_buyer_can_pay_with(gql, settings):
     assert found["stripe"]["clientConfig"] == {"publishableKey": "pk_test_abc"}
     assert "refunds" in found["stripe"]["capabilities"] and found["dev"]["clientConfig"] == {}
     assert "sk_test_123" not in str(found)
+
+
+@pytest.mark.django_db
+def test_the_buyer_reads_the_checkout_token_to_pay_later_others_do_not(client, member_gql, shop):  # noqa: F811
+    a = shop[0]
+    token = fill_cart(member_gql, shop)
+    placed = member_gql.mutate(COMPLETE, {"t": token, "g": None})  # placed, not paid yet
+    number = placed["order"]["number"]
+    mine = member_gql.data('query($n: String!) { order(number: $n) { status checkoutToken } }', {"n": number})["order"]
+    assert mine == {"status": "UNPAID", "checkoutToken": token}
+    # Paying later (another device, a declined card) needs that token: it works.
+    paying = member_gql.mutate('mutation($n: String!, $t: UUID!) { orderPaymentCreate(orderNumber: $n, checkoutToken: $t, '
+                               'gateway: "dev") { payment { clientSecret } errors { code } } }', {"n": number, "t": token})
+    assert paying["errors"] == [] and paying["payment"]["clientSecret"]
+    # A vendor sees its sub-order, never the order or its token.
+    owner = GraphQLClient(client)
+    owner.login(a.owner.email)
+    assert owner.data('query($n: String!) { order(number: $n) { checkoutToken } }', {"n": number}) == {"order": None}
