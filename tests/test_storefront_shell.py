@@ -40,3 +40,25 @@ def test_confirmation_links_land_on_the_storefront(settings):
 
     if "STOREFRONT_URL" not in __import__("os").environ:
         assert defaults.STOREFRONT_URL == "http://127.0.0.1:8000/shop"
+
+
+@pytest.mark.django_db
+def test_an_installed_apps_extension_is_mapped_preloaded_and_registered(client, tmp_path, monkeypatch):
+    """A plugin adds pages by shipping static/storefront-ext/<label>/index.js (docs/storefront.md)."""
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    folder = tmp_path / "static" / "storefront-ext" / "membership"
+    folder.mkdir(parents=True)
+    (folder / "index.js").write_text('export function register(registry) {}\n')
+    (folder / "pages.js").write_text("export const x = 1;\n")
+    real = apps.get_app_configs()
+    monkeypatch.setattr(apps, "get_app_configs", lambda: [*real, SimpleNamespace(label="membership", path=str(tmp_path))])
+    html = client.get("/shop/").content.decode()
+    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html, re.S).group(1))["imports"]
+    assert imports["ext/membership/index.js"] == "/static/storefront-ext/membership/index.js"
+    assert imports["ext/membership/pages.js"] == "/static/storefront-ext/membership/pages.js"
+    assert '<link rel="modulepreload" href="/static/storefront-ext/membership/index.js">' in html
+    config = json.loads(re.search(r'<script id="sf-config" type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert config["extensions"] == ["ext/membership/index.js"]
