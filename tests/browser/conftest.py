@@ -76,7 +76,7 @@ class Site:
     def __init__(self, browser, origin, viewport):
         self.origin = origin
         self.context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
-        self.context.set_default_timeout(15_000)
+        self.context.set_default_timeout(45_000)  # generous: the whole suite shares 2 cores
         self.page = self.context.new_page()
         self.blocked, self.failed, self.errors, self.graphql = [], [], [], []
         allowed = urlsplit(origin).netloc
