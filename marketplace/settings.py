@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "marketplace.orders",
     "marketplace.payments",
     "marketplace.api",
+    "storefront",
     *MARKETPLACE_PLUGIN_APPS,
 ]
 
@@ -193,7 +194,7 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Where links in e-mails point (the storefront that handles confirmation and reset).
-STOREFRONT_URL = env("STOREFRONT_URL", "http://127.0.0.1:3000")
+STOREFRONT_URL = env("STOREFRONT_URL", "http://127.0.0.1:8000/shop")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
