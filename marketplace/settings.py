@@ -68,7 +68,8 @@ if IS_PRODUCTION:
 # plugins are found through the `marketplace.plugins` entry-point group.
 # The development gateway (plugins.dev_gateway) pays without a network on the embedded
 # defaults; it is left out in production and refuses to start there.
-_DEFAULT_PLUGINS = "plugins.stripe,plugins.parts_storefront,plugins.vendor_plans" + ("" if IS_PRODUCTION else ",plugins.dev_gateway")
+_DEFAULT_PLUGINS = ("plugins.stripe,plugins.parts_storefront,plugins.membership,plugins.vendor_plans"
+                    + ("" if IS_PRODUCTION else ",plugins.dev_gateway"))
 MARKETPLACE_BUILTIN_PLUGINS = env_list("MARKETPLACE_BUILTIN_PLUGINS", _DEFAULT_PLUGINS)
 MARKETPLACE_PLUGIN_APPS = discover_plugin_apps(MARKETPLACE_BUILTIN_PLUGINS)
 # Trace every hook call (name, arguments, result) to the "marketplace.plugins.trace" logger.
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "marketplace.orders",
     "marketplace.payments",
     "marketplace.api",
+    "storefront",
     *MARKETPLACE_PLUGIN_APPS,
 ]
 
@@ -192,7 +194,7 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Where links in e-mails point (the storefront that handles confirmation and reset).
-STOREFRONT_URL = env("STOREFRONT_URL", "http://127.0.0.1:3000")
+STOREFRONT_URL = env("STOREFRONT_URL", "http://127.0.0.1:8000/shop")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -138,6 +138,21 @@ def marketplace_data(client, make_vendor, make_product, make_user, staff, taxono
         pricing.create_campaign(data={"name_zh": f"活动{i}", "starts_at": f"2031-0{1 + i % 9}-01",
                                       "ends_at": f"2031-0{1 + i % 9}-02", "discount_percent": Decimal("5"),
                                       "vendor_ids": [vendors[i].pk]}, allow_overlap=True)
+    # Plugins list rows of their own in connections: each first-party plugin may give a
+    # plugins/<name>/tests/connection_data.py with create(count, users, vendors).
+    import importlib
+    import pkgutil
+
+    import plugins as first_party
+    from marketplace.accounts.models import User
+
+    users = list(User.objects.order_by("pk"))
+    for module in pkgutil.iter_modules(first_party.__path__):
+        try:
+            data = importlib.import_module(f"plugins.{module.name}.tests.connection_data")
+        except ModuleNotFoundError:
+            continue
+        data.create(LARGE + 1, users, vendors)
     return {"vendorId": f'"{gid("Vendor", main.pk)}"'}, buyer
 
 

@@ -192,6 +192,9 @@ def _user(info):
 class Query(graphene.ObjectType):
     checkout = graphene.Field(CheckoutType, token=graphene.UUID(required=True),
                               description="An anonymous cart by token, or the signed-in member's own cart.")
+    my_checkout = graphene.Field(CheckoutType, description="The signed-in member's open cart (null when they have "
+                                                           "none, or for anonymous callers). Its `token` is the one "
+                                                           "the cart mutations take.")
     shipping_methods = graphene.List(graphene.NonNull(ShippingMethodNode), required=True,
                                      vendor_id=graphene.ID(required=True))
 
@@ -201,6 +204,11 @@ class Query(graphene.ObjectType):
             return services.get_checkout(token, _user(info))
         except NotFound:
             return None
+
+    @staticmethod
+    def resolve_my_checkout(root, info):
+        user = _user(info)
+        return services.member_checkout(user) if user is not None else None
 
     @staticmethod
     def resolve_shipping_methods(root, info, vendor_id):

@@ -37,3 +37,12 @@ class LinesByVendorOrderIdLoader(_GroupedLoader):
 
     def queryset(self, keys):
         return OrderLine.objects.filter(vendor_order_id__in=keys).order_by("pk")
+
+
+class RefundsByVendorOrderIdLoader(_GroupedLoader):
+    key_field = "vendor_order_id"
+
+    def queryset(self, keys):
+        from marketplace.payments.models import Refund
+
+        return Refund.objects.filter(vendor_order_id__in=keys).select_related("payment").order_by("pk")

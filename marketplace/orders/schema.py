@@ -15,7 +15,9 @@ from marketplace.vendors.permissions import ANY_STAFF, MANAGERS, has_vendor_role
 from marketplace.vendors.schema import VendorType
 
 from . import ledger, services
-from .dataloaders import LinesByVendorOrderIdLoader, PaymentsByOrderIdLoader, VendorOrdersByOrderIdLoader
+from .dataloaders import (
+    LinesByVendorOrderIdLoader, PaymentsByOrderIdLoader, RefundsByVendorOrderIdLoader, VendorOrdersByOrderIdLoader,
+)
 from .models import LedgerEntry, Order, OrderLine, VendorOrder
 
 OrderStatusEnum = graphene.Enum("OrderStatus", [(s.upper(), s) for s in
@@ -88,6 +90,10 @@ class VendorOrderType(DjangoObjectType):
     refunded = graphene.Field(Money, required=True)
     commission = graphene.Field(Money, required=True)
     on_hold = graphene.Boolean(required=True, description="Paid but not fulfillable yet (e.g. a forming group).")
+    order_id = graphene.ID(required=True, description="The whole Order's global ID (for `orderRefund`); reading "
+                                                       "the Order itself stays the buyer's and platform staff's.")
+    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"), required=True,
+                            description="Money returned on this sub-order, oldest first.")
 
     class Meta:
         model = VendorOrder
@@ -117,6 +123,14 @@ class VendorOrderType(DjangoObjectType):
     @staticmethod
     def resolve_order_number(root, info):
         return root.order.number
+
+    @staticmethod
+    def resolve_order_id(root, info):
+        return relay.Node.to_global_id("Order", root.order_id)
+
+    @staticmethod
+    def resolve_refunds(root, info):
+        return RefundsByVendorOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_customer_email(root, info):
@@ -172,6 +186,8 @@ class OrderType(DjangoObjectType):
     refunded_total = graphene.Field(Money, required=True)
     shipping_address = graphene.JSONString()
     metadata = GenericScalar(required=True)
+    checkout_token = graphene.UUID(description="The cart's token, which `orderPaymentCreate` takes to pay the order "
+                                               "later (only those who may read the order see it).")
 
     class Meta:
         model = Order
@@ -189,6 +205,10 @@ class OrderType(DjangoObjectType):
     @staticmethod
     def resolve_status(root, info):
         return enum_value(root.status)
+
+    @staticmethod
+    def resolve_checkout_token(root, info):
+        return root.checkout_token
 
     @staticmethod
     def resolve_vendor_orders(root, info):
@@ -313,7 +333,8 @@ class Query(graphene.ObjectType):
     def resolve_vendor_orders(root, info, vendor_id, status=None, **kwargs):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
         require_vendor_role(info, pk, ANY_STAFF)
-        qs = VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor").order_by("-pk")
+        qs = (VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor")
+              .prefetch_related("lines", "refunds").order_by("-pk"))
         return qs.filter(status=enum_value(status)) if status is not None else qs
 
     @staticmethod

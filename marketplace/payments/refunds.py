@@ -208,7 +208,7 @@ def _fail_refund(refund_id, reason):
 
 def settle_refund_event(gateway_name, event):
     """Apply a gateway's refund event (inside process_event's transaction)."""
-    refund_row = (Refund.objects.select_for_update().select_related("vendor_order", "vendor_order__order")
+    refund_row = (Refund.objects.select_for_update(of=("self",)).select_related("vendor_order", "vendor_order__order")
                   .filter(reference=event.refund_reference, payment__gateway=gateway_name).first())
     if refund_row is None:
         return "unknown refund"

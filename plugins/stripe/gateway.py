@@ -56,6 +56,14 @@ class StripeGateway(StripeBilling, PaymentGateway):
             raise GatewayError("Stripe is not configured (STRIPE_API_KEY).", field="gateway")
         return config, api_key
 
+    def client_config(self):
+        """{"publishableKey": ...} when both the secret key and STRIPE_PUBLISHABLE_KEY are set,
+        else None (a storefront cannot confirm a card payment without the publishable key)."""
+        config = get_settings("stripe")
+        api_key = _secret(config.api_key) or django_settings.STRIPE_API_KEY
+        publishable = django_settings.STRIPE_PUBLISHABLE_KEY
+        return {"publishableKey": publishable} if api_key and publishable else None
+
     def _client(self):
         config, api_key = self._config()
         api_base = config.api_base or django_settings.STRIPE_API_BASE

@@ -9,7 +9,7 @@ def price_adjustments(lines, context):
     from marketplace.plugins.pricing import PriceAdjustment
 
     user = context.user
-    if user is None or not has_hook("guestbook_signatures"):
+    if user is None or not getattr(user, "is_authenticated", False) or not has_hook("guestbook_signatures"):
         return None
     cache = request_cache("guestbook_badges")
     if user.pk not in cache:
