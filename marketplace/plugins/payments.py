@@ -6,7 +6,8 @@ transaction, and records the outcome in a new one.
 Gateways: subclass `PaymentGateway` (`name`, `capabilities`, `create_payment`, `capture`,
 `cancel`, `refund` returning `GatewayRefund`, `parse_webhook` returning `GatewayEventData`),
 return it from `payment_gateways`. Capabilities: MANUAL_CAPTURE, REFUNDS, PARTIAL_REFUNDS,
-ASYNC_REFUNDS, STANDALONE_CHARGES, SUBSCRIPTIONS. Raise `GatewayError` when the gateway
+ASYNC_REFUNDS, STANDALONE_CHARGES, SUBSCRIPTIONS (such a gateway also implements
+`marketplace.plugins.billing.SubscriptionBilling`). Raise `GatewayError` when the gateway
 refuses, `WebhookRejected` for a request that is not authentic or malformed.
 
 Facade:
