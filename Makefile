@@ -29,6 +29,7 @@ install: $(BIN)/.installed $(GRAPHIQL_ASSETS)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py populatedb
+	@echo "Storefront: http://$(HOST):$(PORT)/shop/   vendor dashboard: http://$(HOST):$(PORT)/shop/vendor"
 	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql/   admin: http://$(HOST):$(PORT)/admin/"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -49,7 +50,7 @@ services-stop:
 services-status:
 	$(SERVICES) status
 
-## Debian's Chromium for the browser test (scripts/browser.py).
+## Debian's Chromium (and a CJK font) for the browser tests (scripts/browser.py).
 browser:
 	$(PYTHON) scripts/browser.py install
 

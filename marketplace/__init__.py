@@ -1,6 +1,5 @@
 """The marketplace engine: a Django project with a plugin framework."""
-__version__ = "1.0.0"
-
-from .celery import app as celery_app  # noqa: E402
+from .celery import app as celery_app
+from .version import __version__
 
 __all__ = ["celery_app", "__version__"]

@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import localservices  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-PACKAGES = ["chromium"]
+# A CJK font so the storefront's screenshots (tests/browser/) show Chinese text, not boxes.
+PACKAGES = ["chromium", "fonts-wqy-microhei"]
 
 
 def version() -> str | None:

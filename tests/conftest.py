@@ -78,7 +78,7 @@ def celery_worker_thread(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False,
-                          shutdown_timeout=10.0, loglevel="WARNING") as worker:
+                          shutdown_timeout=60.0, loglevel="WARNING") as worker:
             yield worker
 
 

@@ -178,7 +178,7 @@ def test_detail_explains_prices_with_campaign_and_floor(gql, make_vendor, make_p
     assert price["final"] == {"amount": "126.00"} and price["floorExempt"] is True and not price["floorApplied"]
 
 
-def test_plugin_price_adjustments_are_applied_and_floored(gql, make_vendor, make_product, plugin):
+def test_hook_price_adjustments(gql, make_vendor, make_product, plugin):
     from marketplace.plugins import hookimpl
     from marketplace.pricing.pipeline import PriceAdjustment
 

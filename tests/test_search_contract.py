@@ -220,7 +220,7 @@ def test_english_text(gql, search_backend, indexed):
     assert {"field": "nameEn", "snippets": ["Bosch car <em>battery</em>"]} in by_slug["bosch-battery"]
 
 
-def test_exact_part_number_ranks_first(gql, search_backend, indexed):
+def test_hook_search_code_match(gql, search_backend, indexed):
     # The SKU 04465-02220 as typed, without separators, and in lower case.
     for query in ("04465-02220", "0446502220", "04465 02220"):
         result = search(gql, q=query)
@@ -269,7 +269,7 @@ def test_filters(gql, search_backend, indexed, taxonomy):
     assert bad["errors"][0]["extensions"] == {"code": "INVALID", "field": "brands"}
 
 
-def test_plugin_filter_through_the_backend(search_backend, indexed):
+def test_hook_search_product_filters(search_backend, indexed):
     """A plugin's filter (here a stub of parts_storefront's vehicle fitment): on
     Elasticsearch through `search_product_filters`, on the database through the
     listing hook `filter_products`."""
@@ -406,7 +406,7 @@ def test_shops_near_beijing_nearest_first(gql, search_backend, indexed):
     assert bad["errors"][0]["extensions"] == {"code": "REQUIRED", "field": "near"}
 
 
-def test_shops_open_now_and_services(gql, search_backend, indexed, wednesday_morning):
+def test_hook_search_shop_fields(gql, search_backend, indexed, wednesday_morning):
     assert shop_slugs(shops(gql, near=BEIJING, open=True)) == ["cy-repair", "tj-parts"]
     assert shop_slugs(shops(gql, near=BEIJING, open=False)) == ["bj-parts", "hd-dealer"]
     assert shop_slugs(shops(gql, near=BEIJING, services=["oil-change"])) == ["cy-repair", "hd-dealer"]
@@ -441,7 +441,7 @@ def test_staff_synonyms_take_effect_without_reindexing(gql, staff_gql, member_gq
 
 
 # -- parts_storefront, when installed ---------------------------------------------------------
-def test_parts_storefront_fitment_and_part_numbers(gql, search_backend, make_vendor, make_product, taxonomy):
+def test_hook_search_product_fields(gql, search_backend, make_vendor, make_product, taxonomy):
     """The parts_storefront plugin's search hooks through GraphQL: exact part numbers
     rank first (typed with other spacing/hyphens), `fitsVehicle` filters."""
     from plugins.parts_storefront.models import Fitment, PartNumber, Vehicle, VehicleMake, VehicleModel

@@ -184,7 +184,7 @@ def test_one_request_sends_one_indexing_task(es, real_worker, client, make_vendo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_refused_document_is_retried_then_indexed(es, real_worker, settings, flaky_plugin, make_vendor, make_product):
+def test_hook_search_mapping_fields(es, real_worker, settings, flaky_plugin, make_vendor, make_product):
     from marketplace.catalog import services as catalog
     from search.models import IndexingFailure
     from search.tasks import index_products

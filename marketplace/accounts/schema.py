@@ -324,8 +324,13 @@ class AddressCreate(BaseMutation):
         return cls(address=address)
 
 
+def _address_owner(address):
+    return address.user_id
+
+
 class AddressUpdate(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(_address_owner)
+    lookup = ("id", AddressType)
     address = graphene.Field(AddressType)
 
     class Arguments:
@@ -333,35 +338,35 @@ class AddressUpdate(BaseMutation):
         input = AddressInput(required=True)
 
     @classmethod
-    def perform(cls, info, id, input):
-        pk = decode_id(id, AddressType, field="id")
-        return cls(address=services.update_address(permissions.current_user(info), pk, dict(input)))
+    def perform(cls, info, instance, id, input):
+        return cls(address=services.update_address(permissions.current_user(info), instance.pk, dict(input)))
 
 
 class AddressDelete(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(_address_owner)
+    lookup = ("id", AddressType)
     ok = graphene.Boolean()
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        services.delete_address(permissions.current_user(info), decode_id(id, AddressType, field="id"))
+    def perform(cls, info, instance, id):
+        services.delete_address(permissions.current_user(info), instance.pk)
         return cls(ok=True)
 
 
 class AddressSetDefault(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(_address_owner)
+    lookup = ("id", AddressType)
     address = graphene.Field(AddressType)
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        pk = decode_id(id, AddressType, field="id")
-        return cls(address=services.set_default_address(permissions.current_user(info), pk))
+    def perform(cls, info, instance, id):
+        return cls(address=services.set_default_address(permissions.current_user(info), instance.pk))
 
 
 class Mutation(graphene.ObjectType):

@@ -25,12 +25,16 @@ class BaseMutation(graphene.Mutation):
       (NOT_FOUND naming the argument when it does not exist) before the policy is checked;
       add a third item, a function returning the queryset, to narrow or select_related;
     - `perform(cls, info, **arguments)`, returning the payload; it also receives
-      `instance=` when a lookup (or the policy) found the object.
+      `instance=` when a lookup (or the policy) found the object;
+    - `text_not_stored` (optional): `{"argumentName": "why"}` for text arguments that are
+      not stored in a column (a lookup, a token that is checked, a date that is parsed),
+      whose length the edge limits by `GRAPHQL_MAX_STRING_LENGTH` instead of a column.
 
     Service errors and permission failures become `errors { field code message }`."""
 
     errors = graphene.List(graphene.NonNull(Error), required=True)
     lookup = None
+    text_not_stored = {}
 
     class Meta:
         abstract = True

@@ -1,6 +1,7 @@
 """Assemble the GraphQL schema: the core apps' queries and mutations plus whatever
 active plugins contribute through the `graphql_*` hooks."""
 import graphene
+from django.conf import settings
 from graphene import relay
 from graphene.utils.str_converters import to_camel_case
 from graphql import default_field_resolver
@@ -19,6 +20,10 @@ from marketplace.plugins.manager import get_manager
 from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
 from search import schema as search
+
+from .inputs import guard_schema
+from .types import valid_pk
+from .visibility import install_visibility
 
 CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, pricing.Query, checkout.Query, orders.Query,
                 payments.Query, plugins.Query, webhooks.Query, search.Query]
@@ -47,7 +52,7 @@ class NodeQuery(graphene.ObjectType):
             type_name, pk = None, None
         graphql_type = info.schema.get_type(type_name) if type_name else None
         graphene_type = getattr(graphql_type, "graphene_type", None)
-        if not pk or not pk.isdigit() or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
+        if not valid_pk(pk) or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
             raise ValidationError("Not a valid object ID.", field="id")
         return graphene_type.get_node(info, pk)
 
@@ -138,6 +143,10 @@ def build_schema():
         field = graphql_type.fields.get(to_camel_case(name))
         if field is not None and hasattr(field, "resolve"):
             field.resolve = _guard(field.resolve, plugin_name)
+    # One visibility rule per type, on every field that returns it.
+    install_visibility(built.graphql_schema)
+    # Last: every argument of every field, core or plugin, passes the edge checks.
+    guard_schema(built.graphql_schema, settings.GRAPHQL_MAX_STRING_LENGTH)
     return built
 
 

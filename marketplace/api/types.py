@@ -1,5 +1,5 @@
 """Helpers for global (Relay) IDs and enum arguments."""
-from marketplace.core.ids import decode_id_of  # noqa: F401 (public here too)
+from marketplace.core.ids import MAX_PK, decode_id_of, valid_pk  # noqa: F401 (public here too)
 
 
 def enum_value(value):

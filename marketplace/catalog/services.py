@@ -23,11 +23,24 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_PRICE = Decimal("9999999999.99")
 
 
-def _slug(value, field="slug"):
+def _slug(value, model, field="slug"):
+    """A slug for `model`: lowercase letters, digits and hyphens, at most the length of
+    the model's own `slug` column."""
     value = (value or "").strip().lower()
-    if not SLUG_RE.match(value) or len(value) > 150:
+    if not SLUG_RE.match(value):
         raise ValidationError("Use lowercase letters, digits and hyphens.", field=field)
+    max_length = model._meta.get_field("slug").max_length
+    if len(value) > max_length:
+        raise ValidationError(f"At most {max_length} characters.", field=field)
     return value
+
+
+def _whole(text, maximum=2**31 - 1):
+    """A CSV cell as a whole number within an integer column, or None."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > maximum:
+        return None
+    return int(text)
 
 
 def _price(value, field, required=True):
@@ -88,7 +101,7 @@ def _apply_names(obj, data, extra_text=()):
         if value is not None:
             setattr(obj, name, value)
     if data.get("slug") is not None or obj.pk is None:
-        slug = _slug(data.get("slug"))
+        slug = _slug(data.get("slug"), model)
         if model.objects.filter(slug=slug).exclude(pk=obj.pk).exists():
             raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug")
         obj.slug = slug
@@ -202,7 +215,7 @@ def save_product(vendor, data, product=None):
             setattr(product, name, value)
     if data.get("slug") is not None or creating:
         try:
-            slug = _slug(data.get("slug"))
+            slug = _slug(data.get("slug"), Product)
             if Product.objects.filter(vendor=vendor, slug=slug).exclude(pk=product.pk).exists():
                 raise ValidationError("This slug is taken in your store.", code=ErrorCode.UNIQUE, field="slug")
             product.slug = slug
@@ -400,10 +413,10 @@ def refresh_summaries(product_ids):
 
 
 def visible_products():
-    """Published products of approved vendors whose storefront no plugin holds hidden: what
-    listings, search and detail show."""
-    return Product.objects.filter(status=ProductStatus.PUBLISHED, vendor__status=VendorStatus.APPROVED,
-                                  vendor__storefront_hidden=False)
+    """Published products of approved vendors (the rule lives in catalog.selectors)."""
+    from .selectors import visible_products as rule
+
+    return rule()
 
 
 # -- CSV import -------------------------------------------------------------------------
@@ -488,10 +501,10 @@ def _import_product(vendor, slug, rows, categories, brands, types, warehouses):
                             "sale_price": row.get("sale_price") or None, "cost_price": row.get("cost_price") or None,
                             "name": row.get("variant_name") or None}
             if row.get("weight_grams"):
-                if not row["weight_grams"].isdigit():
+                if _whole(row["weight_grams"]) is None:
                     fail(number, ValidationError("Weight must be a whole number of grams.", field="weight_grams"))
                     continue
-                variant_data["weight_grams"] = int(row["weight_grams"])
+                variant_data["weight_grams"] = _whole(row["weight_grams"])
             try:
                 variant = save_variant(product, variant_data, variant)
             except ValidationError as exc:
@@ -499,11 +512,11 @@ def _import_product(vendor, slug, rows, categories, brands, types, warehouses):
                 continue
             if row.get("quantity"):
                 warehouse_id = warehouses.get(row.get("warehouse")) if row.get("warehouse") else next(iter(warehouses.values()), None)
-                if warehouse_id is None or not row["quantity"].isdigit():
+                if warehouse_id is None or _whole(row["quantity"]) is None:
                     fail(number, ValidationError("Give a known warehouse and a whole quantity.", field="quantity"))
                     continue
                 try:
-                    set_stock(variant, warehouse_id, int(row["quantity"]))
+                    set_stock(variant, warehouse_id, _whole(row["quantity"]))
                 except ValidationError as exc:
                     fail(number, exc)
         if errors:

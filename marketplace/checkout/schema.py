@@ -1,5 +1,6 @@
 """GraphQL of carts and shipping methods: thin; reads here, writes through services."""
 import graphene
+from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 
 from marketplace.api.mutations import BaseMutation
@@ -52,7 +53,7 @@ class CheckoutLineType(graphene.ObjectType):
     unit_price = graphene.Field(Price, required=True)
     total = graphene.Field(Money, required=True, description="Unit price x quantity, before order-level discounts.")
     requires_shipping = graphene.Boolean(required=True)
-    metadata = graphene.JSONString(required=True, description="Plugin data on the line, by plugin name.")
+    metadata = GenericScalar(required=True, description="Plugin data on the line, by plugin name.")
 
 
 class CheckoutVendorPart(graphene.ObjectType):
@@ -86,7 +87,7 @@ class CheckoutType(graphene.ObjectType):
     token = graphene.UUID(required=True)
     email = graphene.String()
     shipping_address = graphene.JSONString()
-    metadata = graphene.JSONString(required=True)
+    metadata = GenericScalar(required=True)
     lines = graphene.List(graphene.NonNull(CheckoutLineType), required=True)
     vendors = graphene.List(graphene.NonNull(CheckoutVendorPart), required=True,
                             description="The cart split by seller, each with its own shipping.")
@@ -191,6 +192,9 @@ def _user(info):
 class Query(graphene.ObjectType):
     checkout = graphene.Field(CheckoutType, token=graphene.UUID(required=True),
                               description="An anonymous cart by token, or the signed-in member's own cart.")
+    my_checkout = graphene.Field(CheckoutType, description="The signed-in member's open cart (null when they have "
+                                                           "none, or for anonymous callers). Its `token` is the one "
+                                                           "the cart mutations take.")
     shipping_methods = graphene.List(graphene.NonNull(ShippingMethodNode), required=True,
                                      vendor_id=graphene.ID(required=True))
 
@@ -200,6 +204,11 @@ class Query(graphene.ObjectType):
             return services.get_checkout(token, _user(info))
         except NotFound:
             return None
+
+    @staticmethod
+    def resolve_my_checkout(root, info):
+        user = _user(info)
+        return services.member_checkout(user) if user is not None else None
 
     @staticmethod
     def resolve_shipping_methods(root, info, vendor_id):
@@ -212,7 +221,7 @@ class CheckoutLineInput(graphene.InputObjectType):
     quantity = graphene.Int(required=True)
     kind = graphene.String(description='A plugin line kind (e.g. "membership"); omit for products.')
     reference = graphene.String(description="The plugin line's item, e.g. a plan code.")
-    metadata = graphene.JSONString(description="Options for a plugin line, validated by its plugin.")
+    metadata = GenericScalar(description="Options for a plugin line (a JSON object), validated by its plugin.")
 
 
 def line_inputs(lines):

@@ -56,6 +56,11 @@ def get_checkout(token, user=None, lock=False) -> Checkout:
     return checkout
 
 
+def member_checkout(user) -> Checkout | None:
+    """The member's open cart (at most one exists), or None."""
+    return Checkout.objects.filter(user=user, completed_at__isnull=True).first()
+
+
 def _open_cart(user, email):
     if user is not None and user.is_authenticated:
         existing = Checkout.objects.select_for_update().filter(user=user, completed_at__isnull=True).first()

@@ -82,6 +82,16 @@ class PluginUpdated(Event):
 
 _core: dict[str, type[Event]] = {}
 _registry: dict[str, type[Event]] | None = None
+_sources = []  # callables returning [(owner, [Event classes])]: the plugins app adds one
+
+
+def add_source(source):
+    """Register a source of more event classes, read once when the registry is built
+    (the plugins app adds the plugins' `register_events` hook this way)."""
+    global _registry
+    if source not in _sources:
+        _sources.append(source)
+        _registry = None
 
 
 def register_event(event_class: type[Event]) -> type[Event]:
@@ -103,15 +113,14 @@ def registry() -> dict[str, type[Event]]:
     """Every event class by name: the core's and those plugins register. Built once."""
     global _registry
     if _registry is None:
-        from marketplace.plugins.manager import get_manager
-
         found = dict(_core)
-        for plugin, classes in get_manager().call_each("register_events", include_inactive=True):
-            for event_class in classes or ():
-                _check(event_class)
-                if found.get(event_class.name, event_class) is not event_class:
-                    raise RuntimeError(f"Plugin {plugin!r} registers the event name {event_class.name!r} twice")
-                found[event_class.name] = event_class
+        for source in _sources:
+            for owner, classes in source():
+                for event_class in classes or ():
+                    _check(event_class)
+                    if found.get(event_class.name, event_class) is not event_class:
+                        raise RuntimeError(f"{owner!r} registers the event name {event_class.name!r} twice")
+                    found[event_class.name] = event_class
         _registry = found
     return _registry
 
@@ -121,7 +130,8 @@ def event_types() -> dict[str, str]:
     return {name: cls.description for name, cls in registry().items()}
 
 
-# Core apps (search indexing, webhooks) subscribe here; plugins use the `handle_event` hook.
+# Core apps (search indexing, webhooks) subscribe here; the plugins app subscribes the
+# `handle_event` hook (plugins active in the event's scope receive it there).
 _subscribers: list[tuple[Any, tuple[type[Event], ...]]] = []
 
 
@@ -152,8 +162,6 @@ def emit(event: Event, using=None) -> Event:
 
 
 def dispatch(event: Event):
-    from marketplace.plugins.manager import get_manager
-
     for subscriber, classes in list(_subscribers):
         if classes and not isinstance(event, classes):
             continue
@@ -161,7 +169,6 @@ def dispatch(event: Event):
             subscriber(event)
         except Exception:
             logger.exception("Event subscriber %r failed on %s", subscriber, event.name)
-    get_manager().call("handle_event", vendor_id=event.vendor_id, event=event)
 
 
 register_event(PluginUpdated)

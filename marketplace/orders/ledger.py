@@ -109,7 +109,7 @@ def _net(vendor_order, kinds):
     """{account: sum} of this sub-order's entries of the given kinds."""
     rows = (LedgerEntry.objects.filter(vendor_order=vendor_order, kind__in=kinds)
             .values("account").annotate(s=Sum("amount")))
-    return {row["account"]: row["s"] for row in rows}
+    return {row["account"]: quantize(row["s"]) for row in rows}  # SQLite sums decimals as floats
 
 
 def book_refund(vendor_order, amount, tendered=ZERO, final=False):
@@ -155,4 +155,6 @@ def account_total(account, **filters):
 
 
 def is_balanced():
-    return (LedgerEntry.objects.aggregate(s=Sum("amount"))["s"] or Decimal("0")) == 0
+    """Whether every entry ever booked sums to exactly zero (sums are rounded to 0.01: SQLite
+    adds decimals as floats)."""
+    return quantize(LedgerEntry.objects.aggregate(s=Sum("amount"))["s"] or ZERO) == 0

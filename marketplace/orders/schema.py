@@ -1,6 +1,7 @@
 """GraphQL of orders, sub-orders, fulfilment, refunds and the ledger: thin; reads here,
 writes through services. Payment types and mutations live in marketplace/payments/schema.py."""
 import graphene
+from graphene.types.generic import GenericScalar
 from graphene import relay
 from graphene_django import DjangoObjectType
 
@@ -14,6 +15,9 @@ from marketplace.vendors.permissions import ANY_STAFF, MANAGERS, has_vendor_role
 from marketplace.vendors.schema import VendorType
 
 from . import ledger, services
+from .dataloaders import (
+    LinesByVendorOrderIdLoader, PaymentsByOrderIdLoader, RefundsByVendorOrderIdLoader, VendorOrdersByOrderIdLoader,
+)
 from .models import LedgerEntry, Order, OrderLine, VendorOrder
 
 OrderStatusEnum = graphene.Enum("OrderStatus", [(s.upper(), s) for s in
@@ -32,7 +36,7 @@ class OrderLineType(DjangoObjectType):
     total = graphene.Field(Money, required=True, description="unit price x quantity - discount")
     tendered = graphene.Field(Money, required=True, description="Paid by tenders (points, store credit).")
     price_explanation = graphene.JSONString(required=True)
-    metadata = graphene.JSONString(required=True, description="Plugin data carried from the cart line.")
+    metadata = GenericScalar(required=True, description="Plugin data carried from the cart line.")
     fulfilled = graphene.Boolean(required=True)
 
     class Meta:
@@ -86,6 +90,10 @@ class VendorOrderType(DjangoObjectType):
     refunded = graphene.Field(Money, required=True)
     commission = graphene.Field(Money, required=True)
     on_hold = graphene.Boolean(required=True, description="Paid but not fulfillable yet (e.g. a forming group).")
+    order_id = graphene.ID(required=True, description="The whole Order's global ID (for `orderRefund`); reading "
+                                                       "the Order itself stays the buyer's and platform staff's.")
+    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"), required=True,
+                            description="Money returned on this sub-order, oldest first.")
 
     class Meta:
         model = VendorOrder
@@ -117,6 +125,14 @@ class VendorOrderType(DjangoObjectType):
         return root.order.number
 
     @staticmethod
+    def resolve_order_id(root, info):
+        return relay.Node.to_global_id("Order", root.order_id)
+
+    @staticmethod
+    def resolve_refunds(root, info):
+        return RefundsByVendorOrderIdLoader.for_request(info).load(root.pk)
+
+    @staticmethod
     def resolve_customer_email(root, info):
         return root.order.email
 
@@ -126,10 +142,7 @@ class VendorOrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_lines(root, info):
-        lines = root.lines.all()
-        for line in lines:
-            line.vendor_order = root
-        return lines
+        return LinesByVendorOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
@@ -172,7 +185,9 @@ class OrderType(DjangoObjectType):
     amount_due = graphene.Field(Money, required=True, description="What the gateway captures: total - tendered.")
     refunded_total = graphene.Field(Money, required=True)
     shipping_address = graphene.JSONString()
-    metadata = graphene.JSONString(required=True)
+    metadata = GenericScalar(required=True)
+    checkout_token = graphene.UUID(description="The cart's token, which `orderPaymentCreate` takes to pay the order "
+                                               "later (only those who may read the order see it).")
 
     class Meta:
         model = Order
@@ -192,15 +207,16 @@ class OrderType(DjangoObjectType):
         return enum_value(root.status)
 
     @staticmethod
+    def resolve_checkout_token(root, info):
+        return root.checkout_token
+
+    @staticmethod
     def resolve_vendor_orders(root, info):
-        vendor_orders = root.vendor_orders.select_related("vendor").prefetch_related("lines")
-        for vendor_order in vendor_orders:
-            vendor_order.order = root
-        return vendor_orders
+        return VendorOrdersByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_payments(root, info):
-        return root.payments.all()
+        return PaymentsByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
@@ -317,7 +333,8 @@ class Query(graphene.ObjectType):
     def resolve_vendor_orders(root, info, vendor_id, status=None, **kwargs):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
         require_vendor_role(info, pk, ANY_STAFF)
-        qs = VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor").order_by("-pk")
+        qs = (VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor")
+              .prefetch_related("lines", "refunds").order_by("-pk"))
         return qs.filter(status=enum_value(status)) if status is not None else qs
 
     @staticmethod
@@ -337,7 +354,7 @@ def _mine(order):
 class OrderCancel(BaseMutation):
     """The buyer cancels an unpaid order; its stock and claims are released."""
 
-    permission = permissions.user_owned(_mine)
+    permission = permissions.user_owned(_mine, staff=True)
     lookup = ("id", OrderType)
     order = graphene.Field(OrderType)
 
@@ -351,7 +368,7 @@ class OrderCancel(BaseMutation):
 
 
 class OrderConfirmReceived(BaseMutation):
-    permission = permissions.user_owned(_mine)
+    permission = permissions.user_owned(_mine, staff=True)
     lookup = ("id", OrderType)
     order = graphene.Field(OrderType)
 
@@ -391,7 +408,8 @@ class OrderRefund(BaseMutation):
     lookup = ("vendor_order_id", VendorOrderType)
     order = graphene.Field(OrderType, description="The whole order: platform staff only.")
     vendor_order = graphene.Field(VendorOrderType, description="The refunded sub-order, when one was named.")
-    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"), required=True)
+    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"),
+                            description="The refunds made by this call (null when it failed before any).")
 
     class Arguments:
         order_id = graphene.ID(required=True)

@@ -100,6 +100,13 @@ class RefundInfo:
     is_final: bool
 
 
+def _cents(value):
+    """A money sum from the database, exact to 0.01 (SQLite adds decimals as floats)."""
+    from marketplace.core.money import quantize
+
+    return quantize(value or 0)
+
+
 def _frozen(value):
     return MappingProxyType(dict(value or {}))
 
@@ -157,9 +164,7 @@ def customer_spend(user_id, vendor_id, since=None) -> Decimal:
     if since is not None:
         qs = qs.filter(order__paid_at__gte=since)
     row = qs.aggregate(goods=Sum("subtotal"), refunded=Sum("refunded"), shipping=Sum("shipping"))
-    goods = row["goods"] or Decimal("0")
-    refunded = row["refunded"] or Decimal("0")
-    return max(goods - refunded, Decimal("0")).quantize(Decimal("0.01"))
+    return max(_cents(row["goods"]) - _cents(row["refunded"]), Decimal("0.00"))
 
 
 def spend_by_customer(vendor_id, since=None) -> dict[int, Decimal]:
@@ -168,8 +173,7 @@ def spend_by_customer(vendor_id, since=None) -> dict[int, Decimal]:
     if since is not None:
         qs = qs.filter(order__paid_at__gte=since)
     rows = qs.values("order__user_id").annotate(goods=Sum("subtotal"), refunded=Sum("refunded"))
-    return {row["order__user_id"]: max((row["goods"] or 0) - (row["refunded"] or 0), Decimal("0"))
-            for row in rows}
+    return {row["order__user_id"]: max(_cents(row["goods"]) - _cents(row["refunded"]), Decimal("0.00")) for row in rows}
 
 
 def has_paid_order(user_id, vendor_id=None) -> bool:

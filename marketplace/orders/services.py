@@ -164,7 +164,8 @@ def _release(allocations):
 @transaction.atomic
 def cancel(order_id, reason) -> Order:
     """Cancel an unpaid order: release its stock, let plugins release what they claimed
-    (`on_order_released`), cancel its open payments after commit. Raises ValidationError
+    (`on_order_released`); after commit the payments app voids its open payments (it
+    subscribes to `order_cancelled`). Raises ValidationError
     (INVALID_STATE) for an order that is not unpaid."""
     order = get_order(order_id, lock=True)
     if order.status != OrderStatus.UNPAID:
@@ -177,15 +178,8 @@ def cancel(order_id, reason) -> Order:
     order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
     order.vendor_orders.update(status=VendorOrderStatus.CANCELLED)
     _manager().call("on_order_released", order=order_info(order.pk), reason=order.cancel_reason)
-    emit(OrderCancelled(order_id=order.pk, reason=order.cancel_reason))
-    transaction.on_commit(lambda: _cancel_open_payments(order.pk))
+    emit(OrderCancelled(order_id=order.pk, reason=order.cancel_reason))  # payments voids open payments on it
     return order
-
-
-def _cancel_open_payments(order_id):
-    from marketplace.payments import services as payments
-
-    payments.void_open_payments(order_id)
 
 
 def expire_unpaid(now=None) -> int:

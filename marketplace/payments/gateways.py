@@ -83,6 +83,12 @@ class PaymentGateway:
     def supports(self, capability) -> bool:
         return capability in self.capabilities
 
+    def client_config(self) -> dict | None:
+        """Public, non-secret values a storefront needs to take payments with this gateway
+        (e.g. `{"publishableKey": "pk_..."}`), or None when the gateway cannot take payments
+        from buyers as configured now (it is then left out of `paymentGateways`)."""
+        return {}
+
     def create_payment(self, payment, order=None) -> GatewayPayment:
         """Create the payment at the gateway for `payment.amount` (`payment.currency`),
         capturing automatically or only authorising (`payment.capture_method`). `order` is

@@ -1,6 +1,7 @@
 """GraphQL of payments and refunds: thin; reads here, writes through services."""
 import graphene
 from graphene import relay
+from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 
 from marketplace.api.mutations import BaseMutation
@@ -9,6 +10,7 @@ from marketplace.core.errors import NotFound
 from marketplace.pricing.schema import Money, money
 
 from . import services
+from .dataloaders import RefundsByPaymentIdLoader
 from .models import GatewayEvent, Payment, Refund
 
 RefundStatusEnum = graphene.Enum("RefundStatus", [("PENDING", "pending"), ("SUCCEEDED", "succeeded"),
@@ -40,7 +42,7 @@ class RefundType(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return root.status
+        return getattr(root.status, "value", root.status)
 
     @staticmethod
     def _currency(root):
@@ -96,7 +98,7 @@ class PaymentType(DjangoObjectType):
 
     @staticmethod
     def resolve_refunds(root, info):
-        return root.refunds.all()
+        return RefundsByPaymentIdLoader.for_request(info).load(root.pk)
 
 
 class UnhandledGatewayEvents(graphene.ObjectType):
@@ -104,12 +106,34 @@ class UnhandledGatewayEvents(graphene.ObjectType):
     count = graphene.Int(required=True)
 
 
+class PaymentGatewayInfo(graphene.ObjectType):
+    """A gateway buyers can pay with now, and what a storefront needs to use it."""
+
+    name = graphene.String(required=True, description='Pass it as `gateway`, e.g. "dev" or "stripe".')
+    capabilities = graphene.List(graphene.NonNull(graphene.String), required=True)
+    client_config = GenericScalar(required=True, description='Public values only, e.g. {"publishableKey": "pk_..."}.')
+
+
 class Query(graphene.ObjectType):
+    payment_gateways = graphene.List(graphene.NonNull(PaymentGatewayInfo), required=True,
+                                     description="Gateways buyers can pay with now (active and configured), by name.")
     unhandled_gateway_events = graphene.List(
         graphene.NonNull(UnhandledGatewayEvents), required=True, gateway=graphene.String(),
         description="Gateway webhook event types nobody handled, with counts (platform staff).")
     failed_refunds = graphene.List(graphene.NonNull(RefundType), required=True,
                                    description="Refunds the gateway did not complete (platform staff).")
+
+    @staticmethod
+    def resolve_payment_gateways(root, info):
+        from .gateways import gateways
+
+        found = []
+        for name, gateway in sorted(gateways().items()):
+            config = gateway.client_config()
+            if config is not None:
+                found.append(PaymentGatewayInfo(name=name, capabilities=sorted(gateway.capabilities),
+                                                client_config=config))
+        return found
 
     @staticmethod
     @permissions.staff_required

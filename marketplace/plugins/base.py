@@ -70,13 +70,13 @@ def check_compatibility(plugin_name, specifier):
     """Raise ImproperlyConfigured when the engine's version is outside `specifier`."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    import marketplace
+    from marketplace.version import __version__
 
     try:
         accepted = SpecifierSet(specifier or "")
     except InvalidSpecifier:
         raise ImproperlyConfigured(f"Plugin {plugin_name!r} declares an invalid compatibility {specifier!r}") from None
-    if marketplace.__version__ not in accepted:
+    if __version__ not in accepted:
         raise ImproperlyConfigured(
             f"Plugin {plugin_name!r} supports engine versions {specifier}, but this engine is "
-            f"{marketplace.__version__}: upgrade the plugin or remove it from the installed plugins.")
+            f"{__version__}: upgrade the plugin or remove it from the installed plugins.")

@@ -12,7 +12,9 @@ and take part in pricing and completion.
   `set_checkout_metadata(token, namespace, data, user=None)`: store your data (a booking
   hold, a deal and share code) on a cart line or the cart, under your plugin's name; it is
   copied to the order line and order at completion and shown to the cart's owner.
-- `cart_lines(token, user=None) -> [CheckoutLineInfo]`: the cart priced as its owner sees it;
+- `cart_lines(token, user=None, assume=()) -> [CheckoutLineInfo]`: the cart priced as its
+  owner sees it; with `assume` (e.g. {"membership"}) as if the owner had those benefits (a
+  preview such as "join and save X"; completion never assumes);
   `cart_line_refs(token, user=None) -> [CartLineRef]`: its lines unpriced (one query).
 - `CheckoutInfo`, `CheckoutLineInfo`: what `checkout_validate`, `checkout_adjustments`
   and `checkout_reserve` receive.
@@ -81,11 +83,11 @@ def cart_line_refs(token, user=None) -> list[CartLineRef]:
         "pk", "kind", "reference", "variant_id", "quantity")]
 
 
-def cart_lines(token, user=None):
+def cart_lines(token, user=None, assume=frozenset()):
     from marketplace.checkout import services
     from marketplace.checkout.totals import compute_totals
 
-    return compute_totals(services.get_checkout(token, user), user=user).lines
+    return compute_totals(services.get_checkout(token, user), user=user, assume=frozenset(assume)).lines
 
 
 __all__ = ["LineKind", "LineDescription", "line_kinds", "CheckoutInfo", "CheckoutLineInfo", "OrderAdjustment",

@@ -8,7 +8,9 @@
 - `Money`, `money(amount, currency)`, `Price` (an explained price);
 - the core types to return or reference: `ProductNode`, `ProductVariantNode`, `VendorType`,
   `UserType`, `OrderType`, `VendorOrderType`, `PaymentType`, `CheckoutType`;
-- `EXTENSIBLE_TYPES`: the names of core types `graphql_type_fields` may extend.
+- `EXTENSIBLE_TYPES`: the names of core types `graphql_type_fields` may extend;
+- `NodeType`: a `DjangoObjectType` base for your own types that makes them Relay nodes
+  (global IDs that `node(id:)` fetches) in one line.
 """
 from marketplace.api.dataloaders import DataLoader, group_by, then
 from marketplace.api.errors import Error, ErrorCode
@@ -26,7 +28,7 @@ __all__ = [
     "BaseMutation", "ConnectionField", "CountableConnection", "DataLoader", "Error", "ErrorCode", "Money", "Price",
     "NotFound", "PermissionDenied", "ValidationError", "decode_id", "enum_value", "group_by", "money", "permissions",
     "then", "vendor_role", "cart_owner", "ProductNode", "ProductVariantNode", "VendorType", "UserType", "OrderType",
-    "VendorOrderType", "PaymentType", "CheckoutType", "EXTENSIBLE_TYPES",
+    "VendorOrderType", "PaymentType", "CheckoutType", "EXTENSIBLE_TYPES", "NodeType",
 ]
 
 _LAZY = {
@@ -42,8 +44,39 @@ _LAZY = {
 }
 
 
+def _node_type():
+    from graphene import relay
+    from graphene_django import DjangoObjectType
+
+    class NodeType(DjangoObjectType):
+        """A `DjangoObjectType` that is a Relay node: its `id` is a global ID
+        ("<TypeName>:<pk>", base64) that `node(id:)` fetches and `decode_id` reads. Subclass
+        it exactly like `DjangoObjectType` (`class Meta: model = ...; fields = (...)`);
+        override `get_node(cls, info, id)` to say who may fetch one (default: anybody)."""
+
+        class Meta:
+            abstract = True
+
+        @classmethod
+        def __init_subclass_with_meta__(cls, interfaces=(), **options):
+            interfaces = tuple(interfaces)
+            if relay.Node not in interfaces:
+                interfaces += (relay.Node,)
+            super().__init_subclass_with_meta__(interfaces=interfaces, **options)
+
+    return NodeType
+
+
+_LAZY_BUILT = {}
+
+
 def __getattr__(name):
-    """The core's GraphQL types, imported on first use (they import the whole app)."""
+    """The core's GraphQL types and NodeType, built on first use (they import graphene-django
+    and the apps)."""
+    if name == "NodeType":
+        if "NodeType" not in _LAZY_BUILT:
+            _LAZY_BUILT["NodeType"] = _node_type()
+        return _LAZY_BUILT["NodeType"]
     if name in _LAZY:
         import importlib
 

@@ -131,10 +131,8 @@ class PluginManager:
             vendor = rows.get((name, int(vendor_id)))
             if vendor is not None and vendor.active is not None:
                 active = vendor.active
-        if active and vendor_id is not None and plugin.requires_entitlement:
-            from .entitlements import has_entitlement
-
-            active = has_entitlement(vendor_id, plugin.requires_entitlement)
+        if active and vendor_id is not None and plugin.requires_entitlement and _gate is not None:
+            active = _gate(vendor_id, plugin.requires_entitlement)
         return active
 
     def get_settings(self, name, vendor_id=None):
@@ -310,23 +308,33 @@ def configuration_rows():
     return rows
 
 
+# Set by the plugins app at start-up (apps.py), so this module needs no entitlements import:
+# `_gate(vendor_id, entitlement) -> bool`, and what else to open/close/drop per scope.
+_gate = None
+_scope_hooks = []  # [(open() -> token, close(token), invalidate())]
+
+
+def configure(gate=None, scope_hooks=()):
+    """Wire the entitlement gate of `is_active` and extra per-scope caches (plugins app)."""
+    global _gate
+    _gate = gate
+    _scope_hooks[:] = list(scope_hooks)
+
+
 class configuration_scope:
     """Within this block the plugin configuration (and vendor entitlements) are read
     once and reused (one request or one task). Outside any scope every lookup reads the
     database afresh."""
 
     def __enter__(self):
-        from . import entitlements
-
-        self._tokens = (_scope_open.set(True), _snapshot.set(None), _failures.set([]),
-                        entitlements.open_scope(), _scope_caches.set({}))
+        self._tokens = (_scope_open.set(True), _snapshot.set(None), _failures.set([]), _scope_caches.set({}))
+        self._extra = [(close, open_()) for open_, close, _invalidate in _scope_hooks]
         return self
 
     def __exit__(self, *exc):
-        from . import entitlements
-
-        entitlements.close_scope(self._tokens[3])
-        _scope_caches.reset(self._tokens[4])
+        for close, token in reversed(self._extra):
+            close(token)
+        _scope_caches.reset(self._tokens[3])
         _scope_open.reset(self._tokens[0])
         _snapshot.reset(self._tokens[1])
         _failures.reset(self._tokens[2])
@@ -340,10 +348,9 @@ def scope_cache(namespace):
 
 
 def invalidate_configuration():
-    from . import entitlements
-
     _snapshot.set(None)
-    entitlements.invalidate()
+    for _open, _close, invalidate in _scope_hooks:
+        invalidate()
 
 
 def record_failure(plugin, hook, exc):

@@ -6,7 +6,8 @@ transaction, and records the outcome in a new one.
 Gateways: subclass `PaymentGateway` (`name`, `capabilities`, `create_payment`, `capture`,
 `cancel`, `refund` returning `GatewayRefund`, `parse_webhook` returning `GatewayEventData`),
 return it from `payment_gateways`. Capabilities: MANUAL_CAPTURE, REFUNDS, PARTIAL_REFUNDS,
-ASYNC_REFUNDS, STANDALONE_CHARGES, SUBSCRIPTIONS. Raise `GatewayError` when the gateway
+ASYNC_REFUNDS, STANDALONE_CHARGES, SUBSCRIPTIONS (such a gateway also implements
+`marketplace.plugins.billing.SubscriptionBilling`). Raise `GatewayError` when the gateway
 refuses, `WebhookRejected` for a request that is not authentic or malformed.
 
 Facade:
@@ -33,42 +34,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from types import MappingProxyType
-from typing import Mapping
 
+from marketplace.payments.info import PaymentInfo, payment_info  # noqa: F401
 from marketplace.payments.gateways import (  # noqa: F401
     ASYNC_REFUNDS, CAPABILITIES, MANUAL_CAPTURE, PARTIAL_REFUNDS, REFUNDS, STANDALONE_CHARGES, SUBSCRIPTIONS,
     GatewayError, GatewayEventData, GatewayPayment, GatewayRefund, PaymentGateway, WebhookRejected, get_gateway,
 )
 from marketplace.payments.models import PaymentStatus, RefundStatus  # noqa: F401
-
-
-@dataclass(frozen=True)
-class PaymentInfo:
-    payment_id: int
-    order_id: int | None
-    purpose: str
-    gateway: str
-    reference: str
-    status: str
-    amount: Decimal
-    captured: Decimal
-    refunded: Decimal
-    currency: str
-    customer_id: int | None
-    metadata: Mapping
-    client_secret: str = ""
-    capture_method: str = "automatic"
-
-
-def payment_info(payment) -> PaymentInfo:
-    return PaymentInfo(payment_id=payment.pk, order_id=payment.order_id, purpose=payment.purpose,
-                       gateway=payment.gateway, reference=payment.reference, status=payment.status,
-                       amount=payment.amount, captured=payment.captured_amount, refunded=payment.refunded_amount,
-                       currency=payment.currency, customer_id=payment.customer_id,
-                       metadata=MappingProxyType(dict(payment.metadata or {})),
-                       client_secret=getattr(payment, "client_secret", "") or "",
-                       capture_method=payment.capture_method)
 
 
 def pay(order_id, gateway, capture_method="automatic") -> PaymentInfo:
@@ -172,19 +144,19 @@ def refund_record(refund_id) -> RefundRecord | None:
 def find_refunds(idempotency_key) -> list[RefundRecord]:
     """The refunds made under an idempotency key (an order refund's parts `<key>-<n>`, a
     payment refund `<key>`), oldest first; [] when none was made."""
-    from marketplace.payments import services
+    from marketplace.payments import refunds
 
-    return [_record(row) for row in services.refunds_under_key(idempotency_key)]
+    return [_record(row) for row in refunds.refunds_under_key(idempotency_key)]
 
 
 def resend_refund(refund_id) -> RefundRecord:
     """Send a pending refund to its gateway again under the gateway idempotency key of its
-    first attempt, and record the answer (see `marketplace.payments.services.resend_refund`).
+    first attempt, and record the answer (see `marketplace.payments.refunds.resend_refund`).
     Call it only for a refund whose first call cannot still be in flight. Raises NotFound,
     ValidationError (INVALID_STATE), GatewayError."""
-    from marketplace.payments import services
+    from marketplace.payments import refunds
 
-    return _record(services.resend_refund(refund_id))
+    return _record(refunds.resend_refund(refund_id))
 
 
 def refund_status(refund_id):

@@ -5,8 +5,11 @@
   `stage`, `stacking` = STACK | BEST_OF | EXCLUSIVE, `group`, `funded_by` = PLATFORM |
   VENDOR), `PriceExplanation` (a priced unit: `list_price`, `final_price`, `adjustments`,
   `floor_price`, `floor_applied`, `floor_exempt`);
-- `variant_prices(variant_ids, user=None)`: {variant_id: PriceExplanation} as a listing
-  shows them (the full pipeline, your own adjustments included);
+- `variant_prices(variant_ids, user=None, assume=())`: {variant_id: PriceExplanation} as a
+  listing shows them (the full pipeline, your own adjustments included);
+- `explain_variants(variants, user=None, assume=())`: the same for variant objects a
+  resolver already holds (their `product` loaded): no query for the variants, e.g. a
+  DataLoader behind an "as member" price field;
 - `floor_price(list_price)`: the least a catalog unit may cost without an exempt campaign;
 - `Money`, `quantize` (half-up to 0.01).
 """
@@ -25,6 +28,14 @@ def variant_prices(variant_ids, user=None, assume=frozenset()):
     from marketplace.catalog.models import ProductVariant
 
     variants = ProductVariant.objects.select_related("product").filter(pk__in=list(variant_ids))
+    return compute_prices([line_for_variant(v, v.product) for v in variants],
+                          PriceContext(user=user, assume=frozenset(assume)))
+
+
+def explain_variants(variants, user=None, assume=frozenset()):
+    """{variant_id: PriceExplanation} for catalog variant objects whose `product` is loaded
+    (as GraphQL resolvers hold them), priced for `user` as if they had the benefits named in
+    `assume` (e.g. {"membership"}): one pipeline batch, no query for the variants."""
     return compute_prices([line_for_variant(v, v.product) for v in variants],
                           PriceContext(user=user, assume=frozenset(assume)))
 
@@ -52,4 +63,4 @@ def floor_exempt(category_id, vendor_id, at=None) -> bool:
 
 __all__ = ["PriceLine", "PriceContext", "PriceAdjustment", "PriceExplanation", "AppliedAdjustment", "STAGES",
            "STACK", "BEST_OF", "EXCLUSIVE", "PLATFORM", "VENDOR", "Money", "quantize", "variant_prices",
-           "floor_price", "floor_exempt"]
+           "floor_price", "floor_exempt", "explain_variants"]

@@ -278,6 +278,8 @@ def compute_prices(lines, context, campaigns=None):
     now = context.now or clock.now()
     if context.now is None:
         context = replace(context, now=now)
+    if context.user is not None and not getattr(context.user, "is_authenticated", False):
+        context = replace(context, user=None)  # plugins see None for anonymous buyers
     if campaigns is None:
         campaigns = active_campaigns(now) if any(line.kind == "product" for line in lines) else []
     manager = get_manager()

@@ -20,7 +20,11 @@ class Money(graphene.ObjectType):
 
 
 def money(amount, currency):
-    return Money(amount=amount, currency=currency)
+    """A Money value for the API: always two decimals (half-up), whatever the source (an
+    aggregate on SQLite comes back as a float-made Decimal)."""
+    from marketplace.core.money import quantize
+
+    return Money(amount=quantize(amount) if amount is not None else None, currency=currency)
 
 
 class PriceAdjustmentType(graphene.ObjectType):
@@ -211,6 +215,7 @@ class CampaignCreate(CampaignPayload, BaseMutation):
     the same items is refused with OVERLAPS unless `allowOverlap: true`."""
 
     permission = permissions.platform_staff
+    text_not_stored = {"startsAt": "parsed as a date", "endsAt": "parsed as a date"}
 
     class Arguments:
         input = CampaignInput(required=True)
@@ -226,6 +231,7 @@ class CampaignUpdate(CampaignPayload, BaseMutation):
     """Change a campaign that has not ended (platform staff); only the given fields change."""
 
     permission = permissions.platform_staff
+    text_not_stored = {"startsAt": "parsed as a date", "endsAt": "parsed as a date"}
 
     class Arguments:
         id = graphene.ID(required=True)

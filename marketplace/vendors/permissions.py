@@ -54,6 +54,8 @@ class vendor_role(Policy):
             return self.vendor_from(instance) if instance is not None else None
         from marketplace.core.ids import decode_id_of
 
+        if arguments.get(self.vendor_from) is None:  # an optional vendor left out: the platform scope
+            return None
         return int(decode_id_of(arguments.get(self.vendor_from), "Vendor", field=self.vendor_from))
 
     def check(self, info, arguments, instance=None):

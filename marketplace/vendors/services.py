@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from marketplace.core import clock
 
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, PermissionDenied, ValidationError
 from marketplace.core.events import emit
@@ -127,7 +127,7 @@ def _move(vendor_id, status, reason="", event=None):
     vendor.status = status
     vendor.status_reason = (reason or "").strip()[:500]
     if status == VendorStatus.APPROVED and vendor.approved_at is None:
-        vendor.approved_at = timezone.now()
+        vendor.approved_at = clock.now()
     vendor.save(update_fields=["status", "status_reason", "approved_at", "updated_at"])
     if event is not None:
         emit(event(vendor))
@@ -250,12 +250,12 @@ def invite_staff(vendor_id, actor, email, role):
     email = normalize_email(email)
     if role not in INVITABLE_BY.get(_actor_role(actor, vendor_id), set()):
         raise PermissionDenied("Your role cannot invite someone as " + str(role) + ".")
-    if VendorStaff.objects.filter(vendor=vendor, user__email__iexact=email).exists():
+    if VendorStaff.objects.filter(vendor=vendor, user__email=email).exists():  # canonical forms
         raise ValidationError("This person already works here.", code=ErrorCode.UNIQUE, field="email")
     token = secrets.token_urlsafe(32)
     invitation = VendorInvitation.objects.create(
         vendor=vendor, email=email, role=role, token_hash=hash_token(token), invited_by=actor,
-        expires_at=timezone.now() + timedelta(days=7),
+        expires_at=clock.now() + timedelta(days=7),
     )
     from marketplace.accounts.tasks import send_email
 
@@ -271,13 +271,15 @@ def accept_invitation(user, token):
     invitation = VendorInvitation.objects.select_for_update().filter(token_hash=hash_token(token or "")).first()
     if invitation is None or invitation.revoked_at or invitation.accepted_at:
         raise ValidationError("The invitation is invalid.", code=ErrorCode.TOKEN_INVALID, field="token")
-    if invitation.expires_at < timezone.now():
+    if invitation.expires_at < clock.now():
         raise ValidationError("The invitation has expired.", code=ErrorCode.TOKEN_EXPIRED, field="token")
-    if invitation.email.lower() != user.email.lower():
+    from marketplace.accounts.identity import canonical_email
+
+    if canonical_email(invitation.email) != canonical_email(user.email):
         raise PermissionDenied("This invitation is for another e-mail address.")
     staff, created = VendorStaff.objects.get_or_create(
         vendor_id=invitation.vendor_id, user=user, defaults={"role": invitation.role})
-    invitation.accepted_at = timezone.now()
+    invitation.accepted_at = clock.now()
     invitation.save(update_fields=["accepted_at"])
     return staff
 

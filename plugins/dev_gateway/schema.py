@@ -18,6 +18,7 @@ class DevPaymentConfirm(BaseMutation):
     from `checkoutComplete`/`orderPaymentCreate` proves the payment is the caller's."""
 
     permission = permissions.allow_any
+    text_not_stored = {"clientSecret": "checked against the payment"}
     status = graphene.String(description="The payment's status afterwards.")
 
     class Arguments:
@@ -52,6 +53,7 @@ class DevRefundSettle(BaseMutation):
     gateway's later webhook would. Platform staff."""
 
     permission = permissions.platform_staff
+    text_not_stored = {"reference": "a lookup"}
     status = graphene.String()
 
     class Arguments:

@@ -147,7 +147,8 @@ def test_registry_is_public_to_read_and_platform_staff_to_write(registry, staff_
 
 
 # -- fitment and part numbers ------------------------------------------------------------------
-def test_vendor_staff_set_fitment_and_part_numbers(registry, shop):
+def test_hook_graphql_type_fields(registry, shop):
+    """parts_storefront adds `fitments` and `partNumbers` to ProductVariant; vendor staff set them."""
     _product, variant = shop.product("corolla-front-pads", "卡罗拉 前刹车片")
     variant_id = gid("ProductVariant", variant)
     payload = shop.api.mutate(FITMENT_SET, {"v": variant_id, "ids": [registry["corolla_new"], registry["lavida"]]})
@@ -221,7 +222,8 @@ def test_part_number_lookup_and_filter_ignore_case_spaces_and_hyphens(shop, gql)
     assert slugs(gql.data(PRODUCTS, {"f": {"partNumber": "0446502220"}})) == []
 
 
-def test_fits_vehicle_filter(registry, shop, gql):
+def test_hook_filter_products(registry, shop, gql):
+    """parts_storefront narrows listings with its `fitsVehicle` filter."""
     corolla, corolla_variant = shop.product("corolla-pads", "卡罗拉刹车片")
     lavida, lavida_variant = shop.product("lavida-pads", "朗逸刹车片")
     shop.product("universal-wiper", "通用雨刮")
