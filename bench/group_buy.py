@@ -429,7 +429,7 @@ def settle(port, url, settle_deal, broker):
     done_at = None
     with pg_connect(url) as conn:
         while time.perf_counter() - started < 600:
-            sender.send_task("plugins.group_buy.tasks.sweep", queue=QUEUE)
+            sender.send_task("group_buy.sweep", queue=QUEUE)
             time.sleep(1.0)
             settled, open_follow_ups = conn.execute(
                 "SELECT (SELECT count(*) FROM group_buy_member WHERE deal_id = %s AND status IN ('won', 'refunded')), "

@@ -39,7 +39,7 @@ class DealAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected deals (forming groups are refunded)")
     def cancel(self, request, queryset):
-        _run(self, request, queryset, lambda deal: deals.cancel_deal(deal.pk, "Cancelled by platform staff."),
+        _run(self, request, queryset, lambda deal: settlement.cancel_deal(deal.pk, "Cancelled by platform staff."),
              "cancelled")
 
 

@@ -38,6 +38,6 @@ class GroupBuyConfig(PluginAppConfig):
     requires_entitlement = "group_buy"
 
     def ready(self):
-        from . import failpoints
+        from . import failpoints, tasks  # noqa: F401 (registers the tasks other modules queue by name)
 
         failpoints.check_environment()

@@ -4,6 +4,15 @@ from marketplace.plugins.graphql import DataLoader, group_by
 from .models import ACTIVE_MEMBER, Group, GroupStatus, Member, RefundTrack, Voucher
 
 
+def deal_related(prefix):
+    """The select_related paths that load a deal with what its GraphQL type shows."""
+    return [f"{prefix}__vendor", f"{prefix}__product", f"{prefix}__variant__product"]
+
+
+GROUP_RELATED = ["leader", *deal_related("deal")]
+MEMBER_RELATED = ["user", "order", "group__leader", *deal_related("group__deal"), *deal_related("deal")]
+
+
 class DealBadgeByProductIdLoader(DataLoader):
     """The open deal with the lowest price of each product (or None)."""
 
@@ -29,12 +38,12 @@ def open_groups_queryset(now):
     from django.db.models import F
 
     return Group.objects.filter(status=GroupStatus.FORMING, expires_at__gt=now,
-                                paid_count__lt=F("size") - F("held_count")).select_related("leader", "deal")
+                                paid_count__lt=F("size") - F("held_count")).select_related(*GROUP_RELATED)
 
 
 class MembersByGroupIdLoader(DataLoader):
     def batch_load(self, keys):
-        members = Member.objects.filter(group_id__in=keys).select_related("user").order_by("pk")
+        members = Member.objects.filter(group_id__in=keys).select_related(*MEMBER_RELATED).order_by("pk")
         grouped = group_by(members, lambda m: m.group_id)
         return [grouped.get(key, []) for key in keys]
 
@@ -50,7 +59,8 @@ class ActiveMemberUsersByGroupIdLoader(DataLoader):
 
 class VouchersByMemberIdLoader(DataLoader):
     def batch_load(self, keys):
-        grouped = group_by(Voucher.objects.filter(member_id__in=keys).order_by("pk"), lambda v: v.member_id)
+        grouped = group_by(Voucher.objects.filter(member_id__in=keys).select_related(*deal_related("deal"))
+                           .order_by("pk"), lambda v: v.member_id)
         return [grouped.get(key, []) for key in keys]
 
 

@@ -242,7 +242,7 @@ def reject_deal(deal_id: int, note: str) -> Deal:
     """REVIEW -> DRAFT with the reviewer's note (REQUIRED)."""
     note = (note or "").strip()
     if not note:
-        raise ValidationError("Say why, for the vendor.", code=ErrorCode.REQUIRED, field="note")
+        raise ValidationError("Say why, for the vendor.", code=ErrorCode.REQUIRED, field="review_note")
     deal = _locked(deal_id)
     if deal.status != DealStatus.REVIEW:
         raise ValidationError(f"A {deal.status} deal cannot be rejected.", code=ErrorCode.INVALID_STATE)
@@ -250,26 +250,22 @@ def reject_deal(deal_id: int, note: str) -> Deal:
     return deal
 
 
+@transaction.atomic
 def cancel_deal(deal_id: int, reason: str) -> Deal:
-    """Any deal not yet ended -> CANCELLED. Its forming groups are dissolved (members
-    refunded), leaders still paying have their orders cancelled; succeeded groups are
-    fulfilled as usual. Raises INVALID_STATE for an ended or cancelled deal."""
-    from . import settlement
-
-    with transaction.atomic():
-        deal = _locked(deal_id)
-        if deal.status in (DealStatus.ENDED, DealStatus.CANCELLED):
-            raise ValidationError(f"A {deal.status} deal cannot be cancelled.", code=ErrorCode.INVALID_STATE)
-        _move(deal, DealStatus.CANCELLED, cancelled_at=clock.now(), cancel_reason=(reason or "")[:300])
-    settlement.close_deal_groups(deal.pk, "The deal was cancelled.")
+    """Any deal not yet ended -> CANCELLED (the deal only: `settlement.cancel_deal` also
+    dissolves its forming groups, as the API does). Raises INVALID_STATE for an ended or
+    cancelled deal."""
+    deal = _locked(deal_id)
+    if deal.status in (DealStatus.ENDED, DealStatus.CANCELLED):
+        raise ValidationError(f"A {deal.status} deal cannot be cancelled.", code=ErrorCode.INVALID_STATE)
+    _move(deal, DealStatus.CANCELLED, cancelled_at=clock.now(), cancel_reason=(reason or "")[:300])
     return deal
 
 
 def advance(now=None) -> int:
     """Beat work: start scheduled deals whose time came, end open ones whose time passed
-    (their forming groups expire with them). Returns how many deals changed."""
-    from . import settlement
-
+    (their forming groups' windows end with the deal: the sweep fails those not filled).
+    Returns how many deals changed."""
     now = now or clock.now()
     changed = 0
     for deal in Deal.objects.filter(status=DealStatus.SCHEDULED, starts_at__lte=now, ends_at__gt=now):
@@ -278,7 +274,6 @@ def advance(now=None) -> int:
     for deal in Deal.objects.filter(status__in=OPEN_DEAL, ends_at__lte=now):
         with transaction.atomic():
             changed += _move(deal, DealStatus.ENDED)
-        settlement.close_deal_groups(deal.pk, "The deal ended.", expire_only=True)
     for deal in Deal.objects.filter(status=DealStatus.SCHEDULED, ends_at__lte=now):
         with transaction.atomic():
             changed += _move(deal, DealStatus.ENDED)

@@ -42,9 +42,9 @@ def register_entitlements():
 @hookimpl
 def celery_beat_schedule():
     return {
-        "group-buy-sweep": {"task": "plugins.group_buy.tasks.sweep", "schedule": 30.0},
-        "group-buy-refunds": {"task": "plugins.group_buy.tasks.reconcile_refunds", "schedule": 300.0},
-        "group-buy-vouchers": {"task": "plugins.group_buy.tasks.expire_vouchers", "schedule": 3600.0},
+        "group-buy-sweep": {"task": "group_buy.sweep", "schedule": 30.0},
+        "group-buy-refunds": {"task": "group_buy.reconcile_refunds", "schedule": 300.0},
+        "group-buy-vouchers": {"task": "group_buy.expire_vouchers", "schedule": 3600.0},
     }
 
 
@@ -117,9 +117,9 @@ def handle_event(event):
 
         if Member.objects.filter(order_id=event.order_id, status__in=[
                 MemberStatus.ABANDONED, MemberStatus.VOIDED]).exists():
-            from . import tasks
+            from . import queue
 
-            tasks.stray_payment.delay(event.payment_id, event.order_id)
+            queue.now("stray_payment", event.payment_id, event.order_id)
 
 
 # -- search: the deal badge (see search.py; to be ported to register_product_fields) -----------------

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from marketplace.plugins import MarketplaceError, emit
 from marketplace.plugins import clock
 
-from . import deals, failpoints
+from . import deals, failpoints, queue
 from .events import AlertRaised, MemberRefunded, VoucherRefunded
 from .models import Alert, Member, MemberStatus, RefundPurpose, RefundTrack, TrackStatus, Voucher, VoucherStatus
 
@@ -248,13 +248,7 @@ def refund_settled(refund_id):
     if record.status == "succeeded":
         settle(track.pk, refund_id)
     elif record.status == "failed" and track.refund_id in (None, refund_id):
-        transaction.on_commit(lambda: _enqueue(track.pk))
-
-
-def _enqueue(track_id):
-    from . import tasks
-
-    tasks.process_refund.delay(track_id)
+        queue.after_commit("process_refund", track.pk)
 
 
 def reconcile(now=None):

@@ -33,7 +33,8 @@ def open_deals(product_ids, now=None):
     now = now or clock.now()
     best = {}
     for deal in Deal.objects.filter(product_id__in=list(product_ids), status__in=[DealStatus.LIVE, DealStatus.SOLD_OUT],
-                                    starts_at__lte=now, ends_at__gt=now).order_by("deal_price", "pk"):
+                                    starts_at__lte=now, ends_at__gt=now).select_related(
+            "vendor", "product", "variant__product").order_by("deal_price", "pk"):
         if deal.product_id not in best and is_active("group_buy", deal.vendor_id):
             best[deal.product_id] = deal
     return best

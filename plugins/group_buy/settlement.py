@@ -25,7 +25,7 @@ from django.db.models import F, Q, Sum
 from marketplace.plugins import ErrorCode, MarketplaceError, ValidationError, emit
 from marketplace.plugins import clock
 
-from . import deals, failpoints
+from . import deals, failpoints, queue
 from .codes import share_code
 from .events import GroupFailed, GroupOpened, GroupSucceeded
 from .models import (
@@ -44,15 +44,11 @@ def _settings():
 
 
 def _enqueue_follow_up(group_id):
-    from . import tasks
-
-    transaction.on_commit(lambda: tasks.follow_up.delay(group_id))
+    queue.after_commit("follow_up", group_id)
 
 
 def _enqueue_refund(track_id):
-    from . import tasks
-
-    transaction.on_commit(lambda: tasks.process_refund.delay(track_id))
+    queue.after_commit("process_refund", track_id)
 
 
 def _log(group, status, reason=""):
@@ -100,9 +96,7 @@ def authorized(payment):
 
 
 def _void_later(member_id, payment_id, cancel):
-    from . import tasks
-
-    transaction.on_commit(lambda: tasks.void_member.delay(member_id, payment_id, cancel))
+    queue.after_commit("void_member", member_id, payment_id, cancel)
 
 
 def _hold(member, reason):
@@ -263,6 +257,14 @@ def dissolve(group_id, reason):
     if not fail(group_id, GroupStatus.DISSOLVED, reason or "Dissolved by platform staff.", force=True):
         raise ValidationError("Only a forming group can be dissolved.", code=ErrorCode.INVALID_STATE, field="id")
     return Group.objects.get(pk=group_id)
+
+
+def cancel_deal(deal_id, reason):
+    """Cancel a deal (`deals.cancel_deal`) and dissolve its forming groups (members
+    refunded); leaders still paying have their orders cancelled. Returns the deal."""
+    deal = deals.cancel_deal(deal_id, reason)
+    close_deal_groups(deal.pk, "The deal was cancelled.")
+    return deal
 
 
 def close_deal_groups(deal_id, reason):

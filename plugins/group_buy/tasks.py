@@ -1,5 +1,6 @@
-"""Celery tasks of the group-buy plugin (beat entries in hooks.py). Each does nothing while
-the plugin is off for the platform, and each is safe to run twice or concurrently."""
+"""Celery tasks of the group-buy plugin (beat entries in hooks.py), named `group_buy.<name>`
+and queued by name (queue.py). Each does nothing while the plugin is off for the platform,
+and each is safe to run twice or concurrently."""
 from celery import shared_task
 
 from marketplace.plugins import plugin_task
@@ -7,7 +8,7 @@ from marketplace.plugins import plugin_task
 PLUGIN = "group_buy"
 
 
-@shared_task
+@shared_task(name="group_buy.sweep")
 @plugin_task(PLUGIN)
 def sweep():
     """Every 30 s: deals start and end, expired groups fail, unfinished follow-ups resume."""
@@ -16,7 +17,7 @@ def sweep():
     return settlement.sweep()
 
 
-@shared_task
+@shared_task(name="group_buy.follow_up")
 @plugin_task(PLUGIN)
 def follow_up(group_id):
     """The settled group's follow-up (enqueued by the transition that won)."""
@@ -25,7 +26,7 @@ def follow_up(group_id):
     return settlement.follow_up(group_id)
 
 
-@shared_task
+@shared_task(name="group_buy.process_refund")
 @plugin_task(PLUGIN)
 def process_refund(track_id):
     from . import refunds
@@ -34,7 +35,7 @@ def process_refund(track_id):
     return track.status if track is not None else None
 
 
-@shared_task
+@shared_task(name="group_buy.void_member")
 @plugin_task(PLUGIN)
 def void_member(member_id, payment_id=None, cancel=True):
     from . import settlement
@@ -42,7 +43,7 @@ def void_member(member_id, payment_id=None, cancel=True):
     settlement.void_member(member_id, payment_id, cancel)
 
 
-@shared_task
+@shared_task(name="group_buy.reconcile_refunds")
 @plugin_task(PLUGIN)
 def reconcile_refunds():
     """Every 5 min: tracked refunds move on (resends, retries, pending alerts)."""
@@ -51,7 +52,7 @@ def reconcile_refunds():
     return refunds.reconcile()
 
 
-@shared_task
+@shared_task(name="group_buy.expire_vouchers")
 @plugin_task(PLUGIN)
 def expire_vouchers():
     """Hourly: unused vouchers past their date are refunded (过期退)."""
@@ -60,7 +61,7 @@ def expire_vouchers():
     return vouchers.expire()
 
 
-@shared_task
+@shared_task(name="group_buy.stray_payment")
 @plugin_task(PLUGIN)
 def stray_payment(payment_id, order_id):
     from . import refunds

@@ -58,10 +58,10 @@ def verify(*, code, vendor_id, user_id) -> Voucher:
     PermissionDenied (the voucher belongs to another vendor's deal)."""
     normalized = normalize_voucher_code(code)
     if not normalized:
-        raise ValidationError("Not a voucher code (13 digits; check the last one).", field="code")
+        raise ValidationError("Not a voucher code (13 digits; check the last one).", field="voucher_code")
     voucher = Voucher.objects.filter(code=normalized).first()
     if voucher is None:
-        raise NotFound("No voucher has this code.", field="code")
+        raise NotFound("No voucher has this code.", field="voucher_code")
     if voucher.vendor_id != int(vendor_id):
         raise PermissionDenied("This voucher is for another shop.", code=ErrorCode.PERMISSION_DENIED)
     now = clock.now()
@@ -76,7 +76,7 @@ def verify(*, code, vendor_id, user_id) -> Voucher:
                 message = "This voucher has expired."
             else:
                 message = f"This voucher is {voucher.get_status_display().lower()}."
-            raise ValidationError(message, code=ErrorCode.INVALID_STATE, field="code")
+            raise ValidationError(message, code=ErrorCode.INVALID_STATE, field="voucher_code")
         emit(VoucherRedeemed(voucher_id=voucher.pk, deal_id=voucher.deal_id, vendor_id=voucher.vendor_id))
     _fulfil_when_done(voucher)
     return voucher

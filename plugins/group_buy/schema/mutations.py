@@ -112,11 +112,11 @@ class GroupDealCancel(BaseMutation):
 
     class Arguments:
         id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
+        cancel_reason = graphene.String(required=True, description="Why (kept on the deal).")
 
     @classmethod
-    def perform(cls, info, instance, id, reason):
-        return cls(deal=deals.cancel_deal(instance.pk, reason))
+    def perform(cls, info, instance, id, cancel_reason):
+        return cls(deal=settlement.cancel_deal(instance.pk, cancel_reason))
 
 
 class GroupBuyVoucherVerify(BaseMutation):
@@ -124,16 +124,17 @@ class GroupBuyVoucherVerify(BaseMutation):
     and only for their own vendor's deals (else PERMISSION_DENIED)."""
 
     permission = vendor_role(ANY_STAFF, vendor_from="vendor_id")
+    text_not_stored = {"voucherCode": "a lookup (typed with spaces or hyphens)"}
     voucher = graphene.Field(VoucherNode)
 
     class Arguments:
         vendor_id = graphene.ID(required=True, description="The shop verifying it.")
-        code = graphene.String(required=True, description="The 13 digits (spaces allowed).")
+        voucher_code = graphene.String(required=True, description="The 13 digits (spaces allowed).")
 
     @classmethod
-    def perform(cls, info, vendor_id, code):
-        return cls(voucher=vouchers.verify(code=code, vendor_id=decode_id(vendor_id, VendorType, field="vendor_id"),
-                                           user_id=_user_id(info)))
+    def perform(cls, info, vendor_id, voucher_code):
+        return cls(voucher=vouchers.verify(code=voucher_code, user_id=_user_id(info),
+                                           vendor_id=decode_id(vendor_id, VendorType, field="vendor_id")))
 
 
 # -- platform staff ------------------------------------------------------------------------------------
@@ -157,11 +158,11 @@ class GroupDealReject(BaseMutation):
 
     class Arguments:
         id = graphene.ID(required=True)
-        note = graphene.String(required=True, description="Why, for the vendor.")
+        review_note = graphene.String(required=True, description="Why, for the vendor.")
 
     @classmethod
-    def perform(cls, info, instance, id, note):
-        return cls(deal=deals.reject_deal(instance.pk, note))
+    def perform(cls, info, instance, id, review_note):
+        return cls(deal=deals.reject_deal(instance.pk, review_note))
 
 
 class GroupBuyGroupDissolve(BaseMutation):
@@ -173,11 +174,11 @@ class GroupBuyGroupDissolve(BaseMutation):
 
     class Arguments:
         id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
+        settle_reason = graphene.String(required=True, description="Why (kept on the group).")
 
     @classmethod
-    def perform(cls, info, instance, id, reason):
-        return cls(group=settlement.dissolve(instance.pk, reason))
+    def perform(cls, info, instance, id, settle_reason):
+        return cls(group=settlement.dissolve(instance.pk, settle_reason))
 
 
 class GroupBuyGroupSettle(BaseMutation):
@@ -217,6 +218,7 @@ class GroupBuyCheckout(BaseMutation):
     share code) exists once the leader has paid."""
 
     permission = permissions.self_service  # deals and groups are public; the cart is the caller's own
+    text_not_stored = {"shareCode": "a lookup"}
     checkout = graphene.Field(CheckoutType)
 
     class Arguments:
@@ -264,6 +266,7 @@ class GroupBuyPay(BaseMutation):
 
     permission = permissions.user_owned(lambda order: order.user_id, field="order_id")
     lookup = ("order_id", OrderType)
+    text_not_stored = {"gateway": "a lookup"}
     payment = graphene.Field(GroupBuyPaymentType)
 
     class Arguments:

@@ -8,7 +8,7 @@ from marketplace.plugins.graphql import ConnectionField, ProductNode, VendorType
 from marketplace.plugins.vendors import ANY_STAFF, require_vendor_role
 
 from ..codes import normalize_share_code
-from ..dataloaders import open_groups_queryset
+from ..dataloaders import GROUP_RELATED, MEMBER_RELATED, deal_related, open_groups_queryset
 from ..models import Alert, Group, Member, Voucher
 from .types import (
     AlertNode, DealKindEnum, DealStatusEnum, GroupDealNode, GroupNode, GroupStatusEnum, MemberNode, VoucherNode,
@@ -38,7 +38,7 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_group_deals(root, info, vendor_id=None, product_id=None, kind=None, status=None, **kwargs):
-        qs = visible_deals(info).select_related("vendor", "product", "variant")
+        qs = visible_deals(info).select_related("vendor", "product", "variant__product")
         if vendor_id is not None:
             qs = qs.filter(vendor_id=decode_id(vendor_id, VendorType, field="vendor_id"))
         if product_id is not None:
@@ -50,14 +50,14 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_group_deal(root, info, id):
-        return visible_deals(info).select_related("vendor", "product", "variant").filter(
+        return visible_deals(info).select_related("vendor", "product", "variant__product").filter(
             pk=decode_id(id, GroupDealNode)).first()
 
     @staticmethod
     def resolve_group_buy_group(root, info, share_code=None, id=None):
         if (share_code is None) == (id is None):
             raise ValidationError("Give a share code or an ID.", field="share_code")
-        qs = Group.objects.filter(deal__in=visible_deals(info)).select_related("deal", "leader")
+        qs = Group.objects.filter(deal__in=visible_deals(info)).select_related(*GROUP_RELATED)
         if share_code is not None:
             code = normalize_share_code(share_code)
             return qs.filter(share_code=code).first() if code else None
@@ -65,6 +65,7 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_open_groups(root, info, deal_id, first=20):
+        first = 20 if first is None else first
         if not 1 <= first <= 100:
             raise ValidationError("first is 1 to 100.", field="first")
         deal = decode_id(deal_id, GroupDealNode, field="deal_id")
@@ -75,19 +76,20 @@ class Query(graphene.ObjectType):
     @permissions.login_required
     def resolve_my_group_buys(root, info, **kwargs):
         return (Member.objects.filter(user=permissions.current_user(info))
-                .select_related("group__leader", "group__deal", "deal", "user", "order").order_by("-pk"))
+                .select_related(*MEMBER_RELATED).order_by("-pk"))
 
     @staticmethod
     @permissions.login_required
     def resolve_my_group_buy_vouchers(root, info, status=None):
-        qs = Voucher.objects.filter(user=permissions.current_user(info)).select_related("deal").order_by("-pk")
+        qs = Voucher.objects.filter(user=permissions.current_user(info)).select_related(
+            *deal_related("deal")).order_by("-pk")
         return qs.filter(status=enum_value(status)) if status is not None else qs
 
     @staticmethod
     def resolve_vendor_group_buy_groups(root, info, vendor_id, deal_id=None, status=None, **kwargs):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
         require_vendor_role(info, pk, ANY_STAFF)
-        qs = Group.objects.filter(deal__vendor_id=pk).select_related("deal", "leader").order_by("-pk")
+        qs = Group.objects.filter(deal__vendor_id=pk).select_related(*GROUP_RELATED).order_by("-pk")
         if deal_id is not None:
             qs = qs.filter(deal_id=decode_id(deal_id, GroupDealNode, field="deal_id"))
         return qs.filter(status=enum_value(status)) if status is not None else qs
@@ -95,4 +97,5 @@ class Query(graphene.ObjectType):
     @staticmethod
     @permissions.staff_required
     def resolve_group_buy_alerts(root, info, resolved=False, **kwargs):
-        return Alert.objects.filter(resolved_at__isnull=not resolved).select_related("group").order_by("-pk")
+        return Alert.objects.filter(resolved_at__isnull=not bool(resolved)).select_related(
+            *[f"group__{path}" for path in GROUP_RELATED]).order_by("-pk")

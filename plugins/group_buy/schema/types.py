@@ -214,7 +214,8 @@ class GroupNode(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        return Group.objects.filter(pk=id, deal__in=visible_deals(info)).select_related("leader", "deal").first()
+        return Group.objects.filter(pk=id, deal__in=visible_deals(info)).select_related(
+            "leader", "deal__vendor", "deal__product", "deal__variant__product").first()
 
     @staticmethod
     def resolve_status(root, info):

@@ -10,7 +10,7 @@ CREATE_DEAL = f"""mutation($v: ID!, $var: ID!, $input: GroupDealInput!) {{
   groupDealCreate(vendorId: $v, variantId: $var, input: $input) {{ deal {{ {DEAL_FIELDS} }} errors {{ field code message }} }} }}"""
 SUBMIT = f"""mutation($id: ID!) {{ groupDealSubmit(id: $id) {{ deal {{ {DEAL_FIELDS} }} errors {{ field code message }} }} }}"""
 APPROVE = f"""mutation($id: ID!) {{ groupDealApprove(id: $id) {{ deal {{ {DEAL_FIELDS} }} errors {{ field code message }} }} }}"""
-CANCEL = f"""mutation($id: ID!, $r: String!) {{ groupDealCancel(id: $id, reason: $r) {{ deal {{ {DEAL_FIELDS} }}
+CANCEL = f"""mutation($id: ID!, $r: String!) {{ groupDealCancel(id: $id, cancelReason: $r) {{ deal {{ {DEAL_FIELDS} }}
   errors {{ field code message }} }} }}"""
 CHECKOUT = """mutation($deal: ID, $code: String, $group: ID, $q: Int) {
   groupBuyCheckout(dealId: $deal, shareCode: $code, groupId: $group, quantity: $q) {

@@ -177,3 +177,25 @@ def test_payment_after_the_window_but_before_the_sweep_is_late(shop, owner, staf
     group = leader.data(GROUP, {"code": code})["groupBuyGroup"]
     assert group["status"] == "FAILED" and group["paidCount"] == 1
     assert ledger.is_balanced()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deal_that_ends_closes_its_groups_with_it(shop, owner, staff_api, members, worker, frozen_clock):
+    """A group's window never passes its deal's end: when the deal ends (the sweep moves it
+    to ENDED) its forming group fails and is refunded; the deal leaves the listing."""
+    from tests.conftest import wait_for
+
+    frozen_clock(clock.now())
+    ends = clock.now() + timedelta(hours=10)
+    deal = live_deal(owner, staff_api, shop["vendor"], shop["variant"], endsAt=ends.isoformat())
+    leader = members[0]
+    pay_dev(leader, place(leader, shop, deal_id=deal["id"])["order"]["id"], method="WALLET")
+    (mine,) = my_groups(leader)
+    assert mine["group"]["expiresAt"].startswith(ends.isoformat()[:16])  # not 24 h: the deal's end
+    frozen_clock.travel(timedelta(hours=10, minutes=2))
+    assert sweep_on_worker() == {"deals": 1, "failed": 1, "resumed": 0}
+    assert staff_api.data("query($id: ID!) { groupDeal(id: $id) { status } }", {"id": deal["id"]}) == {
+        "groupDeal": {"status": "ENDED"}}
+    assert leader.data("{ groupDeals(first: 5) { totalCount } }")["groupDeals"]["totalCount"] == 0
+    wait_for(lambda: my_groups(leader)[0]["status"] == "REFUNDED", message="the leader refunded")
+    assert my_groups(leader)[0]["group"]["status"] == "FAILED"

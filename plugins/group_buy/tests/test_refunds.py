@@ -11,7 +11,7 @@ from marketplace.plugins.testing import gid
 
 from .helpers import GROUP, PAY, live_deal, my_groups, pay_dev, place
 
-DISSOLVE = """mutation($id: ID!) { groupBuyGroupDissolve(id: $id, reason: "黄牛团") { group { status } errors { field code } } }"""
+DISSOLVE = """mutation($id: ID!) { groupBuyGroupDissolve(id: $id, settleReason: "黄牛团") { group { status } errors { field code } } }"""
 ALERTS = """{ groupBuyAlerts(first: 10) { totalCount edges { node { id kind message } } } }"""
 RESOLVE = """mutation($id: ID!) { groupBuyAlertResolve(id: $id) { alert { resolvedAt } errors { code } } }"""
 SETTLE = """mutation($r: String!, $ok: Boolean) { devRefundSettle(reference: $r, succeed: $ok) { status errors { code } } }"""

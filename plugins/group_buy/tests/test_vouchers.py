@@ -9,7 +9,7 @@ from marketplace.plugins.testing import gid
 
 from .helpers import live_deal, my_groups, pay_dev, place, signed_in
 
-VERIFY = """mutation($v: ID!, $c: String!) { groupBuyVoucherVerify(vendorId: $v, code: $c) {
+VERIFY = """mutation($v: ID!, $c: String!) { groupBuyVoucherVerify(vendorId: $v, voucherCode: $c) {
   voucher { status code redeemedAt } errors { field code message } } }"""
 REFUND = """mutation($id: ID!) { groupBuyVoucherRefund(id: $id) { voucher { status refund { status } }
   errors { field code message } } }"""
@@ -67,12 +67,13 @@ def test_g7_vouchers_verify_once_at_their_own_shop_and_refund_at_expiry(
     assert wrong["errors"][0]["code"] == "PERMISSION_DENIED"
     typo = first["code"][:-1] + str((int(first["code"][-1]) + 1) % 10)
     assert repair_shop["owner"].mutate(VERIFY, {"v": gid("Vendor", repair_shop["vendor"].pk), "c": typo})[
-        "errors"] == [{"field": "code", "code": "INVALID", "message": "Not a voucher code (13 digits; check the last one)."}]
+        "errors"] == [{"field": "voucherCode", "code": "INVALID",
+                  "message": "Not a voucher code (13 digits; check the last one)."}]
     ok = repair_shop["owner"].mutate(VERIFY, {"v": gid("Vendor", repair_shop["vendor"].pk), "c": first["code"]})
     assert ok["errors"] == [] and ok["voucher"]["status"] == "REDEEMED"
     assert ok["voucher"]["code"].startswith("****")  # shop staff never see the whole code
     again = repair_shop["owner"].mutate(VERIFY, {"v": gid("Vendor", repair_shop["vendor"].pk), "c": first["code"]})
-    assert again["errors"][0]["code"] == "INVALID_STATE" and again["errors"][0]["field"] == "code"
+    assert again["errors"][0]["code"] == "INVALID_STATE" and again["errors"][0]["field"] == "voucherCode"
 
     # the second one is never used: at expiry a refund is made, REFUNDED only when it succeeds
     frozen_clock.travel(timedelta(days=31))
