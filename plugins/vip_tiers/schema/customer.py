@@ -69,11 +69,11 @@ class VipRedeem(BaseMutation):
 
     permission = cart_owner()
     checkout = graphene.Field(CheckoutType)
-    points_asked = graphene.Int(required=True)
-    cashback_asked = graphene.Field(Money, required=True)
-    points_used = graphene.Int(required=True, description="Points the order will take, as the cart stands now.")
-    points_value = graphene.Field(Money, required=True, description="What those points pay.")
-    cashback_used = graphene.Field(Money, required=True)
+    points_asked = graphene.Int()
+    cashback_asked = graphene.Field(Money)
+    points_used = graphene.Int(description="Points the order will take, as the cart stands now.")
+    points_value = graphene.Field(Money, description="What those points pay.")
+    cashback_used = graphene.Field(Money)
 
     class Arguments:
         token = graphene.UUID(required=True)

@@ -20,7 +20,7 @@ EMAIL = """mutation($t: UUID!, $e: String!) { checkoutEmailUpdate(token: $t, ema
 VIEW = """query($t: UUID!) { checkout(token: $t) { total { amount } tendered { amount } amountDue { amount }
   adjustments { source kind requested { amount } applied { amount } }
   lines { sku total { amount } unitPrice { list { amount } final { amount } floorApplied
-          adjustments { source kind amount { amount } } } } } }"""
+          adjustments { source label amount { amount } } } } } }"""
 REDEEM = """mutation($t: UUID!, $v: ID!, $p: Int, $c: Decimal) { vipRedeem(token: $t, vendorId: $v, points: $p,
   cashback: $c) { pointsAsked pointsUsed pointsValue { amount } cashbackAsked { amount } cashbackUsed { amount }
   checkout { amountDue { amount } } errors { field code message } } }"""
