@@ -4,9 +4,11 @@
   a percentage off, kept in Django's cache (shared by the app servers when it is Redis)
   and re-read after a change (`forget`): a batch with none of them costs no query;
 - `tier_prices(user_id)`: a signed-in buyer's tiers at every store, with each store's
-  programme state: one query per request (`marketplace.plugins.request_cache`).
+  programme state: one query, then kept in Django's cache too (keyed by the generation of
+  `priced_stores`, so any programme, tier or gate change makes every buyer's entry stale;
+  a buyer's tier move drops theirs).
 
-Anonymous buyers cost nothing.
+Anonymous buyers cost nothing; a signed-in buyer costs one query per five minutes at most.
 """
 from __future__ import annotations
 
@@ -39,23 +41,36 @@ def tier_prices(user_id) -> dict[int, TierPrice]:
 
     if not user_id:
         return {}
+    from django.core.cache import cache as shared
+
     cache = request_cache(NAMESPACE)
     key = ("tiers", int(user_id))
     if key not in cache:
-        rows = (VipAccount.objects.filter(user_id=user_id, tier__isnull=False, tier__percent_off__gt=0,
-                                          tier__program__enabled=True)
-                .values_list("vendor_id", "vendor__slug", "tier__name_zh", "tier__name_en", "tier__percent_off",
-                             "tier__program__stacking", "tier__program__eligible", "tier__program__below_since"))
-        cache[key] = {row[0]: TierPrice(*row) for row in rows}
+        shared_key = _user_key(user_id)
+        found = shared.get(shared_key)
+        if found is None:
+            rows = (VipAccount.objects.filter(user_id=user_id, tier__isnull=False, tier__percent_off__gt=0,
+                                              tier__program__enabled=True)
+                    .values_list("vendor_id", "vendor__slug", "tier__name_zh", "tier__name_en", "tier__percent_off",
+                                 "tier__program__stacking", "tier__program__eligible", "tier__program__below_since"))
+            found = {row[0]: TierPrice(*row) for row in rows}
+            shared.set(shared_key, found, timeout=STORES_TTL)
+        cache[key] = found
     return cache[key]
+
+
+def _user_key(user_id):
+    return f"vip_tiers:tiers:{_generation()}:{int(user_id)}"
 
 
 STORES_KEY = "vip_tiers:priced-stores"
 STORES_TTL = 300
 
 
-def priced_stores() -> frozenset:
-    """Vendor ids whose programme is on and has a tier with a percentage off."""
+def _stores():
+    """(generation, frozenset of vendor ids), from Django's cache or one query."""
+    import uuid
+
     from django.core.cache import cache as shared
 
     from .models import VipTier
@@ -64,11 +79,20 @@ def priced_stores() -> frozenset:
     if "stores" not in local:
         found = shared.get(STORES_KEY)
         if found is None:
-            found = frozenset(VipTier.objects.filter(program__enabled=True, percent_off__gt=0)
-                              .values_list("program__vendor_id", flat=True).distinct())
+            found = (uuid.uuid4().hex[:12], frozenset(VipTier.objects.filter(program__enabled=True, percent_off__gt=0)
+                                                      .values_list("program__vendor_id", flat=True).distinct()))
             shared.set(STORES_KEY, found, timeout=STORES_TTL)
         local["stores"] = found
     return local["stores"]
+
+
+def _generation():
+    return _stores()[0]
+
+
+def priced_stores() -> frozenset:
+    """Vendor ids whose programme is on and has a tier with a percentage off."""
+    return _stores()[1]
 
 
 def forget(user_id=None):
@@ -85,3 +109,6 @@ def forget(user_id=None):
         transaction.on_commit(lambda: shared.delete(STORES_KEY))
     else:
         cache.pop(("tiers", int(user_id)), None)
+        key = _user_key(user_id)
+        shared.delete(key)
+        transaction.on_commit(lambda: shared.delete(key))
