@@ -216,7 +216,8 @@ class VipAccountType(NodeType):
     program = graphene.Field(VipProgramType, required=True)
     tier = graphene.Field(VipTierType)
     next_tier = graphene.Field(VipTierType, description="The next tier up, if any.")
-    spend_to_next_tier = graphene.Field(Money, description="More 12-month spend the next tier needs.")
+    spend_to_next_tier = graphene.Field(Money, description="More 12-month spend the next tier needs, from the "
+                                                                   "spend counted when an order last completed.")
     net_spend = graphene.Field(Money, required=True, description="Net goods spend at the store, last 12 months.")
     points = graphene.Field(VipPoints, required=True)
     cashback = graphene.Field(VipCashback, required=True)
@@ -267,7 +268,7 @@ class VipAccountType(NodeType):
 
     @staticmethod
     def resolve_net_spend(root, info):
-        return money(root.net_spend, CNY)
+        return live_spend(root, info)
 
     @staticmethod
     def resolve_points(root, info):
@@ -280,6 +281,14 @@ class VipAccountType(NodeType):
     @staticmethod
     def resolve_history(root, info, asset=None, **kwargs):
         return history_queryset(asset)
+
+
+def live_spend(account, info):
+    """The customer's net goods spend at the store over the last 12 months, now."""
+    if account.user_id is None:
+        return money(account.net_spend, CNY)
+    return then(StatsLoader.for_request(info).load((account.vendor_id, account.user_id)),
+                lambda stats: money(stats.net_spend if stats else Decimal("0"), CNY))
 
 
 def _next_tier(tiers, account):
@@ -358,7 +367,7 @@ class VipCustomerType(NodeType):
 
     @staticmethod
     def resolve_net_spend(root, info):
-        return money(root.net_spend, CNY)
+        return live_spend(root, info)
 
     @staticmethod
     def resolve_orders(root, info):
@@ -461,8 +470,10 @@ class VipCampaignType(NodeType):
 
 
 class VipSegmentExportType(graphene.ObjectType):
+    """A logged export of a segment."""
+
     class Meta:
-        name = "VipSegmentExport"
+        name = "VipSegmentExportRecord"
 
     segment_name = graphene.String(required=True)
     rows = graphene.Int(required=True)
