@@ -137,7 +137,7 @@ class VipProgramType(graphene.ObjectType):
 
     @staticmethod
     def resolve_max_redeem_percent(root, info):
-        return Decimal(str(programs.platform_settings().max_redeem_percent))
+        return Decimal(str(programs.platform_settings().max_redeem_percent)).quantize(Decimal("0.01"))
 
     @staticmethod
     def resolve_return_window_days(root, info):
