@@ -110,12 +110,12 @@ def vip_deliver_message(message):
 
 
 @hookimpl
-def vip_customer(user_id, vendor_id):
+def vip_customer(user_id, store_id):
     from decimal import Decimal
 
     from .models import VipAccount
 
-    account = VipAccount.objects.select_related("tier").filter(user_id=user_id, vendor_id=vendor_id).first()
+    account = VipAccount.objects.select_related("tier").filter(user_id=user_id, vendor_id=store_id).first()
     if account is None:
         return None
     tier = account.tier

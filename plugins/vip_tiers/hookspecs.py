@@ -4,9 +4,10 @@ through the public API, never by importing this plugin, and pass every argument 
     from marketplace.plugins import call_hook, has_hook
 
     if has_hook("vip_customer"):
-        account = call_hook("vip_customer", user_id=7, vendor_id=3)
+        account = call_hook("vip_customer", user_id=7, store_id=3)
 
-All are `firstresult` hooks (one answer, or None while the plugin is switched off).
+All are `firstresult` hooks (one answer, or None while the plugin is switched off). A
+store is named `store_id` (its vendor id): `vendor_id` is `call_hook`'s scope argument.
 """
 from marketplace.plugins import ENRICH, GUARD, hookspec
 
@@ -24,7 +25,7 @@ def vip_deliver_message(message):
 
 
 @hookspec(policy=ENRICH, firstresult=True)
-def vip_customer(user_id, vendor_id):
+def vip_customer(user_id, store_id):
     """The customer's standing at the store, or None when they have no account there:
     {"tier": str (name) or None, "tier_rank": int (0 = none), "percent_off": Decimal,
      "net_spend": Decimal (12 months), "points": int (available; negative = debt),

@@ -396,8 +396,36 @@ class VipBalanceAdjust(BaseMutation):
         return cls(customer=account)
 
 
+class VipCustomerTierSet(BaseMutation):
+    """Put a customer in one of the store's tiers (a tier invitation or a correction; rank
+    0 removes the tier). The tier is protected like a reached one; later moves follow the
+    usual rules. NOT_FOUND on `rank` for a rank the store lacks. Owner or managers."""
+
+    permission = vendor_role(MANAGERS, vendor_from=_account_vendor)
+    lookup = ("customer_id", VipCustomerType)
+    customer = graphene.Field(VipCustomerType)
+
+    class Arguments:
+        customer_id = graphene.ID(required=True)
+        rank = graphene.Int(required=True)
+
+    @classmethod
+    def perform(cls, info, instance, customer_id, rank):
+        from marketplace.plugins.errors import ErrorCode, ValidationError
+
+        from ..services import tiers
+
+        if instance.user_id is None:
+            raise ValidationError("This customer deleted their account.", code=ErrorCode.INVALID_STATE,
+                                  field="customer_id")
+        if rank < 0:
+            raise ValidationError("Give a rank of the store's tiers, or 0.", field="rank")
+        return cls(customer=tiers.grant(instance.vendor_id, instance.user_id, rank))
+
+
 class StoreMutation(graphene.ObjectType):
     vip_balance_adjust = VipBalanceAdjust.Field()
+    vip_customer_tier_set = VipCustomerTierSet.Field()
     vip_program_update = VipProgramUpdate.Field()
     vip_tier_create = VipTierCreate.Field()
     vip_tier_update = VipTierUpdate.Field()

@@ -103,7 +103,7 @@ class VipProgramType(graphene.ObjectType):
 
     @staticmethod
     def resolve_stacking(root, info):
-        return root.stacking
+        return getattr(root.stacking, "value", root.stacking)
 
     @staticmethod
     def resolve_cashback_fixed(root, info):

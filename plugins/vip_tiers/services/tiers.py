@@ -125,3 +125,21 @@ def refresh_spend(vendor_id, user_id):
     account.spend_at = now
     account.save(update_fields=["net_spend", "spend_at"])
     return account
+
+
+@transaction.atomic
+def grant(vendor_id, user_id, rank) -> VipAccount:
+    """A store puts a customer in one of its tiers (an invitation, or a correction): the
+    tier is protected like a reached one, and later movement follows the usual rules.
+    `rank` 0 removes the tier. Raises NotFound (field "rank") for a rank the store lacks."""
+    from marketplace.plugins.errors import NotFound
+
+    program = VipProgram.objects.filter(vendor_id=vendor_id).first()
+    target = None
+    if rank:
+        target = next((t for t in (tier_rules(program.pk) if program else []) if t.rank == rank), None)
+        if target is None:
+            raise NotFound("The store has no tier of this rank.", field="rank")
+    account = balances.account_for(vendor_id, user_id, lock=True)
+    _move(account, target, clock.now(), program.protection_days if program else 0, "granted")
+    return account
