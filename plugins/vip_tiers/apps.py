@@ -39,8 +39,8 @@ class VipTiersConfig(PluginAppConfig):
     label = "vip_tiers"
     verbose_name = "Store VIP tiers, points and cashback"
     plugin_name = "vip_tiers"
-    plugin_description = ("Per-store VIP tiers by 12-month spend with tier prices, points (积分) and cashback (返现) "
-                          "as tenders, customer segments and re-purchase campaigns.")
+    plugin_description = ("Per-store VIP tiers by 12-month spend with tier prices, points (积分) and cashback "
+                          "(返现) as tenders, customer segments and re-purchase campaigns.")
     settings_schema = VipSettings
     vendor_configurable = True  # the store's own switch: off stops earning, redeeming and tier prices
     requires_entitlement = "vip_tiers"

@@ -181,7 +181,7 @@ def adjust(vendor_id, user_id, asset, amount, reason, *, key):
     from marketplace.plugins.errors import ErrorCode, ValidationError
 
     from .. import rules
-    from .earning import book
+    from .booking import book
     from .programs import platform_settings
 
     settings = platform_settings()

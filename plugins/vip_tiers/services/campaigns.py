@@ -55,10 +55,16 @@ def start(campaign_id) -> Campaign:
     campaign.status = Campaign.Status.SENDING
     campaign.recipients = SegmentMember.objects.filter(segment_id=campaign.segment_id).count()
     campaign.save(update_fields=["status", "recipients"])
-    from ..tasks import send_campaign
-
-    transaction.on_commit(lambda: send_campaign.delay(campaign_id=campaign.pk, vendor_id=campaign.vendor_id))
+    transaction.on_commit(lambda: queue("plugins.vip_tiers.tasks.send_campaign", campaign_id=campaign.pk,
+                                        vendor_id=campaign.vendor_id))
     return campaign
+
+
+def queue(task_name, **kwargs):
+    """Queue one of the plugin's Celery tasks by name (eager on the embedded defaults)."""
+    from celery import current_app
+
+    return current_app.tasks[task_name].apply_async(kwargs=kwargs)
 
 
 def _fill(text, values):

@@ -28,25 +28,11 @@ from marketplace.plugins import clock, emit, is_active
 from .. import rules
 from ..models import Asset, Bucket, EntryKind, VipLot, VipOrder, VipProgram
 from . import balances
+from .booking import book
 from .programs import PLUGIN, entitled, platform_settings
 
 logger = logging.getLogger("plugins.vip_tiers")
 ZERO = Decimal("0.00")
-LIABILITY, PAYABLE = "customer_credit_liability", "vendor_payable"
-
-
-def book(kind, vendor_id, value, *, order_id=None, vendor_order_id=None, key, memo="", to_customer=True):
-    """Book vendor-funded credit in the engine ledger: granting `value` CNY moves it from
-    what the vendor is owed to what customers are owed (`to_customer`), reversing or
-    expiring moves it back."""
-    from marketplace.plugins.ledger import book as ledger_book
-
-    value = Decimal(value)
-    if value <= 0:
-        return None
-    sign = 1 if to_customer else -1
-    return ledger_book(kind, [(PAYABLE, -sign * value), (LIABILITY, sign * value)], vendor_id=vendor_id,
-                       order_id=order_id, vendor_order_id=vendor_order_id, memo=memo, key=key)
 
 
 def earning_base(order, vendor_order_id) -> Decimal:

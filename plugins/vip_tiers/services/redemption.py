@@ -110,8 +110,9 @@ def set_request(checkout, user, vendor_id, points=None, cashback=None, lines=Non
             errors.append(MarketplaceError(f"Your {asset} at this store are in debt ({balance}) after a refund: "
                                            "new earnings pay it first.", code=ErrorCode.INVALID_STATE, field=field))
         elif asked > balance:
-            errors.append(MarketplaceError(f"You have {balance} {'points' if asset == Asset.POINTS else 'CNY of cashback'} "
-                                           f"available at this store.", code=ErrorCode.LIMIT_EXCEEDED, field=field))
+            unit = "points" if asset == Asset.POINTS else "CNY of cashback"
+            errors.append(MarketplaceError(f"You have {balance} {unit} available at this store.",
+                                           code=ErrorCode.LIMIT_EXCEEDED, field=field))
     if errors:
         raise ValidationError(errors=errors)
     stored = dict(((checkout.metadata or {}).get(PLUGIN) or {}).get("redeem") or {})

@@ -25,7 +25,7 @@ from marketplace.plugins import emit
 from .. import rules
 from ..models import Asset, Bucket, EntryKind, VipOrder, VipRedemption
 from . import balances
-from .earning import book
+from .booking import book
 from .programs import platform_settings
 from .redemption import source
 

@@ -216,7 +216,6 @@ def test_a_vip_listing_stays_inside_the_sql_budget(gold, member, make_user):
 
 @pytest.mark.django_db
 def test_switched_off_for_the_store_no_tier_price_and_no_earning(gold, member):
-    from plugins.vip_tiers.services import redemption  # noqa: F401 (the plugin is loaded)
     from marketplace.plugins.services import update_plugin
 
     update_plugin("vip_tiers", vendor_id=gold.pk, active=False)
