@@ -68,8 +68,9 @@ def upgrade(vendor_id, user_id) -> VipAccount | None:
 def review(vendor_id, now=None) -> dict:
     """The monthly review of one store: every customer's spend is recomputed (one
     query); customers move up, or down where their protection period is over. Creates
-    accounts for customers who ordered before the programme existed. Returns
-    {"up": n, "down": n, "customers": n}."""
+    accounts for customers who ordered before the programme existed. Only the accounts
+    whose tier moves are locked and rewritten one by one; the spend of the others is
+    written in bulk. Returns {"up": n, "down": n, "customers": n}."""
     from marketplace.plugins.orders import spend_by_customer
 
     now = now or clock.now()
@@ -84,23 +85,24 @@ def review(vendor_id, now=None) -> dict:
                    .values_list("user_id", flat=True))
     VipAccount.objects.bulk_create([VipAccount(vendor_id=vendor_id, user_id=user_id, created_at=now, updated_at=now)
                                     for user_id in spend if user_id not in existing], ignore_conflicts=True)
-    for account_id in VipAccount.objects.filter(vendor_id=vendor_id, user__isnull=False).values_list("pk", flat=True):
+    unchanged = []
+    rows = VipAccount.objects.filter(vendor_id=vendor_id, user__isnull=False).values_list(
+        "pk", "user_id", "tier_id", "protected_until")
+    for account_id, user_id, tier_id, protected_until in rows:
+        counts["customers"] += 1
+        amount = spend.get(user_id, Decimal("0.00"))
+        target = rules.tier_for(amount, ladder)
+        current, wanted = ranks.get(tier_id, 0), (target.rank if target else 0)
+        down = wanted < current and (protected_until is None or protected_until <= now)
+        if wanted <= current and not down:
+            unchanged.append(VipAccount(pk=account_id, net_spend=amount, spend_at=now))
+            continue
         with transaction.atomic():
             account = balances.locked_account(account_id)
-            account.net_spend = spend.get(account.user_id, Decimal("0.00"))
-            account.spend_at = now
-            target = rules.tier_for(account.net_spend, ladder)
-            current = ranks.get(account.tier_id, 0)
-            wanted = target.rank if target else 0
-            counts["customers"] += 1
-            if wanted > current:
-                _move(account, target, now, program.protection_days, "review")
-                counts["up"] += 1
-            elif wanted < current and (account.protected_until is None or account.protected_until <= now):
-                _move(account, target, now, program.protection_days, "review")
-                counts["down"] += 1
-            else:
-                account.save(update_fields=["net_spend", "spend_at"])
+            account.net_spend, account.spend_at = amount, now
+            _move(account, target, now, program.protection_days, "review")
+        counts["up" if wanted > current else "down"] += 1
+    VipAccount.objects.bulk_update(unchanged, ["net_spend", "spend_at"], batch_size=1000)
     return counts
 
 
