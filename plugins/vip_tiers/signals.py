@@ -28,19 +28,37 @@ def dispatch(event):
     if isinstance(event, VendorOrderCompleted):
         completed(event)
     elif isinstance(event, OrderPaid):
-        tasks.refresh_order_customers.delay(order_id=event.order_id)
+        if _has_programme_or_segments([v for v in event.vendor_totals if v]):
+            tasks.refresh_order_customers.delay(order_id=event.order_id)
     elif isinstance(event, OrderRefunded):
-        tasks.refresh_order_customers.delay(order_id=event.order_id, vendor_id=event.vendor_id, refunded=True)
+        if _has_programme_or_segments([event.vendor_id]):
+            tasks.refresh_order_customers.delay(order_id=event.order_id, vendor_id=event.vendor_id, refunded=True)
     elif isinstance(event, (ProductCreated, ProductUpdated, ProductDeleted, VendorSuspended, VendorReinstated,
                             VendorStorefrontChanged)):
         schedule_recount(event.vendor_id)
 
 
-def completed(event):
-    from .models import VipOrder
-    from .services import earning, tiers
-    from . import tasks
+def _has_programme_or_segments(vendor_ids):
+    """Whether any of these stores has something to refresh (one query): orders at other
+    stores cost no task."""
+    from django.db.models import Q
 
+    from .models import Segment, VipProgram
+
+    vendor_ids = [int(v) for v in vendor_ids if v is not None]
+    if not vendor_ids:
+        return False
+    return VipProgram.objects.filter(vendor_id__in=vendor_ids).exists() or \
+        Segment.objects.filter(vendor_id__in=vendor_ids).exists()
+
+
+def completed(event):
+    from . import tasks
+    from .models import VipOrder, VipProgram
+    from .services import earning, tiers
+
+    if not VipProgram.objects.filter(vendor_id=event.vendor_id).exists():
+        return
     earning.mark_completed(event.vendor_order_id, event.occurred_at)
     user_id = VipOrder.objects.filter(vendor_order_id=event.vendor_order_id).values_list(
         "account__user_id", flat=True).first()
@@ -57,8 +75,8 @@ def completed(event):
 def schedule_recount(vendor_id):
     from django.core.cache import cache
 
-    from .models import VipProgram
     from . import tasks
+    from .models import VipProgram
 
     if vendor_id is None or not VipProgram.objects.filter(vendor_id=vendor_id, enabled=True).exists():
         return
