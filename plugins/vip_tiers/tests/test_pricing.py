@@ -97,8 +97,10 @@ def _program(api, store):
 def _wait_for_status(api, store, status):
     from tests.conftest import wait_for
 
+    # The recount runs on the Celery worker a couple of seconds after the catalog event;
+    # under the whole suite the worker also indexes every product change first.
     return wait_for(lambda: (lambda p: p if p["status"] == status else None)(_program(api, store)),
-                    message=f"programme {status}")
+                    timeout=90, interval=0.2, message=f"programme {status}")
 
 
 @pytest.fixture
