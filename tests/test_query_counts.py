@@ -191,6 +191,8 @@ def test_every_connection_runs_a_constant_number_of_queries(marketplace_data, se
     covered = set()
     report, failures = [], []
     for root in _roots_reaching_connections():
+        if not set(_required_args(schema.graphql_schema.query_type.fields[root])) <= set(arguments):
+            continue  # needs an ID the walk cannot know (e.g. vipSegment(id)); its list roots cover the same types
         counts = []
         api.execute(_document(root, arguments, SMALL)[0])  # warm the caches (e.g. cached listing counts)
         for size in (SMALL, LARGE):
