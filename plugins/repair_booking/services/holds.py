@@ -208,7 +208,7 @@ def aware_start(start, shop_calendar, field="start"):
     if start is None:
         raise ValidationError("Choose a time.", code=ErrorCode.REQUIRED, field=field)
     if start.tzinfo is not None:
-        return start
+        return start.astimezone(calendar.UTC)
     instant = calendar.local_instant(start, shop_calendar.tz)
     if instant is None:
         raise ValidationError(f"{start:%Y-%m-%d %H:%M} does not exist in {shop_calendar.shop.timezone} (the clocks "
