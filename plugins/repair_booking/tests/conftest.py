@@ -38,7 +38,7 @@ COMPLETE = """mutation($t: UUID!, $g: String) { checkoutComplete(token: $t, gate
 CONFIRM = """mutation($s: String!) { devPaymentConfirm(clientSecret: $s) { status errors { field code message } } }"""
 VIEW = """query($t: UUID!) { checkout(token: $t) { total { amount }
   lines { id kind sku metadata unitPrice { list { amount } final { amount } floorApplied
-          adjustments { source kind amount { amount } } } }
+          adjustments { source label amount { amount } } } }
   vendors { vendor { slug } deliveryAddress deliveryLabel } } }"""
 MY_BOOKINGS = """{ myRepairBookings(first: 20) { totalCount edges { node { id status start localStart orderNumber
   labourAmount { amount } refundDue { amount } refundFee { amount } refunded extraWork { id status } } } } }"""
