@@ -142,7 +142,8 @@ class RepairShopInput(graphene.InputObjectType):
 
 
 def _input(data):
-    return {key: value_of(value) for key, value in dict(data).items()}
+    """An input object as a dict, enum members as their values."""
+    return {key: getattr(value, "value", value) for key, value in dict(data).items()}
 
 
 class RepairShopUpdate(BaseMutation):

@@ -29,7 +29,8 @@ TowStatusEnum = graphene.Enum("TowStatus", [(c.name, c.value) for c in TowStatus
 
 
 def value_of(enum_value):
-    return getattr(enum_value, "value", enum_value)
+    """The plain string of a graphene or Django enum member (or the string itself)."""
+    return str(getattr(enum_value, "value", enum_value))
 
 
 def may_manage(info, vendor_id, roles=ANY_STAFF):
@@ -79,7 +80,7 @@ class RepairBayNode(DjangoObjectType):
 
     @staticmethod
     def resolve_bay_type(root, info):
-        return root.bay_type
+        return value_of(root.bay_type)
 
 
 class RepairServiceNode(DjangoObjectType):
@@ -100,11 +101,11 @@ class RepairServiceNode(DjangoObjectType):
 
     @staticmethod
     def resolve_category(root, info):
-        return root.category
+        return value_of(root.category)
 
     @staticmethod
     def resolve_bay_type(root, info):
-        return root.bay_type
+        return value_of(root.bay_type)
 
     @staticmethod
     def resolve_duration_minutes(root, info):
@@ -176,7 +177,7 @@ class RepairShopType(DjangoObjectType):
     @staticmethod
     def resolve_category_rates(root, info):
         return then(RatesByShopLoader.for_request(info).load(root.pk), lambda rows: [
-            CategoryRateType(category=r.category, labour_rate=money(r.labour_rate, "CNY")) for r in rows])
+            CategoryRateType(category=value_of(r.category), labour_rate=money(r.labour_rate, "CNY")) for r in rows])
 
     @staticmethod
     def resolve_services(root, info):
@@ -217,7 +218,7 @@ class RepairExtraWorkNode(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return root.status
+        return value_of(root.status)
 
     @staticmethod
     def resolve_amount(root, info):
@@ -262,7 +263,7 @@ class RepairBookingNode(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return root.status
+        return value_of(root.status)
 
     @staticmethod
     def resolve_shop(root, info):
@@ -381,7 +382,7 @@ class TowRequestNode(DjangoObjectType):
 
     @staticmethod
     def resolve_status(root, info):
-        return root.status
+        return value_of(root.status)
 
     @staticmethod
     def resolve_shop(root, info):
