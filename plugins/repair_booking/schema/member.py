@@ -13,7 +13,7 @@ from marketplace.plugins.graphql import (
     BaseMutation, CheckoutType, ConnectionField, Money, cart_owner, decode_id, money, permissions,
 )
 
-from .. import availability
+from .. import availability, calendar
 from ..lookups import bookable_shop, services_of_variants, shop_of
 from ..models import RepairBooking, RepairExtraWork, RepairService, TowRequest
 from ..services import bookings, extra_work, holds
@@ -86,7 +86,7 @@ def resolve_slots(info, shop_id=None, service_ids=None, checkout_token=None, dat
             start=slot.start, end=slot.end, local_time=f"{slot.local_minute // 60:02d}:{slot.local_minute % 60:02d}",
             free_bays=len(slot.bay_ids)))
     return RepairSlots(shop=shop, timezone=shop.timezone, bay_type=need.bay_type, duration_minutes=need.minutes,
-                       earliest_start=earliest, days=[RepairSlotDay(date=d, slots=s) for d, s in sorted(days.items())],
+                       earliest_start=earliest.astimezone(calendar.UTC) if earliest else None, days=[RepairSlotDay(date=d, slots=s) for d, s in sorted(days.items())],
                        first_free=slots[0].start if slots else None)
 
 

@@ -52,7 +52,9 @@ def parts_ready_at(part_lines, now, shop):
     own = {row.vendor_id: row for row in PartsLeadTime.objects.filter(vendor_id__in=vendor_ids)}
     days = max((own[v].lead_days + own[v].shipping_days) if v in own
                else settings.default_parts_lead_days + settings.default_parts_shipping_days for v in vendor_ids)
-    return now + timedelta(days=days, hours=shop.parts_margin_hours)
+    from ..calendar import UTC
+
+    return (now + timedelta(days=days, hours=shop.parts_margin_hours)).astimezone(UTC)
 
 
 def cart_booking(token, user=None, lines=None) -> CartBooking | None:
