@@ -196,7 +196,8 @@ class RepairHoursSet(BaseMutation):
     permission = vendor_role(MANAGERS, vendor_from="vendor_id")
     text_not_stored = {"intervals": "parsed as HH:MM"}
     shop = graphene.Field(RepairShopType)
-    conflicts = graphene.List(graphene.NonNull(RepairBookingNode), required=True)
+    conflicts = graphene.List(graphene.NonNull(RepairBookingNode),
+                              description="Future bookings the change leaves uncovered (they stay).")
 
     class Arguments:
         vendor_id = graphene.ID(required=True)
@@ -217,7 +218,8 @@ class RepairDateExceptionSet(BaseMutation):
     permission = vendor_role(MANAGERS, vendor_from="vendor_id")
     text_not_stored = {"intervals": "parsed as HH:MM", "label": "kept (first 100 characters)"}
     shop = graphene.Field(RepairShopType)
-    conflicts = graphene.List(graphene.NonNull(RepairBookingNode), required=True)
+    conflicts = graphene.List(graphene.NonNull(RepairBookingNode),
+                              description="Future bookings the change leaves uncovered (they stay).")
 
     class Arguments:
         vendor_id = graphene.ID(required=True)
@@ -260,7 +262,8 @@ class RepairBayUpdate(BaseMutation):
     permission = vendor_role(MANAGERS, vendor_from=lambda bay: bay.shop.vendor_id)
     lookup = ("id", RepairBayNode, lambda: RepairBay.objects.select_related("shop"))
     bay = graphene.Field(RepairBayNode)
-    conflicts = graphene.List(graphene.NonNull(RepairBookingNode), required=True)
+    conflicts = graphene.List(graphene.NonNull(RepairBookingNode),
+                              description="Future bookings the change leaves uncovered (they stay).")
 
     class Arguments:
         id = graphene.ID(required=True)
@@ -277,7 +280,8 @@ class RepairBayBlockCreate(BaseMutation):
 
     permission = vendor_role(MANAGERS, vendor_from=lambda bay: bay.shop.vendor_id)
     lookup = ("id", RepairBayNode, lambda: RepairBay.objects.select_related("shop"))
-    conflicts = graphene.List(graphene.NonNull(RepairBookingNode), required=True)
+    conflicts = graphene.List(graphene.NonNull(RepairBookingNode),
+                              description="Future bookings the change leaves uncovered (they stay).")
 
     class Arguments:
         id = graphene.ID(required=True, description="The bay.")
