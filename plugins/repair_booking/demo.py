@@ -15,6 +15,19 @@ from .models import RepairBay, RepairDateException, RepairService, RepairShop
 from .services import setup
 
 RATES = {"repair_shop": "120.00", "dealer": "180.00"}
+DESCRIPTIONS = {
+    "brake-pads": ("更换前轴或后轴刹车片，含制动系统检查与路试；刹车片可在本店或任意配件商购买并直接寄到门店。",
+                   "Front or rear pads replaced, with a brake check and a road test; buy the pads here or from any "
+                   "parts seller and have them delivered to the shop."),
+    "oil-change": ("更换机油与机滤工时，机油可自带或店内购买，附送安全检查。",
+                   "Oil and filter change labour; bring your oil or buy it here; safety check included."),
+    "tyre-fitting": ("四条轮胎拆装、动平衡与气门嘴更换，18寸及以下。", "Four tyres fitted and balanced, new valves, rims "
+                                                                     "up to 18 inches."),
+    "alignment": ("3D四轮定位检测与调整，解决跑偏、吃胎。", "3D wheel alignment check and adjustment: fixes pulling "
+                                                          "and uneven tyre wear."),
+    "ac-service": ("空调系统检测、清洗与制冷剂补充（按量另计）。", "A/C check, cleaning and refrigerant top-up (refrigerant "
+                                                                  "charged by use)."),
+}
 # code, name_zh, name_en, hours, rate category, bay type, catalog category, buffer minutes
 MENU = [
     ("brake-pads", "刹车片更换（单轴）", "Brake pad replacement (one axle)", "0.8", "brakes", "general",
@@ -61,7 +74,9 @@ def load(stdout=None):
             for code, name_zh, name_en, hours, category, bay_type, catalog, buffer in MENU:
                 if RepairService.objects.filter(shop=shop, code=code).exists():
                     continue
+                zh, en = DESCRIPTIONS[code]
                 setup.save_service(shop, {"code": code, "name_zh": name_zh, "name_en": name_en, "labour_hours": hours,
+                                          "description_zh": zh, "description_en": en,
                                           "category": category, "bay_type": bay_type, "buffer_minutes": buffer,
                                           "category_id": categories.get(catalog) or next(iter(categories.values()))})
                 created["services"] += 1

@@ -280,8 +280,9 @@ class RepairBayBlockCreate(BaseMutation):
 
     permission = vendor_role(MANAGERS, vendor_from=lambda bay: bay.shop.vendor_id)
     lookup = ("id", RepairBayNode, lambda: RepairBay.objects.select_related("shop"))
+    text_not_stored = {"reason": "kept (first 200 characters) on the block"}
     conflicts = graphene.List(graphene.NonNull(RepairBookingNode),
-                              description="Future bookings the change leaves uncovered (they stay).")
+                              description="Bookings already in that time (they stay).")
 
     class Arguments:
         id = graphene.ID(required=True, description="The bay.")
