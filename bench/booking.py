@@ -120,7 +120,7 @@ def main():
     if not base.startswith(("postgres://", "postgresql://")):
         sys.exit('Run with the local services: eval "$(python3 scripts/localservices.py env)"')
     database_url = with_database(base, DB_NAME)
-    ensure_database(base, DB_NAME)
+    ensure_database(with_database(base, "postgres"), DB_NAME)  # the slot's own database may not exist
     env = setup_env(database_url)
     manage(env, "migrate", "--noinput", "-v", "0")
     out = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", SETUP], cwd=ROOT, env=env,

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.db.models import BigIntegerField, F, Func
+
 from marketplace.plugins.errors import ErrorCode, ValidationError
 
 from . import calendar
@@ -90,17 +92,38 @@ def requirement(services, quantities=None, slot_minutes=30) -> Requirement:
                        tuple(s.pk for s in services))
 
 
-def load_busy(shop, bay_type, start, end, now, owner: Owner | None = None, exclude_booking_ids=()):
-    """{bay_id: BusyBay} for the shop's active bays of `bay_type` between `start` and `end`
-    (three queries)."""
-    bays = list(RepairBay.objects.filter(shop=shop, is_active=True, bay_type=bay_type).order_by("pk"))
+class Epoch(Func):
+    """A timestamp as integer epoch seconds, computed by the database (loading thousands
+    of integers costs far less than parsing thousands of timestamps)."""
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS BIGINT)",
+                           **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(strftime('%%s', %(expressions)s) AS INTEGER)",
+                           **extra)
+
+
+def _intervals(queryset):
+    return queryset.annotate(_s=Epoch(F("start")), _e=Epoch(F("end"))).values_list("bay_id", "_s", "_e")
+
+
+def load_busy(shop, bay_type, start, end, now, owner: Owner | None = None, exclude_booking_ids=(), bay_ids=None):
+    """{bay_id: BusyBay} for the shop's active bays of `bay_type` (or only `bay_ids`)
+    between `start` and `end` (four queries)."""
+    bays = RepairBay.objects.filter(shop=shop, is_active=True, bay_type=bay_type).order_by("pk")
+    if bay_ids is not None:
+        bays = bays.filter(pk__in=list(bay_ids))
+    bays = list(bays)
     busy = {bay.pk: calendar.BusyBay(bay.pk, bay.bay_type) for bay in bays}
     if not bays:
         return busy
     margin = timedelta(days=1)
-    bookings = (RepairBooking.objects.filter(bay_id__in=busy, status__in=OCCUPYING, start__lt=end,
-                                             end__gt=start - margin)
-                .exclude(pk__in=list(exclude_booking_ids)).values_list("bay_id", "start", "end"))
+    bookings = _intervals(RepairBooking.objects.filter(bay_id__in=busy, status__in=OCCUPYING, start__lt=end,
+                                                       end__gt=start - margin).exclude(pk__in=list(exclude_booking_ids)))
     for bay_id, b_start, b_end in bookings:
         busy[bay_id].add(b_start, b_end)
     holds = RepairHold.objects.filter(bay_id__in=busy, expires_at__gt=now, start__lt=end, end__gt=start - margin)
@@ -108,13 +131,28 @@ def load_busy(shop, bay_type, start, end, now, owner: Owner | None = None, exclu
         holds = holds.exclude(checkout_token=owner.checkout_token)
     if owner is not None and owner.user_id:
         holds = holds.exclude(user_id=owner.user_id)
-    for bay_id, h_start, h_end in holds.values_list("bay_id", "start", "end"):
+    for bay_id, h_start, h_end in _intervals(holds):
         busy[bay_id].add(h_start, h_end)
-    for bay_id, b_start, b_end in RepairBayBlock.objects.filter(bay_id__in=busy, start__lt=end,
-                                                                 end__gt=start - margin).values_list(
-            "bay_id", "start", "end"):
+    for bay_id, b_start, b_end in _intervals(RepairBayBlock.objects.filter(bay_id__in=busy, start__lt=end,
+                                                                            end__gt=start - margin)):
         busy[bay_id].add(b_start, b_end)
     return busy
+
+
+def claim_bay(shop, bay_type, candidates, start, end, now, owner=None, exclude_booking_ids=(), field="start"):
+    """Inside the caller's transaction: lock the candidate bays one at a time, in
+    primary-key order (so concurrent claims never deadlock), re-check each under its lock
+    and return the first still free for [start, end). SLOT_TAKEN (naming `field`) when
+    none is. Only the bay actually taken (and the busy ones tried before it) stay locked,
+    so bookings of different bays of a shop proceed in parallel."""
+    for bay_id in sorted(candidates):
+        if not RepairBay.objects.select_for_update().filter(pk=bay_id, is_active=True).exists():
+            continue
+        busy = load_busy(shop, bay_type, start - timedelta(days=1), end, now, owner, exclude_booking_ids,
+                         bay_ids=[bay_id])
+        if bay_id in busy and busy[bay_id].free(start, end):
+            return bay_id
+    raise ValidationError("That time was just taken; choose another.", code=ErrorCode.SLOT_TAKEN, field=field)
 
 
 def _bounds(shop, now, earliest):
@@ -138,6 +176,7 @@ def free_slots(shop_calendar: ShopCalendar, need: Requirement, first: date, last
     if last < first:
         return []
     length = timedelta(minutes=need.minutes)
+    seconds = need.minutes * 60
     overrun = timedelta(minutes=shop.allow_overrun_minutes)
     if busy is None:
         busy = load_busy(shop, need.bay_type, calendar.to_utc(first, 0, tz) - timedelta(days=1),
@@ -152,7 +191,8 @@ def free_slots(shop_calendar: ShopCalendar, need: Requirement, first: date, last
                 end = start + length
                 if start < lower or start > upper or end > closing:
                     continue
-                free = tuple(b.bay_id for b in bays if b.free(start, end))
+                at = calendar.epoch(start)
+                free = tuple(b.bay_id for b in bays if b.free(at, at + seconds))
                 if free:
                     found.append(Slot(start, end, day, minute, free))
                     if limit is not None and len(found) >= limit:

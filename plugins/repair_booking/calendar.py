@@ -119,6 +119,12 @@ def windows(first: date, last: date, weekly: dict, exceptions: dict, tz: ZoneInf
 def starts(day: date, opens: int, closes: int, slot_minutes: int, tz: ZoneInfo):
     """Slot starts of one local interval, stepped in wall-clock time: [(minute, instant)],
     skipping times that do not exist; a repeated hour is offered once."""
+    first, last = to_utc(day, opens, tz), to_utc(day, closes, tz)
+    if exists(day, opens, tz) and last - first == timedelta(minutes=closes - opens):
+        # no clock change inside the interval (every day but two a year): plain arithmetic
+        for minute in range(opens, closes, slot_minutes):
+            yield minute, first + timedelta(minutes=minute - opens)
+        return
     minute = opens
     while minute < closes:
         if exists(day, minute, tz):
@@ -126,17 +132,26 @@ def starts(day: date, opens: int, closes: int, slot_minutes: int, tz: ZoneInfo):
         minute += slot_minutes
 
 
+def epoch(instant) -> int:
+    """Seconds since 1970 (UTC) of an aware datetime (busy intervals are kept as ints:
+    comparing them is cheap)."""
+    return int(instant.timestamp())
+
+
 @dataclass
 class BusyBay:
-    """A bay's busy intervals, sorted, for quick "is [a, b) free?" checks."""
+    """A bay's busy intervals as epoch seconds, sorted, for quick "is [a, b) free?"
+    checks (`free` takes epoch seconds or aware datetimes)."""
 
     bay_id: int
     bay_type: str
     starts: list = field(default_factory=list)
     ends: list = field(default_factory=list)
-    longest: timedelta = timedelta(0)
+    longest: int = 0
 
     def add(self, start, end):
+        if not isinstance(start, int):
+            start, end = epoch(start), epoch(end)
         index = bisect.bisect_left(self.starts, start)
         self.starts.insert(index, start)
         self.ends.insert(index, end)
@@ -145,6 +160,8 @@ class BusyBay:
     def free(self, start, end) -> bool:
         # An interval overlapping [start, end) starts before `end`; the latest of those that
         # could still be running is found by scanning back while ends may reach `start`.
+        if not isinstance(start, int):
+            start, end = epoch(start), epoch(end)
         index = bisect.bisect_left(self.starts, end)
         while index > 0:
             index -= 1

@@ -52,15 +52,13 @@ def _insert(**values) -> RepairBooking:
         raise
 
 
-def _take_bay(shop, need, start, end, now, owner, prefer=None, exclude_booking_ids=()):
-    """Under the bays' lock: a free bay for [start, end) or SLOT_TAKEN."""
-    holds.lock_bays(shop, need.bay_type)
+def _take_bay(shop, need, start, end, now, owner, exclude_booking_ids=()):
+    """A free bay for [start, end), locked (`availability.claim_bay`), or SLOT_TAKEN."""
     busy = availability.load_busy(shop, need.bay_type, start - timedelta(days=1), end, now, owner,
                                   exclude_booking_ids)
     free = [bay_id for bay_id, bay in busy.items() if bay.free(start, end)]
-    if not free:
-        raise _slot_taken()
-    return prefer if prefer in free else free[0]
+    return availability.claim_bay(shop, need.bay_type, free, start, end, now, owner, exclude_booking_ids,
+                                  field="lines")
 
 
 # -- with the order ----------------------------------------------------------------------------------
@@ -110,8 +108,7 @@ def reserve(order, checkout, lines):
     end = start + timedelta(minutes=need.minutes)
     now = clock.now()
     owner = availability.Owner(checkout_token=str(checkout.token), user_id=checkout.user_id)
-    hold = RepairHold.objects.filter(pk=data.get("hold_id"), checkout_token=str(checkout.token)).first()
-    bay_id = _take_bay(shop, need, start, end, now, owner, prefer=hold.bay_id if hold else None)
+    bay_id = _take_bay(shop, need, start, end, now, owner)
     vendor_order_id = service_lines[0].vendor_order_id
     part_lines = [line for line in order.lines if (line.metadata.get(PLUGIN) or {}).get("install_at")]
     ready = holds.parts_ready_at(part_lines, now, shop) if part_lines else None
@@ -339,13 +336,14 @@ def reschedule(booking_id, start, by, user_id=None) -> RepairBooking:
         start = holds.aware_start(start, shop_calendar)
         need = _need_of(old)
         owner = availability.Owner(user_id=old.user_id)
-        holds.lock_bays(shop, need.bay_type)
         slot = availability.check_start(shop_calendar, need, start, now, earliest=old.parts_ready_at, owner=owner,
+                                        exclude_booking_ids=[old.pk])
+        bay_id = availability.claim_bay(shop, need.bay_type, slot.bay_ids, slot.start, slot.end, now, owner,
                                         exclude_booking_ids=[old.pk])
         old.status = BookingStatus.RESCHEDULED
         old.save(update_fields=["status", "updated_at"])
         new = _insert(
-            shop=shop, bay_id=old.bay_id if old.bay_id in slot.bay_ids else slot.bay_ids[0], user_id=old.user_id,
+            shop=shop, bay_id=bay_id, user_id=old.user_id,
             email=old.email, garage_vehicle_id=old.garage_vehicle_id, vehicle_label=old.vehicle_label,
             start=slot.start, end=slot.end, status=BookingStatus.CONFIRMED, order_id=old.order_id,
             vendor_order_id=old.vendor_order_id, order_number=old.order_number,

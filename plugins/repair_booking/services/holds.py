@@ -21,7 +21,7 @@ from marketplace.plugins.errors import ErrorCode, MarketplaceError, NotFound, Va
 
 from .. import availability
 from ..lookups import PLUGIN, bookable_shop, fitment, garage_vehicle, services_of_variants
-from ..models import PartsLeadTime, RepairBay, RepairHold
+from ..models import PartsLeadTime, RepairHold
 
 DELIVERY_LABEL = "送至安装门店 Deliver to installer"
 
@@ -122,12 +122,6 @@ def check_vehicle_and_parts(booking: CartBooking, user, garage_vehicle_id, insta
     return vehicle
 
 
-def lock_bays(shop, bay_type):
-    """Lock the shop's active bays of a type (primary-key order: no deadlocks)."""
-    return list(RepairBay.objects.select_for_update().filter(shop=shop, bay_type=bay_type, is_active=True)
-                .order_by("pk").values_list("pk", flat=True))
-
-
 def _owner(token, user):
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     return availability.Owner(checkout_token=str(token), user_id=user_id)
@@ -151,12 +145,12 @@ def place_hold(token, user, start, garage_vehicle_id=None, install_parts=False) 
     now = clock.now()
     ready = booking.parts_ready_at(now) if install_parts else None
     owner = _owner(token, user)
+    slot = availability.check_start(shop_calendar, booking.need, start, now, earliest=ready, owner=owner)
     with transaction.atomic():
-        lock_bays(shop, booking.need.bay_type)
-        slot = availability.check_start(shop_calendar, booking.need, start, now, earliest=ready, owner=owner)
+        bay_id = availability.claim_bay(shop, booking.need.bay_type, slot.bay_ids, slot.start, slot.end, now, owner)
         RepairHold.objects.filter(checkout_token=owner.checkout_token).delete()
         hold = RepairHold.objects.create(
-            shop=shop, bay_id=slot.bay_ids[0], start=slot.start, end=slot.end, checkout_token=owner.checkout_token,
+            shop=shop, bay_id=bay_id, start=slot.start, end=slot.end, checkout_token=owner.checkout_token,
             user_id=owner.user_id, garage_vehicle_id=vehicle["garage_vehicle_id"] if vehicle else None,
             install_parts=install_parts, expires_at=now + timedelta(minutes=shop.hold_minutes))
         data = {"hold_id": hold.pk, "shop_id": shop.vendor_id, "start": slot.start.isoformat(),
