@@ -121,12 +121,12 @@ def load_busy(shop, bay_type, start, end, now, owner: Owner | None = None, exclu
     busy = {bay.pk: calendar.BusyBay(bay.pk, bay.bay_type) for bay in bays}
     if not bays:
         return busy
-    margin = timedelta(days=1)
+    # Only what overlaps [start, end) can make a start in it busy.
     bookings = _intervals(RepairBooking.objects.filter(bay_id__in=busy, status__in=OCCUPYING, start__lt=end,
-                                                       end__gt=start - margin).exclude(pk__in=list(exclude_booking_ids)))
+                                                       end__gt=start).exclude(pk__in=list(exclude_booking_ids)))
     for bay_id, b_start, b_end in bookings:
         busy[bay_id].add(b_start, b_end)
-    holds = RepairHold.objects.filter(bay_id__in=busy, expires_at__gt=now, start__lt=end, end__gt=start - margin)
+    holds = RepairHold.objects.filter(bay_id__in=busy, expires_at__gt=now, start__lt=end, end__gt=start)
     if owner is not None and owner.checkout_token:
         holds = holds.exclude(checkout_token=owner.checkout_token)
     if owner is not None and owner.user_id:
@@ -134,7 +134,7 @@ def load_busy(shop, bay_type, start, end, now, owner: Owner | None = None, exclu
     for bay_id, h_start, h_end in _intervals(holds):
         busy[bay_id].add(h_start, h_end)
     for bay_id, b_start, b_end in _intervals(RepairBayBlock.objects.filter(bay_id__in=busy, start__lt=end,
-                                                                            end__gt=start - margin)):
+                                                                            end__gt=start)):
         busy[bay_id].add(b_start, b_end)
     return busy
 
@@ -148,8 +148,7 @@ def claim_bay(shop, bay_type, candidates, start, end, now, owner=None, exclude_b
     for bay_id in sorted(candidates):
         if not RepairBay.objects.select_for_update().filter(pk=bay_id, is_active=True).exists():
             continue
-        busy = load_busy(shop, bay_type, start - timedelta(days=1), end, now, owner, exclude_booking_ids,
-                         bay_ids=[bay_id])
+        busy = load_busy(shop, bay_type, start, end, now, owner, exclude_booking_ids, bay_ids=[bay_id])
         if bay_id in busy and busy[bay_id].free(start, end):
             return bay_id
     raise ValidationError("That time was just taken; choose another.", code=ErrorCode.SLOT_TAKEN, field=field)
@@ -179,7 +178,7 @@ def free_slots(shop_calendar: ShopCalendar, need: Requirement, first: date, last
     seconds = need.minutes * 60
     overrun = timedelta(minutes=shop.allow_overrun_minutes)
     if busy is None:
-        busy = load_busy(shop, need.bay_type, calendar.to_utc(first, 0, tz) - timedelta(days=1),
+        busy = load_busy(shop, need.bay_type, calendar.to_utc(first, 0, tz),
                          calendar.to_utc(last, calendar.DAY, tz) + length + overrun, now, owner)
     bays = list(busy.values())
     found = []
@@ -229,8 +228,7 @@ def check_start(shop_calendar: ShopCalendar, need: Requirement, start: datetime,
             if start + length > calendar.to_utc(day, closes, tz) + overrun:
                 raise ValidationError(f"The work ({need.minutes} minutes) would run past closing time "
                                       f"({calendar.format_minute(closes)}).", field=field)
-            busy = load_busy(shop, need.bay_type, start - timedelta(days=1), start + length, now, owner,
-                             exclude_booking_ids)
+            busy = load_busy(shop, need.bay_type, start, start + length, now, owner, exclude_booking_ids)
             free = tuple(b.bay_id for b in busy.values() if b.free(start, start + length))
             if not free:
                 raise ValidationError("That time was just taken; choose another.", code=ErrorCode.SLOT_TAKEN,

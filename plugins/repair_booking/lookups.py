@@ -33,6 +33,10 @@ def bookable_shop(vendor_id, field="shop_id"):
     from marketplace.plugins import is_active
     from marketplace.plugins.entitlements import has_entitlement
 
+    cache = request_cache(PLUGIN)
+    key = ("bookable", int(vendor_id))
+    if key in cache:
+        return cache[key]
     shop = shop_of(vendor_id, field)
     if shop.vendor.status != "approved" or shop.vendor.storefront_hidden:
         raise NotFound("This shop takes no bookings.", field=field)
@@ -44,6 +48,7 @@ def bookable_shop(vendor_id, field="shop_id"):
     if not shop.accepting:
         raise ValidationError("This shop takes no new bookings at the moment.", code=ErrorCode.INVALID_STATE,
                               field=field)
+    cache[key] = shop  # for the rest of this request or task
     return shop
 
 

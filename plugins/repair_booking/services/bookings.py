@@ -54,8 +54,7 @@ def _insert(**values) -> RepairBooking:
 
 def _take_bay(shop, need, start, end, now, owner, exclude_booking_ids=()):
     """A free bay for [start, end), locked (`availability.claim_bay`), or SLOT_TAKEN."""
-    busy = availability.load_busy(shop, need.bay_type, start - timedelta(days=1), end, now, owner,
-                                  exclude_booking_ids)
+    busy = availability.load_busy(shop, need.bay_type, start, end, now, owner, exclude_booking_ids)
     free = [bay_id for bay_id, bay in busy.items() if bay.free(start, end)]
     return availability.claim_bay(shop, need.bay_type, free, start, end, now, owner, exclude_booking_ids,
                                   field="lines")

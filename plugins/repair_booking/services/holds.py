@@ -167,6 +167,8 @@ def _route_parts(token, user, booking, install_parts, hold):
     from marketplace.plugins.checkout import clear_delivery_address, set_delivery_address, set_line_metadata
     from marketplace.plugins.vendors import vendor_info
 
+    if not booking.part_lines:
+        return  # nothing ships: no seller to redirect (a stale redirection of a seller without lines is ignored)
     clear_delivery_address(token, owner=PLUGIN, user=user)
     for line in booking.part_lines:
         set_line_metadata(token, line.line_id, PLUGIN, {"install_at": booking.shop.vendor_id,
