@@ -14,8 +14,9 @@ minutes at random starts) and a few live holds.
 1. Slot search: `repairSlots` for that shop and service over 30 days through GraphQL
    (every free start, grouped by day), one client, sequential: p50 / p95.
 2. Bookings: `--clients` clients, each repeatedly making an anonymous cart with the
-   service and calling `bookingCreate` for a random start within the next 30 days (hold,
-   then the normal checkout completion: the order and the confirmed booking in one
+   service and calling `bookingCreate` for a random start within the next `--days` days
+   (default 3: a hot window, so the bays fill up and clients collide on the same slots;
+   hold, then the normal checkout completion: the order and the confirmed booking in one
    transaction). Prints bookings/s, SLOT_TAKEN answers, and the double-booking count
    (occupying bookings of one bay that overlap, by SQL): it must be 0.
 """
@@ -115,6 +116,7 @@ def main():
     parser.add_argument("--searches", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--days", type=int, default=3, help="bookings go to starts in the next N days")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
@@ -148,7 +150,7 @@ def main():
 
         starts = []
         now = datetime.now(timezone.utc)
-        for offset in range(30):
+        for offset in range(args.days + 1):
             day = today + timedelta(days=offset)
             for minute in range(8 * 60, 19 * 60 + 1, 30):
                 start = datetime(day.year, day.month, day.day, minute // 60, minute % 60,
@@ -198,6 +200,7 @@ def main():
     print(f"{'repairSlots, 30 days, p95 (1 client)':<52}{percentile(timings, 95):>13.1f} ms   p95 <= 150 ms")
     made = outcomes.get("ok", 0)
     print(f"{f'bookings/s at {args.clients} clients (bookingCreate)':<52}{made / elapsed:>16.1f}")
+    print(f"{f'  over {len(starts)} starts in the next {args.days} days':<52}")
     print(f"{'answers':<52}{json.dumps(outcomes, sort_keys=True):>16}")
     print(f"{'double bookings (overlaps on one bay, SQL)':<52}{overlaps:>16}   0")
     print(f"{'failed requests':<52}{len(errors):>16}")

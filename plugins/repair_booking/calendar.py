@@ -17,6 +17,19 @@ UTC = timezone.utc
 DAY = 24 * 60
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def check_year(value, field):
+    """Refuse dates and times outside 2000-2100 (INVALID naming `field`): nothing is
+    booked there, and the far ends of the calendar overflow time-zone arithmetic."""
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        from marketplace.plugins.errors import ValidationError
+
+        raise ValidationError(f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.", field=field)
+    return value
+
+
 def zone(name) -> ZoneInfo:
     """The zone named `name`; ValueError for an unknown name."""
     try:

@@ -73,6 +73,8 @@ def resolve_slots(info, shop_id=None, service_ids=None, checkout_token=None, dat
                                           field=f"service_ids.{index}")
         owner = availability.Owner(user_id=user.pk if user else None)
     shop_calendar = availability.ShopCalendar(shop)
+    calendar.check_year(date_from, "date_from")
+    calendar.check_year(date_to, "date_to")
     first = date_from or shop_calendar.local_date(now)
     last = date_to or first + timedelta(days=6)
     if last < first:

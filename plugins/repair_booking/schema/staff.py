@@ -99,6 +99,8 @@ class StaffQuery(graphene.ObjectType):
         pk = _vendor(vendor_id)
         require_vendor_role(info, pk, ANY_STAFF)
         shop = shop_of(pk, field="vendor_id")
+        calendar.check_year(date_from, "date_from")
+        calendar.check_year(date_to, "date_to")
         first = date_from or clock.localtime(clock.now(), shop.timezone).date()
         last = date_to or first + timedelta(days=6)
         if last < first or (last - first).days > 30:
@@ -107,6 +109,8 @@ class StaffQuery(graphene.ObjectType):
 
     @staticmethod
     def resolve_repair_bookings(root, info, vendor_id=None, status=None, date_from=None, date_to=None, **kwargs):
+        calendar.check_year(date_from, "date_from")
+        calendar.check_year(date_to, "date_to")
         qs = RepairBooking.objects.select_related("shop__vendor", "bay").order_by("start", "pk")
         if vendor_id is None:
             permissions.require_platform_staff(info)
@@ -230,6 +234,7 @@ class RepairDateExceptionSet(BaseMutation):
 
     @classmethod
     def perform(cls, info, vendor_id, date, closed=False, intervals=None, label=""):
+        calendar.check_year(date, "date")
         shop = _shop(vendor_id)
         conflicts = setup.set_date_exception(shop, date, closed, intervals, label or "")
         return cls(shop=shop_of(shop.vendor_id), conflicts=conflicts)
@@ -292,6 +297,8 @@ class RepairBayBlockCreate(BaseMutation):
 
     @classmethod
     def perform(cls, info, instance, id, start, end, reason=""):
+        calendar.check_year(start, "start")
+        calendar.check_year(end, "end")
         _block, conflicts = setup.block_bay(instance, start, end, reason or "")
         return cls(conflicts=conflicts)
 

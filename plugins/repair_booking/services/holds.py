@@ -205,6 +205,7 @@ def aware_start(start, shop_calendar, field="start"):
 
     if start is None:
         raise ValidationError("Choose a time.", code=ErrorCode.REQUIRED, field=field)
+    calendar.check_year(start, field)
     if start.tzinfo is not None:
         return start.astimezone(calendar.UTC)
     instant = calendar.local_instant(start, shop_calendar.tz)

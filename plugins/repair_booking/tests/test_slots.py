@@ -166,3 +166,14 @@ def test_the_first_free_slot_skips_blocked_bays(gql, repair):
 
 
 __all__ = ["MONDAY_8AM", "gid", "datetime"]
+
+
+def test_dates_at_the_far_ends_of_the_calendar_are_refused_not_crashed(gql, repair):
+    """The fuzz test found it: year 1 or 9999 overflowed the time-zone arithmetic."""
+    token = cart(gql, [repair.line(repair.pads)], email="far@example.com")
+    for start in ("0001-01-01T00:00:00+08:00", "9999-12-31T23:00:00+00:00", "0001-01-01T00:00:00"):
+        errors = gql.mutate(HOLD, {"t": token, "start": start})["errors"]
+        assert (errors[0]["field"], errors[0]["code"]) == ("start", "INVALID"), (start, errors)
+    far = gql.execute("query($s: ID!, $x: [ID!]) { repairSlots(shopId: $s, serviceIds: $x, dateFrom: \"9999-12-31\") "
+                      "{ durationMinutes } }", {"s": repair.shop_id, "x": [repair.service_id(repair.pads)]})
+    assert far["errors"][0]["extensions"]["code"] == "INVALID" and far["errors"][0]["extensions"]["field"] == "dateFrom"
