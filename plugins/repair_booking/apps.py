@@ -14,7 +14,6 @@ class RepairBookingSettings(BaseModel):
     tow_per_km: float = Field(8.0, ge=0, le=10000, description="CNY per kilometre.")
     tow_road_factor: float = Field(1.3, ge=1, le=3, description="Road distance = straight line x this.")
     tow_max_km: float = Field(200.0, gt=0, le=2000, description="Longest tow offered.")
-    reminder_hours: list[int] = Field([24, 2], description="Reminders this many hours before a booking.")
 
 
 class RepairBookingConfig(PluginAppConfig):
