@@ -183,7 +183,8 @@ class CategoryPaths:
 
 
 def is_visible(product):
-    return product.status == ProductStatus.PUBLISHED and product.vendor.status == VendorStatus.APPROVED
+    return (product.status == ProductStatus.PUBLISHED and product.vendor.status == VendorStatus.APPROVED
+            and not product.vendor.storefront_hidden)
 
 
 def _suffixes(name):

@@ -403,7 +403,7 @@ def resolve_search_shops(info, query=None, kind=None, near=None, radius_km=None,
     edges = []
     for position, hit in enumerate(result.hits):
         vendor = found.get(hit.id)
-        if vendor is None or vendor.status != VendorStatus.APPROVED:
+        if vendor is None or vendor.status != VendorStatus.APPROVED or vendor.storefront_hidden:
             continue
         distance = round(hit.distance_km, 3) if hit.distance_km is not None else None
         edges.append(ShopSearchEdge(cursor=_cursor(offset + position), node=vendor, distance_km=distance))

@@ -126,6 +126,14 @@ def marketplace_data(client, make_vendor, make_product, make_user, staff, taxono
                                            event_name="order_paid", payload={})
     from marketplace.pricing import services as pricing
 
+    from django.apps import apps
+
+    if apps.is_installed("plugins.vendor_plans"):  # vendorSubscriptions lists their plans
+        from plugins.vendor_plans import plans, subscriptions
+
+        plans.seed()
+        for i, vendor in enumerate(vendors):
+            subscriptions.adopt(vendor.pk, "storefront_yearly", f"cus_counts_{i}", f"sub_counts_{i}")
     for i in range(LARGE + 1):
         pricing.create_campaign(data={"name_zh": f"活动{i}", "starts_at": f"2031-0{1 + i % 9}-01",
                                       "ends_at": f"2031-0{1 + i % 9}-02", "discount_percent": Decimal("5"),

@@ -40,13 +40,30 @@ def refund(order_id, amount=None, vendor_order_id=None, reason="", idempotency_k
     failure never undoes money already returned. Refunds the gateway confirms at once are
     booked at once; pending ones when their webhook arrives. Returns the Refunds made.
     Raises NotFound, ValidationError (INVALID_STATE, amount, REQUIRED vendor_order_id),
-    GatewayError (from the first sub-order whose refund failed; earlier ones stay)."""
+    GatewayError (from the first sub-order whose refund failed; earlier ones stay).
+
+    With `idempotency_key`, a call repeating one already made (a retry after a timeout or a
+    crash) returns the refunds made under that key, whatever their state, and refunds
+    nothing more."""
+    if idempotency_key:
+        made = refunds_under_key(idempotency_key)
+        if made:
+            return made
     plan = _refund_plan(order_id, amount, vendor_order_id)
     refunds = []
     for index, (vendor_order_pk, part) in enumerate(plan):
         key = f"{idempotency_key}-{index}" if idempotency_key else None
         refunds.append(_refund_part(order_id, vendor_order_pk, part, reason, key))
     return refunds
+
+
+def refunds_under_key(idempotency_key) -> list[Refund]:
+    """The refunds made under an idempotency key: an order refund's parts are keyed
+    `<key>-<n>`, a payment refund `<key>`."""
+    import re
+
+    return list(Refund.objects.filter(idempotency_key__regex=rf"^{re.escape(idempotency_key)}(-[0-9]+)?$")
+                .order_by("pk"))
 
 
 def _refund_plan(order_id, amount, vendor_order_id):
@@ -141,18 +158,51 @@ def _refund_part(order_id, vendor_order_id, amount, reason, idempotency_key):
             result = GatewayRefund(reference=result, status=RefundStatus.SUCCEEDED)
     else:
         result = GatewayRefund(reference="", status=RefundStatus.SUCCEEDED)
-    # 3. the outcome, in a new transaction
-    with transaction.atomic():
-        refund_row = Refund.objects.select_for_update().get(pk=refund_row.pk)
-        refund_row.reference = result.reference or ""
-        refund_row.save(update_fields=["reference", "updated_at"])
-        if result.status == RefundStatus.SUCCEEDED:
-            _succeed(refund_row)
-        elif result.status == RefundStatus.FAILED:
-            _fail_refund(refund_row.pk, result.failure_reason or "refused by the gateway")
-            raise ValidationError(f"The gateway refused the refund: {result.failure_reason or 'no reason given'}.",
-                                  field="amount")
+    # 3. the outcome, in a new transaction (recorded as failed before the error is raised)
+    refund_row = _record_outcome(refund_row.pk, result)
+    if refund_row.status == RefundStatus.FAILED:
+        raise ValidationError(f"The gateway refused the refund: {result.failure_reason or 'no reason given'}.",
+                              field="amount")
     return refund_row
+
+
+def _record_outcome(refund_id, result):
+    """Record what the gateway answered about a pending refund (its reference; booked when
+    it succeeded). A reference already stored is kept."""
+    with transaction.atomic():
+        refund_row = Refund.objects.select_for_update().get(pk=refund_id)
+        refund_row.reference = refund_row.reference or result.reference or ""
+        refund_row.save(update_fields=["reference", "updated_at"])
+        if refund_row.status == RefundStatus.PENDING:
+            if result.status == RefundStatus.SUCCEEDED:
+                _succeed(refund_row)
+            elif result.status == RefundStatus.FAILED:
+                _fail_refund(refund_row.pk, result.failure_reason or "refused by the gateway")
+    refund_row.refresh_from_db()
+    return refund_row
+
+
+def resend_refund(refund_id) -> Refund:
+    """Send a pending refund to its gateway again, under the gateway idempotency key of its
+    first attempt (`refund-<id>`), and record the answer: for a refund whose gateway call
+    was cut short (the process died after the intent was committed, or before the answer
+    was recorded). A gateway that honours idempotency keys (Stripe does) answers with the
+    refund it already made, so the money goes back once. Raises NotFound, ValidationError
+    (INVALID_STATE: the refund is not pending), GatewayError (it stays pending)."""
+    refund_row = Refund.objects.select_related("payment").filter(pk=refund_id).first()
+    if refund_row is None:
+        raise NotFound("Refund not found.", field="refund_id")
+    if refund_row.status != RefundStatus.PENDING:
+        raise ValidationError(f"A {refund_row.status} refund is not sent again.", code=ErrorCode.INVALID_STATE)
+    if refund_row.cash > 0 and refund_row.payment_id is not None:
+        payment = refund_row.payment
+        result = get_gateway(payment.gateway).refund(payment, refund_row.cash, refund_row.reason or "",
+                                                     idempotency_key=f"refund-{refund_row.pk}")
+        if isinstance(result, str):
+            result = GatewayRefund(reference=result, status=RefundStatus.SUCCEEDED)
+    else:
+        result = GatewayRefund(reference="", status=RefundStatus.SUCCEEDED)
+    return _record_outcome(refund_row.pk, result)
 
 
 def _succeed(refund_row):
@@ -222,7 +272,12 @@ def settle_refund_event(gateway_name, event):
 
 def refund_payment(payment_id, amount=None, reason="", idempotency_key=None) -> Refund:
     """Refund (part of) a standalone charge, e.g. a towing fee. Same commit-call-record
-    steps as order refunds. Raises NotFound, ValidationError, GatewayError."""
+    steps as order refunds; with `idempotency_key`, a repeated call returns the refund
+    already made under it. Raises NotFound, ValidationError, GatewayError."""
+    if idempotency_key:
+        made = refunds_under_key(idempotency_key)
+        if made:
+            return made[0]  # a retry of a refund already asked for
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
         if payment is None:
@@ -247,12 +302,6 @@ def refund_payment(payment_id, amount=None, reason="", idempotency_key=None) -> 
     except MarketplaceError as exc:
         _fail_refund(refund_row.pk, exc.message)
         raise
-    with transaction.atomic():
-        refund_row = Refund.objects.select_for_update().get(pk=refund_row.pk)
-        refund_row.reference = result.reference or ""
-        refund_row.save(update_fields=["reference", "updated_at"])
-        if result.status == RefundStatus.SUCCEEDED:
-            _succeed(refund_row)
-        elif result.status == RefundStatus.FAILED:
-            _fail_refund(refund_row.pk, result.failure_reason)
-    return refund_row
+    if isinstance(result, str):
+        result = GatewayRefund(reference=result, status=RefundStatus.SUCCEEDED)
+    return _record_outcome(refund_row.pk, result)

@@ -25,7 +25,9 @@ from . import gateways as caps
 from .events import PaymentCaptured, PaymentFailed
 from .gateways import GatewayError, get_gateway
 from .models import STATUS_RANK, GatewayEvent, Payment, PaymentStatus
-from .refunds import refund, refund_payment, settle_refund_event  # noqa: F401 (public here too)
+from .refunds import (  # noqa: F401 (public here too)
+    refund, refund_payment, refunds_under_key, resend_refund, settle_refund_event,
+)
 
 logger = logging.getLogger("marketplace.payments")
 ZERO = Decimal("0.00")
@@ -116,6 +118,10 @@ def _advance(payment, status, amount=None, currency=None):
     payment.save(update_fields=["status", "captured_amount", "updated_at"])
     if status == PaymentStatus.CAPTURED:
         _on_captured(payment)
+    elif status == PaymentStatus.AUTHORIZED and payment.order_id is not None:
+        from .info import payment_info
+
+        _manager().call("on_payment_authorized", payment=payment_info(payment))
     elif status == PaymentStatus.FAILED:
         emit(PaymentFailed(payment_id=payment.pk, order_id=payment.order_id, purpose=payment.purpose))
     return f"payment {payment.pk} -> {payment.status}"

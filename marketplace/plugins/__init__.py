@@ -8,8 +8,8 @@ nothing else in the engine:
 - `.graphql` (mutations with declared policies, loaders, connections, core types);
 - `.catalog`, `.vendors`, `.accounts`, `.orders` (read-only selectors and the services a
   plugin may call), `.checkout` (line kinds, line metadata, order-level adjustments),
-  `.pricing`, `.payments` (gateway interface and the payments facade), `.ledger`,
-  `.entitlements`;
+  `.pricing`, `.payments` (gateway interface and the payments facade), `.billing` (the
+  recurring-billing contract of gateways with `SUBSCRIPTIONS`), `.ledger`, `.entitlements`;
 - `.testing` (a test kit, also a pytest plugin).
 
     from marketplace.plugins import PluginAppConfig, hookimpl, emit, get_settings

@@ -4,15 +4,18 @@ and take part in pricing and completion.
 - `LineKind`, `LineDescription`: subclass `LineKind` and return it from
   `register_line_kinds` to sell a membership, a fee or a voucher (no stock, no shipping
   unless you say so; priced by the one pipeline; seller = the platform or a vendor).
-- `add_line(token, kind, reference, quantity=1, metadata=None, user=None)`: put such a
-  line (or a catalog variant with kind "product" and `variant_id=`) in a cart.
+- `open_cart(user) -> token`: the member's open cart (made when they have none);
+- `add_line(token, kind, reference, quantity=1, metadata=None, user=None, variant_id=None,
+  replace=False)`: put such a line (or a catalog variant with kind "product" and
+  `variant_id=`) in a cart; a product line adds units unless `replace` sets the quantity.
 - `set_line_metadata(token, line_id, namespace, data, user=None)` /
   `set_checkout_metadata(token, namespace, data, user=None)`: store your data (a booking
   hold, a deal and share code) on a cart line or the cart, under your plugin's name; it is
   copied to the order line and order at completion and shown to the cart's owner.
 - `cart_lines(token, user=None, assume=()) -> [CheckoutLineInfo]`: the cart priced as its
   owner sees it; with `assume` (e.g. {"membership"}) as if the owner had those benefits (a
-  preview such as "join and save X"; completion never assumes).
+  preview such as "join and save X"; completion never assumes);
+  `cart_line_refs(token, user=None) -> [CartLineRef]`: its lines unpriced (one query).
 - `set_delivery_address(token, vendor_id, address, label="", owner="", user=None)` /
   `clear_delivery_address(token, vendor_id=None, owner=None, user=None)`: ship one seller's
   goods of the cart to another address than the cart's (e.g. "deliver to installer": parts
@@ -29,21 +32,31 @@ and take part in pricing and completion.
   `AppliedOrderAdjustment`: what `checkout_reserve` receives (the amount actually applied,
   capped by the floor of every line).
 """
+from dataclasses import dataclass
+
 from marketplace.checkout.info import (
     DISCOUNT, TENDER, AppliedOrderAdjustment, CheckoutInfo, CheckoutLineInfo, OrderAdjustment,
 )
 from marketplace.checkout.kinds import LineDescription, LineKind, line_kinds
 
 
-def add_line(token, kind, reference="", quantity=1, metadata=None, user=None, variant_id=None):
-    """Add (or change) one line in the cart `token` as `user` would. Raises NotFound,
-    ValidationError (the kind's own checks, quantity, stock for products)."""
+def open_cart(user) -> str:
+    """The token of the signed-in member's open cart, made when they have none."""
+    from marketplace.checkout import services
+
+    return str(services.create_checkout(user=user).token)
+
+
+def add_line(token, kind, reference="", quantity=1, metadata=None, user=None, variant_id=None, replace=False):
+    """Add (or change) one line in the cart `token` as `user` would. A product line adds
+    `quantity` units to what the cart holds, or with `replace` holds exactly `quantity`.
+    Raises NotFound, ValidationError (the kind's own checks, quantity, stock for products)."""
     from marketplace.checkout import services
 
     checkout = services.get_checkout(token, user)
     item = services.LineInput(variant_id=variant_id, quantity=quantity, kind=kind, reference=reference,
                               metadata=metadata)
-    return services.add_lines(checkout, [item], user=user, add=kind == "product")
+    return services.add_lines(checkout, [item], user=user, add=kind == "product" and not replace)
 
 
 def set_line_metadata(token, line_id, namespace, data, user=None):
@@ -85,6 +98,28 @@ def complete(token, user=None, expected_total=None):
     return order_info(_complete(token, user, expected_total=expected_total).pk)
 
 
+@dataclass(frozen=True)
+class CartLineRef:
+    """A cart line without its price: `line_id`, `kind`, `reference`, `variant_id`
+    (None for plugin lines), `quantity`."""
+
+    line_id: int
+    kind: str
+    reference: str
+    variant_id: int | None
+    quantity: int
+
+
+def cart_line_refs(token, user=None) -> list[CartLineRef]:
+    """The cart's lines, oldest first, unpriced (for a plugin that only needs to know
+    what the cart holds). Raises NotFound (field "token")."""
+    from marketplace.checkout import services
+
+    checkout = services.get_checkout(token, user)
+    return [CartLineRef(*row) for row in checkout.lines.order_by("pk").values_list(
+        "pk", "kind", "reference", "variant_id", "quantity")]
+
+
 def cart_lines(token, user=None, assume=frozenset()):
     from marketplace.checkout import services
     from marketplace.checkout.totals import compute_totals
@@ -93,6 +128,6 @@ def cart_lines(token, user=None, assume=frozenset()):
 
 
 __all__ = ["LineKind", "LineDescription", "line_kinds", "CheckoutInfo", "CheckoutLineInfo", "OrderAdjustment",
-           "AppliedOrderAdjustment", "DISCOUNT", "TENDER", "add_line", "set_line_metadata", "set_checkout_metadata",
-           "cart_lines",
+           "AppliedOrderAdjustment", "DISCOUNT", "TENDER", "open_cart", "add_line", "set_line_metadata",
+           "set_checkout_metadata", "cart_lines", "cart_line_refs", "CartLineRef",
            "set_delivery_address", "clear_delivery_address", "complete"]

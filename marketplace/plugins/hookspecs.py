@@ -237,6 +237,16 @@ def on_order_paid(order):
 
 
 @hookspec(policy=GUARD)
+def on_payment_authorized(payment):
+    """Inside the transaction that records the authorisation (manual capture: the money is
+    held, not yet taken) of an order's payment: a `PaymentInfo` (`payment_id`, `order_id`,
+    `amount`, `status` "authorized"). The order stays unpaid until the payment is captured
+    (`marketplace.plugins.payments.capture`, then `on_order_paid`) or voided; keep it from
+    expiring meanwhile with `marketplace.plugins.orders.extend_payment_deadline`. E.g. a
+    group-buy seat is paid by an authorisation and captured when the group succeeds."""
+
+
+@hookspec(policy=GUARD)
 def on_payment_captured(payment):
     """Inside the transaction that records the capture of a standalone charge (one made with
     `marketplace.plugins.payments.charge`, no order): a `PaymentInfo` (`payment_id`,

@@ -17,6 +17,8 @@ Services:
   being fulfilled or paid out (e.g. while its group forms);
 - `cancel_order(order_id, reason)`: cancel an unpaid order (its claims are released through
   `on_order_released`);
+- `extend_payment_deadline(order_id, until)`: keep an unpaid order (its stock and claims)
+  from expiring before `until`, e.g. while an authorised payment waits to be captured;
 - `refund(order_id, amount=None, vendor_order_id=None, reason="", idempotency_key=None)`:
   see `marketplace.plugins.payments.refund`.
 """
@@ -50,6 +52,17 @@ def cancel_order(order_id, reason):
     cancel(order_id, reason)
 
 
+def extend_payment_deadline(order_id, until) -> bool:
+    """Move an unpaid order's payment deadline to `until` (an aware datetime) when it is
+    earlier; never shortens it. Returns whether it changed."""
+    from django.db.models import Q
+
+    from marketplace.orders.models import Order, OrderStatus
+
+    return bool(Order.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__lt=until), pk=order_id,
+                                     status=OrderStatus.UNPAID).update(expires_at=until))
+
+
 def refund(order_id, amount=None, vendor_order_id=None, reason="", idempotency_key=None):
     from marketplace.payments.services import refund as _refund
 
@@ -59,4 +72,4 @@ def refund(order_id, amount=None, vendor_order_id=None, reason="", idempotency_k
 
 __all__ = ["OrderInfo", "OrderLineInfo", "VendorOrderInfo", "RefundInfo", "order_info", "order_lines",
            "customer_spend", "spend_by_customer", "has_paid_order", "fulfil_service_lines", "hold", "release",
-           "cancel_order", "refund"]
+           "cancel_order", "extend_payment_deadline", "refund"]

@@ -1,23 +1,23 @@
-"""Stripe as a payment gateway (stripe-python's StripeClient)."""
+"""Stripe as a payment gateway (stripe-python's StripeClient), with Stripe Billing for
+subscriptions (`SUBSCRIPTIONS`: the calls are in `billing.py`)."""
 import json
 import time
 from datetime import datetime, timezone
-from decimal import Decimal
 
 import stripe
 from django.conf import settings as django_settings
 
+
 from marketplace.plugins import get_settings
+from marketplace.plugins.billing import MalformedBillingEvent
 from marketplace.plugins.payments import (
-    ASYNC_REFUNDS, MANUAL_CAPTURE, PARTIAL_REFUNDS, REFUNDS, STANDALONE_CHARGES, GatewayError, GatewayEventData,
-    GatewayPayment, GatewayRefund, PaymentGateway, PaymentStatus, RefundStatus, WebhookRejected,
+    ASYNC_REFUNDS, MANUAL_CAPTURE, PARTIAL_REFUNDS, REFUNDS, STANDALONE_CHARGES, SUBSCRIPTIONS, GatewayError,
+    GatewayEventData, GatewayPayment, GatewayRefund, PaymentGateway, PaymentStatus, RefundStatus, WebhookRejected,
 )
 
-# Stripe amounts are in the currency's minor unit; these currencies have none (Stripe's
-# zero-decimal list). ISK is two-decimal in the API (amounts in multiples of 100), so it
-# is not here; CNY is two-decimal: 168.00 CNY is 16800.
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
-                "xof", "xpf"}
+from .amounts import ZERO_DECIMAL, from_minor, to_minor  # noqa: F401 (re-exported)
+from .billing import StripeBilling, is_billing_type, parse_billing_event
+
 # Signed events older or newer than this many seconds are refused (replay and clock skew).
 TOLERANCE_SECONDS = 300
 REFUND_STATUS = {"succeeded": RefundStatus.SUCCEEDED, "pending": RefundStatus.PENDING,
@@ -40,23 +40,14 @@ EVENT_STATUS = {
 }
 
 
-def to_minor(amount, currency):
-    factor = 1 if currency.lower() in ZERO_DECIMAL else 100
-    return int((Decimal(amount) * factor).to_integral_value())
-
-
-def from_minor(value, currency):
-    factor = 1 if currency.lower() in ZERO_DECIMAL else 100
-    return Decimal(value) / factor
-
-
 def _secret(value):
     return value.get_secret_value() if value is not None else None
 
 
-class StripeGateway(PaymentGateway):
+class StripeGateway(StripeBilling, PaymentGateway):
     name = "stripe"
-    capabilities = frozenset({MANUAL_CAPTURE, REFUNDS, PARTIAL_REFUNDS, ASYNC_REFUNDS, STANDALONE_CHARGES})
+    capabilities = frozenset({MANUAL_CAPTURE, REFUNDS, PARTIAL_REFUNDS, ASYNC_REFUNDS, STANDALONE_CHARGES,
+                              SUBSCRIPTIONS})
 
     def _config(self):
         config = get_settings("stripe")
@@ -79,9 +70,11 @@ class StripeGateway(PaymentGateway):
         options = {"base_addresses": {"api": api_base}} if api_base else {}
         return stripe.StripeClient(api_key, max_network_retries=2, **options)
 
-    def _call(self, function, **params):
+    def _call(self, function, *args, **params):
+        """Call a StripeClient method (ids positionally, as stripe-python requires), turning
+        Stripe's refusals into GatewayError."""
         try:
-            return function(**params)
+            return function(*args, **params)
         except stripe.StripeError as exc:
             raise GatewayError(f"Stripe refused: {exc.user_message or exc.__class__.__name__}", field="gateway") from exc
 
@@ -108,12 +101,12 @@ class StripeGateway(PaymentGateway):
 
     def capture(self, payment, amount, idempotency_key=None):
         options = {"idempotency_key": idempotency_key} if idempotency_key else {}
-        intent = self._call(self._client().v1.payment_intents.capture, intent=payment.reference,
+        intent = self._call(self._client().v1.payment_intents.capture, payment.reference,
                             params={"amount_to_capture": to_minor(amount, payment.currency)}, options=options)
         return INTENT_STATUS.get(intent.status, PaymentStatus.CAPTURED)
 
     def cancel(self, payment):
-        self._call(self._client().v1.payment_intents.cancel, intent=payment.reference)
+        self._call(self._client().v1.payment_intents.cancel, payment.reference)
 
     def refund(self, payment, amount, reason="", idempotency_key=None):
         options = {"idempotency_key": idempotency_key} if idempotency_key else {}
@@ -130,7 +123,9 @@ class StripeGateway(PaymentGateway):
         """Verify the signature (HMAC-SHA256 over "t.payload", `TOLERANCE_SECONDS` in both
         directions of time) and the event's shape; map payment and refund events to the
         engine's terms. Other types (invoice.*, customer.subscription.*) come through with
-        no payment reference: the core hands them to plugins (`gateway_event`)."""
+        no payment reference: the core hands them to plugins (`gateway_event`). Billing
+        events are checked against the billing contract here (`billing.py`), so a malformed
+        one is refused with the request, before anything is recorded."""
         config, _api_key = self._config()
         secret = _secret(config.webhook_secret) or django_settings.STRIPE_WEBHOOK_SECRET
         if not secret:
@@ -189,6 +184,11 @@ class StripeGateway(PaymentGateway):
                 raise WebhookRejected("A refund event needs the refund's id")
         elif event_type.startswith("charge."):
             parsed.reference = _text(obj.get("payment_intent"))
+        elif is_billing_type(event_type):
+            try:
+                parse_billing_event(parsed)
+            except MalformedBillingEvent as exc:
+                raise WebhookRejected(f"Malformed {event_type} event: {exc}") from None
         return parsed
 
 

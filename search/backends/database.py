@@ -269,7 +269,8 @@ class DatabaseBackend(SearchBackend):
                 has_products).order_by("slug")[:limit]:
             text = brand.name_zh if brand.name_zh.casefold().startswith(prefix.casefold()) else brand.name_en
             result.brands.append(Suggestion("brand", brand.pk, text))
-        shops = Vendor.objects.filter(status=VendorStatus.APPROVED).filter(starts).order_by("pk")[:limit]
+        shops = (Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False).filter(starts)
+                 .order_by("pk")[:limit])
         for vendor in shops:
             text = vendor.name_zh if vendor.name_zh.casefold().startswith(prefix.casefold()) else vendor.name_en
             result.shops.append(Suggestion("shop", vendor.pk, text))
@@ -284,7 +285,7 @@ class DatabaseBackend(SearchBackend):
         return condition
 
     def search_shops(self, query):
-        qs = Vendor.objects.filter(status=VendorStatus.APPROVED)
+        qs = Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False)
         if query.kind:
             qs = qs.filter(kind=query.kind)
         parsed = query.parsed

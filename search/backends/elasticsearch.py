@@ -215,7 +215,8 @@ class ElasticsearchBackend(SearchBackend):
         if not ids:
             return IndexOutcome()
         version = version_now()
-        vendors = list(Vendor.objects.filter(pk__in=ids, status=VendorStatus.APPROVED).order_by("pk"))
+        vendors = list(Vendor.objects.filter(pk__in=ids, status=VendorStatus.APPROVED, storefront_hidden=False)
+                       .order_by("pk"))
         gone = set(ids) - {v.pk for v in vendors}
         return self._write(self.write_targets(SHOPS), shop_documents(vendors, now=dj_timezone.now()), sorted(gone),
                            version, refresh=refresh)
@@ -248,7 +249,7 @@ class ElasticsearchBackend(SearchBackend):
         if kind == PRODUCTS:
             qs = visible_products().select_related("vendor", "brand").order_by("pk")
         else:
-            qs = Vendor.objects.filter(status=VendorStatus.APPROVED).order_by("pk")
+            qs = Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False).order_by("pk")
         total = qs.count()
 
         def batches():
@@ -346,8 +347,9 @@ class ElasticsearchBackend(SearchBackend):
         out = {"backend": self.name, "url": self.url}
         sources = {
             PRODUCTS: (visible_products(), visible_products().aggregate(n=Max("updated_at"))["n"]),
-            SHOPS: (Vendor.objects.filter(status=VendorStatus.APPROVED),
-                    Vendor.objects.filter(status=VendorStatus.APPROVED).aggregate(n=Max("updated_at"))["n"]),
+            SHOPS: (Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False),
+                    Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False)
+                    .aggregate(n=Max("updated_at"))["n"]),
         }
         for kind, (qs, db_newest) in sources.items():
             indices = self.indices_behind(self.alias(kind))

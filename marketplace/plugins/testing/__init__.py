@@ -13,6 +13,8 @@
 - Factories: `make_user`, `make_staff`, `make_vendor`, `make_product`, `taxonomy`.
 - Stripe-style webhooks: `sign_stripe_event(event, secret)` and `post_stripe_event(client,
   event, secret)`.
+- `StripeRecorder(upstream)`: a recording HTTP proxy in front of stripe-mock, to assert what
+  a plugin sends to Stripe (point `STRIPE_API_BASE` at `recorder.url`).
 
 Installed as a pytest plugin (entry point `pytest11`), it provides the fixtures `gql`,
 `make_user`, `member`, `staff`, `member_gql`, `staff_gql`, `make_vendor`, `taxonomy`,
@@ -224,6 +226,74 @@ def post_stripe_event(client, event, secret, timestamp=None, path="/webhooks/pay
     payload = event if isinstance(event, str) else json.dumps(event)
     return client.post(path, payload, content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=sign_stripe_event(payload, secret, timestamp))
+
+
+# -- what a plugin sends to Stripe ------------------------------------------------------------------
+class StripeRecorder:
+    """A real HTTP proxy on loopback in front of `upstream` (stripe-mock) that records every
+    request: `requests` is a list of `(method, path, params)` with the form body (or query)
+    parsed into a flat dict of Stripe's bracketed keys (`{"items[0][price]": "price_1"}`).
+    stripe-mock still validates each request and answers it. Use as a context manager, and
+    point the Stripe plugin at `url` (e.g. `settings.STRIPE_API_BASE = recorder.url`)."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream.rstrip("/")
+        self.requests = []
+
+    def __enter__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qsl, urlsplit
+
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self):
+                import urllib.error
+                import urllib.request
+
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                split = urlsplit(self.path)
+                params = dict(parse_qsl(body.decode() if body else split.query, keep_blank_values=True))
+                recorder.requests.append((self.command, split.path, params))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                request = urllib.request.Request(recorder.upstream + self.path, data=body or None, headers=headers,
+                                                 method=self.command)
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        status, payload, answer_headers = answer.status, answer.read(), answer.headers
+                except urllib.error.HTTPError as exc:
+                    status, payload, answer_headers = exc.code, exc.read(), exc.headers
+                self.send_response(status)
+                for key in ("Content-Type", "Request-Id", "Stripe-Version"):
+                    if answer_headers.get(key):
+                        self.send_header(key, answer_headers[key])
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_DELETE = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def calls(self, method=None, path=None):
+        """The recorded `(method, path, params)` matching `method` and a `path` prefix."""
+        return [r for r in self.requests if (method is None or r[0] == method)
+                and (path is None or r[1].startswith(path))]
+
+    def clear(self):
+        self.requests.clear()
 
 
 def mutation_classes(graphql_schema=None):
