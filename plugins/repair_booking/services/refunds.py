@@ -1,7 +1,9 @@
 """Refunds of cancelled and no-show bookings through the payments facade, after the
 booking's change committed: the amount owed (`refund_due`) is refunded on the shop's
-sub-order with the idempotency key `repair-booking-<id>` (a retry never refunds twice).
-A gateway failure is recorded (`refund_error`) and retried by the `retry_refunds` task."""
+sub-order with the idempotency key `repair-booking-<id>` (a retry never refunds twice:
+the facade answers a used key with the refunds made under it). A gateway failure is
+recorded (`refund_error`) and retried by the `retry_refunds` task under the next key
+`repair-booking-<id>-a<n>`, since the facade keeps the failed refund under the key used."""
 from __future__ import annotations
 
 import logging
@@ -24,10 +26,14 @@ def settle(booking_id) -> list:
     booking = RepairBooking.objects.get(pk=booking_id)
     if booking.refund_due <= 0 or booking.refund_ids:
         return []
+    key, earlier = _next_key(booking.pk)
+    if earlier:  # a refund under one of our keys is under way or done (a crash before we noted it)
+        made = [(record.refund_id, record.status) for record in earlier]
+        RepairBooking.objects.filter(pk=booking.pk).update(refund_ids=[pk for pk, _status in made], refund_error="")
+        return made
     try:
         made = refund(booking.order_id, amount=booking.refund_due, vendor_order_id=booking.vendor_order_id,
-                      reason=f"Booking {booking.pk}: {booking.get_status_display()}",
-                      idempotency_key=f"repair-booking-{booking.pk}")
+                      reason=f"Booking {booking.pk}: {booking.get_status_display()}", idempotency_key=key)
     except MarketplaceError as exc:
         logger.warning("Refund of booking %s failed: %s", booking.pk, exc)
         RepairBooking.objects.filter(pk=booking.pk).update(refund_error=str(exc)[:300])
@@ -35,6 +41,23 @@ def settle(booking_id) -> list:
     with transaction.atomic():
         RepairBooking.objects.filter(pk=booking.pk).update(refund_ids=[pk for pk, _status in made], refund_error="")
     return made
+
+
+def _next_key(booking_id):
+    """(the key of the next attempt, []) when every earlier attempt failed, else (the key,
+    its refunds that did not fail)."""
+    from marketplace.plugins.payments import find_refunds
+
+    attempt = 0
+    while True:
+        key = f"repair-booking-{booking_id}" + (f"-a{attempt}" if attempt else "")
+        records = find_refunds(key)
+        if not records:
+            return key, []
+        alive = [record for record in records if record.status != "failed"]
+        if alive:
+            return key, alive
+        attempt += 1
 
 
 def refund_parts(booking_id) -> list:

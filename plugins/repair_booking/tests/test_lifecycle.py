@@ -86,6 +86,34 @@ def test_the_default_late_policy_refunds_in_full(booked, frozen_clock):
     assert booking["status"] == "CANCELLED_LATE" and booking["refundDue"]["amount"] == "96.00"
 
 
+def test_a_refund_the_gateway_refused_is_retried_under_a_new_key_once(booked, frozen_clock, monkeypatch):
+    """The facade keeps a refused refund under its key and answers that key with it
+    afterwards: the retry must use the next key, and refund exactly once."""
+    from marketplace.plugins.payments import GatewayError
+    from plugins.dev_gateway.gateway import DevGateway
+    from plugins.repair_booking.models import RepairBooking
+    from plugins.repair_booking.tasks import retry_refunds
+
+    customer, _shop, booking_id = booked
+    refund = DevGateway.refund
+
+    def refuse(self, payment, amount, reason="", idempotency_key=None):
+        raise GatewayError("card issuer unavailable")
+
+    monkeypatch.setattr(DevGateway, "refund", refuse)
+    frozen_clock.travel(timedelta(hours=1))
+    booking = customer.mutate(CANCEL, {"id": booking_id})["booking"]
+    assert booking["status"] == "CANCELLED_BY_CUSTOMER" and not booking["refunded"]
+    assert [status for _amount, status in _refunds()] == ["failed"]
+    monkeypatch.setattr(DevGateway, "refund", refund)
+    retry_refunds()
+    retry_refunds()  # nothing more: the refund was made
+    assert _refunds() == [(Decimal("96.00"), "failed"), (Decimal("96.00"), "succeeded")]
+    row = RepairBooking.objects.get()
+    assert len(row.refund_ids) == 1 and row.refund_error == ""
+    assert customer.data(f"{{ node(id: \"{booking_id}\") {{ ... on RepairBooking {{ refunded }} }} }}")["node"]["refunded"]
+
+
 def test_the_shop_cancels_with_a_full_refund_and_the_slot_is_free_again(booked, client, repair):
     _customer, shop, booking_id = booked
     booking = shop.mutate(SHOP_CANCEL, {"id": booking_id})["booking"]
