@@ -25,6 +25,20 @@ class Sort(str, Enum):
     SALES = "sales"
 
 
+class ShopSort(str, Enum):
+    """Orders of shop search. DEFAULT: nearest first with `near`, else best text match,
+    else by id. NEXT_FREE_SLOT: the shop that can take a car soonest first, read from the
+    shop document field `next_free_slot` (an aware datetime a booking plugin fills through
+    `search_shop_fields`); shops without one last, then by distance / id."""
+
+    DEFAULT = "default"
+    NEXT_FREE_SLOT = "next_free_slot"
+
+
+# The shop document field NEXT_FREE_SLOT sorts on (contributed by a plugin, mapped as a Date).
+NEXT_FREE_SLOT_FIELD = "next_free_slot"
+
+
 class Capability(str, Enum):
     """Things a backend may not do; listed in a result's `unsupported` notes."""
 
@@ -112,6 +126,7 @@ class ShopQuery:
     offset: int = 0
     limit: int = 20
     now: object = None  # an aware datetime
+    sort: str = ShopSort.DEFAULT.value
 
 
 @dataclass

@@ -32,13 +32,17 @@ from . import clock, synonyms
 from .backends import get_backend
 from .models import SynonymSet
 from .query import (
-    MAX_WINDOW, Capability, ProductFilters, ProductQuery, ShopQuery, Sort,
+    MAX_WINDOW, Capability, ProductFilters, ProductQuery, ShopQuery, ShopSort, Sort,
 )
 from .text import MAX_QUERY_LENGTH, clean_query, parse_query
 
 ProductSearchSort = graphene.Enum("ProductSearchSort", [(s.name, s.value) for s in Sort],
                                   description="RELEVANCE (without a query: best sellers first), PRICE_ASC, "
                                               "PRICE_DESC, NEWEST, SALES.")
+ShopSearchSort = graphene.Enum("ShopSearchSort", [(s.name, s.value) for s in ShopSort],
+                               description="DEFAULT: nearest first with `near`, else best match, else oldest. "
+                                           "NEXT_FREE_SLOT: earliest free booking slot first (shops that take "
+                                           "bookings), ties by distance; shops without a free slot last.")
 SearchCapability = graphene.Enum("SearchCapability", [(c.name, c.value) for c in Capability])
 SearchFacetName = graphene.Enum("SearchFacetName", [("CATEGORY", "category"), ("BRAND", "brand"),
                                                     ("VENDOR_KIND", "vendor_kind"), ("IN_STOCK", "in_stock")])
@@ -373,10 +377,10 @@ class ShopSearchResult(graphene.ObjectType):
 
 
 def resolve_search_shops(info, query=None, kind=None, near=None, radius_km=None, open_now=None, services=None,
-                         first=None, after=None):
+                         first=None, after=None, sort_by=None):
     offset, limit = _page(first, after)
     shop_query = ShopQuery(parsed=_text(query), kind=_value(kind), open_now=open_now, offset=offset, limit=limit,
-                           now=clock.now())
+                           now=clock.now(), sort=_value(sort_by) or ShopSort.DEFAULT.value)
     if near is not None:
         lat, lon = float(near["lat"]), float(near["lon"])
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -485,6 +489,8 @@ class Query(graphene.ObjectType):
         open_now=graphene.Boolean(description="true: open now; false: closed now (Asia/Shanghai opening hours)."),
         services=graphene.List(graphene.NonNull(graphene.String), description="Shops offering all of these."),
         first=graphene.Int(), after=graphene.String(),
+        sort_by=ShopSearchSort(default_value=ShopSort.DEFAULT.value,
+                               description="NEXT_FREE_SLOT: the shop that can take a car soonest first."),
         description="Approved shops; nearest first when `near` is given.")
     search_synonym_sets = graphene.List(graphene.NonNull(SynonymSetNode), required=True,
                                         description="Query-time synonyms (platform staff only).")

@@ -76,7 +76,7 @@ def test_populatedb_builds_a_beijing_marketplace_once(gql):
         assert product.name_zh and product.name_en and product.description_zh and product.description_en
         for variant in variants:
             assert variant.list_price > 0 and (variant.sale_price is None or variant.sale_price < variant.list_price)
-            if variant.track_inventory:  # a service voucher (group_buy's demo) sells without stock
+            if variant.track_inventory:  # services (repair_booking's menu, group_buy's voucher) keep no stock
                 assert [s.warehouse.vendor_id for s in variant.stocks.all()] == [product.vendor_id]
     assert listed.filter(in_stock=False).exists() and listed.filter(in_stock=True).exists()
     assert ProductVariant.objects.filter(product__in=listed, sale_price__isnull=False).exists()

@@ -66,6 +66,7 @@ def _scalars(world):
         "UUID": st.sampled_from(world["uuids"]).map(nodes.String),
         "Decimal": st.one_of(st.sampled_from(decimals).map(nodes.String), st.integers(-10**20, 10**20).map(nodes.Int)),
         "DateTime": st.sampled_from(["2026-01-01T00:00:00+08:00", "yesterday", ""]).map(nodes.String),
+        "Date": st.sampled_from(["2026-03-02", "9999-12-31", "0001-01-01", "2026-02-30", ""]).map(nodes.String),
         "JSONString": st.sampled_from(['{"a": 1}', "[", "null", "NaN"]).map(nodes.String),
         "GenericScalar": st.one_of(
             st.sampled_from([nodes.String("x"), nodes.String("\x00"), nodes.Int(1), nodes.Float(1e300), nodes.Null]),

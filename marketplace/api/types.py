@@ -8,6 +8,8 @@ def enum_value(value):
 
 
 def decode_id(global_id, expected_type, field="id"):
-    """Return the primary key inside a global ID of `expected_type`, or raise a
+    """Return the primary key inside a global ID of `expected_type` (a graphene type, or
+    its GraphQL name such as "GarageVehicle" for a type another plugin owns), or raise a
     ValidationError naming the field."""
-    return decode_id_of(global_id, expected_type._meta.name, field)
+    name = expected_type if isinstance(expected_type, str) else expected_type._meta.name
+    return decode_id_of(global_id, name, field)

@@ -40,7 +40,7 @@ def _validate(checkout, user, lines, totals):
     errors = list(totals.problems)
     if not (checkout.email or (user and user.is_authenticated)):
         errors.append(MarketplaceError("An e-mail address is required.", code=ErrorCode.REQUIRED, field="email"))
-    if totals.requires_shipping and not checkout.shipping_address:
+    if totals.needs_address and not checkout.shipping_address:
         errors.append(MarketplaceError("A shipping address is required.", code=ErrorCode.REQUIRED,
                                        field="shipping_address"))
     variant_ids = [line.variant_id for line in lines if line.variant_id is not None]
@@ -182,11 +182,12 @@ def _draft(checkout, user, totals, plan):
         parts.append(SubOrderDraft(vendor_id=part.vendor_id,
                                    shipping_method_name=part.method.name_zh if part.method else "",
                                    shipping=part.shipping or ZERO, lines=tuple(lines), commission_rate=rate,
-                                   revenue_account=account))
+                                   revenue_account=account, shipping_address=part.delivery_address,
+                                   delivery_label=part.delivery_label))
     return OrderDraft(user_id=user.pk if user is not None and user.is_authenticated else None,
                       email=checkout.email or (user.email if user is not None and user.is_authenticated else ""),
                       currency=totals.currency,
-                      shipping_address=checkout.shipping_address if totals.requires_shipping else checkout.shipping_address,
+                      shipping_address=checkout.shipping_address,
                       checkout_token=checkout.token, parts=tuple(parts), metadata=dict(checkout.metadata or {}))
 
 

@@ -97,3 +97,22 @@ class CheckoutShipping(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["checkout", "vendor"], name="one_shipping_per_vendor")]
+
+
+class CheckoutDelivery(models.Model):
+    """Where one seller's goods in a cart go instead of the cart's shipping address, e.g.
+    "deliver to installer": parts shipped to the repair shop that fits them. Written by a
+    plugin (`owner`, its name) through `marketplace.plugins.checkout.set_delivery_address`,
+    copied to the seller's sub-order (`VendorOrder.shipping_address`) at completion. The
+    seller still chooses a shipping method (and is paid for it) as usual."""
+
+    checkout = models.ForeignKey(Checkout, related_name="deliveries", on_delete=models.CASCADE)
+    vendor = models.ForeignKey("vendors.Vendor", related_name="+", on_delete=models.CASCADE)
+    address = models.JSONField(help_text="A cleaned postal address (the Address fields).")
+    label = models.CharField(max_length=200, blank=True, help_text='Shown to buyer and seller, e.g. "送至安装门店".')
+    owner = models.CharField(max_length=60, blank=True, help_text="The plugin that set it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["checkout", "vendor"], name="one_delivery_per_vendor")]

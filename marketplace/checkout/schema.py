@@ -67,6 +67,10 @@ class CheckoutVendorPart(graphene.ObjectType):
     shipping_method = graphene.Field(ShippingMethodNode)
     shipping = graphene.Field(Money, description="Null until a method is chosen (0 when nothing ships).")
     shipping_options = graphene.List(graphene.NonNull(ShippingOption), required=True)
+    delivery_address = graphene.JSONString(description="Where this seller ships instead of the cart's shipping "
+                                                       "address (e.g. to the repair shop fitting the parts); null: "
+                                                       "the cart's address.")
+    delivery_label = graphene.String(description='Why, e.g. "送至安装门店 Deliver to installer".')
 
 
 class AppliedOrderAdjustmentType(graphene.ObjectType):
@@ -129,6 +133,7 @@ class CheckoutType(graphene.ObjectType):
             shipping=money(part.shipping, c) if part.shipping is not None else None,
             shipping_options=[ShippingOption(method=m, cost=money(shipping_cost(m, part.subtotal, part.weight_grams), c))
                               for m in part.methods],
+            delivery_address=part.delivery_address, delivery_label=part.delivery_label or None,
         ) for part in totals.parts]
 
     @classmethod

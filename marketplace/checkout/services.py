@@ -16,7 +16,7 @@ from django.db.models import Sum
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, ValidationError
 
 from .kinds import get_kind
-from .models import PRODUCT_LINE, Checkout, CheckoutLine, CheckoutShipping, ShippingMethod
+from .models import PRODUCT_LINE, Checkout, CheckoutDelivery, CheckoutLine, CheckoutShipping, ShippingMethod
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
@@ -300,6 +300,41 @@ def set_shipping_method(checkout, vendor_id, method_id) -> Checkout:
     CheckoutShipping.objects.update_or_create(checkout=checkout, vendor_id=vendor_id, defaults={"method": method})
     checkout.save(update_fields=["updated_at"])
     return checkout
+
+
+@transaction.atomic
+def set_delivery_address(checkout, vendor_id, address, label="", owner="") -> CheckoutDelivery:
+    """Send one seller's goods of this cart to `address` (a postal address dict, cleaned
+    like the cart's own) instead of the cart's shipping address, e.g. "deliver to
+    installer". `label` is shown to the buyer and the seller; `owner` names the plugin.
+    Replaces an earlier one for the seller. Raises ValidationError (the address fields;
+    INVALID vendor_id when the cart holds nothing of this seller that ships)."""
+    from marketplace.accounts.services import clean_address
+
+    if not checkout.lines.filter(vendor_id=vendor_id, variant__product__product_type__requires_shipping=True).exists():
+        raise ValidationError("The cart holds nothing of this seller that ships.", field="vendor_id")
+    cleaned = clean_address(dict(address or {}))
+    cleaned.setdefault("country", "CN")
+    delivery, _ = CheckoutDelivery.objects.update_or_create(
+        checkout=checkout, vendor_id=vendor_id,
+        defaults={"address": cleaned, "label": (label or "").strip()[:200], "owner": (owner or "")[:60]})
+    checkout.save(update_fields=["updated_at"])
+    return delivery
+
+
+@transaction.atomic
+def clear_delivery_address(checkout, vendor_id=None, owner=None) -> int:
+    """Send a seller's goods (all sellers' when `vendor_id` is None) to the cart's address
+    again; with `owner`, only the redirections that plugin set. Returns how many were cleared."""
+    qs = CheckoutDelivery.objects.filter(checkout=checkout)
+    if vendor_id is not None:
+        qs = qs.filter(vendor_id=vendor_id)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    deleted, _ = qs.delete()
+    if deleted:
+        checkout.save(update_fields=["updated_at"])
+    return deleted
 
 
 # -- vendors' shipping methods ---------------------------------------------------------------

@@ -34,6 +34,8 @@ class SellerPart:
     method: ShippingMethod | None
     shipping: Decimal | None
     methods: list
+    delivery_address: dict | None = None  # where this seller ships instead of the cart's address
+    delivery_label: str = ""
 
     @property
     def vendor_id(self):
@@ -74,6 +76,11 @@ class CheckoutTotals:
     @property
     def requires_shipping(self):
         return any(p.requires_shipping for p in self.parts)
+
+    @property
+    def needs_address(self):
+        """Something ships to the cart's own address (not redirected per seller)."""
+        return any(p.requires_shipping and p.delivery_address is None for p in self.parts)
 
     @property
     def shipping(self):
@@ -187,6 +194,7 @@ def compute_totals(checkout, user=None, lines=None, assume=frozenset(), adjust=T
     vendor_ids = sorted({i.vendor_id for i in infos if i.vendor_id is not None})
     vendors = Vendor.objects.in_bulk(vendor_ids) if vendor_ids else {}
     chosen = {c.vendor_id: c.method for c in checkout.shipping_choices.select_related("method")} if checkout.pk else {}
+    deliveries = {d.vendor_id: d for d in checkout.deliveries.all()} if checkout.pk and vendor_ids else {}
     methods = {}
     if vendor_ids:
         for method in ShippingMethod.objects.filter(vendor_id__in=vendor_ids, is_active=True):
@@ -207,8 +215,11 @@ def compute_totals(checkout, user=None, lines=None, assume=frozenset(), adjust=T
         if method is not None and (not method.is_active or method.vendor_id != vendor_id):
             method = None  # deactivated (or moved) since it was chosen: choose again
         cost = shipping_cost(method, goods - discount, weight) if method is not None else (None if ships else ZERO)
+        delivery = deliveries.get(vendor_id) if ships else None
         parts.append(SellerPart(vendors.get(vendor_id) if vendor_id is not None else None, items, goods, discount,
-                                tendered, weight, ships, method, cost, offered))
+                                tendered, weight, ships, method, cost, offered,
+                                dict(delivery.address) if delivery is not None else None,
+                                delivery.label if delivery is not None else ""))
     return CheckoutTotals(info, parts, infos, applied, checkout.currency, context, problems, variants)
 
 

@@ -38,6 +38,8 @@ class SubOrderDraft:
     lines: tuple
     commission_rate: Decimal
     revenue_account: str = ""
+    shipping_address: dict | None = None  # None: the order's address
+    delivery_label: str = ""
 
     @property
     def subtotal(self):

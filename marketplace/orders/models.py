@@ -86,6 +86,10 @@ class VendorOrder(models.Model):
     on_hold = models.BooleanField(default=False, help_text="Paid but not fulfillable nor payable out (e.g. a forming group).")
     hold_reason = models.CharField(max_length=200, blank=True)
     shipping_method_name = models.CharField(max_length=200, blank=True)
+    shipping_address = models.JSONField(null=True, blank=True,
+                                        help_text="Where this seller ships when not to the order's address (e.g. a "
+                                                  "repair shop that fits the parts); null: the order's address.")
+    delivery_label = models.CharField(max_length=200, blank=True, help_text='e.g. "送至安装门店 Deliver to installer".')
     carrier = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)

@@ -80,7 +80,8 @@ class VendorOrderType(DjangoObjectType):
     vendor = graphene.Field(VendorType, description="The seller; null for the platform's own lines.")
     order_number = graphene.String(required=True)
     customer_email = graphene.String(required=True)
-    shipping_address = graphene.JSONString()
+    shipping_address = graphene.JSONString(description="Where this seller ships: its delivery address (e.g. the repair "
+                                                     "shop fitting the parts) or else the order's address.")
     lines = graphene.List(graphene.NonNull(OrderLineType), required=True)
     subtotal = graphene.Field(Money, required=True)
     discount = graphene.Field(Money, required=True)
@@ -100,7 +101,7 @@ class VendorOrderType(DjangoObjectType):
         name = "VendorOrder"
         interfaces = (relay.Node,)
         fields = ("shipping_method_name", "carrier", "tracking_number", "fulfilled_at", "commission_rate",
-                  "hold_reason")
+                  "hold_reason", "delivery_label")
         connection_class = CountableConnection
 
     @classmethod
@@ -138,7 +139,9 @@ class VendorOrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_shipping_address(root, info):
-        return root.order.shipping_address
+        """Where this seller ships: its own delivery address (e.g. the repair shop fitting the
+        parts) or the order's."""
+        return root.shipping_address if root.shipping_address is not None else root.order.shipping_address
 
     @staticmethod
     def resolve_lines(root, info):

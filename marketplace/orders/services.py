@@ -71,7 +71,8 @@ def create_order(draft) -> Order:
             order=order, vendor_id=part.vendor_id, subtotal=part.subtotal, shipping=part.shipping,
             discount=part.discount, platform_funded=part.platform_funded, total=part.total, tendered=part.tendered,
             commission_rate=part.commission_rate, revenue_account=part.revenue_account,
-            shipping_method_name=part.shipping_method_name,
+            shipping_method_name=part.shipping_method_name, shipping_address=part.shipping_address,
+            delivery_label=part.delivery_label[:200],
         )
         for line in part.lines:
             order_line = OrderLine.objects.create(

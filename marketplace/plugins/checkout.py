@@ -19,7 +19,17 @@ and take part in pricing and completion.
 - `cart_adjustments(token, user=None) -> [AppliedOrderAdjustment]`: the order-level
   discounts and tenders as they apply to the cart now (what each plugin offered, and what
   the floor of every line let through), e.g. to tell a buyer how many points an order
-  will take.
+  will take;
+- `set_delivery_address(token, vendor_id, address, label="", owner="", user=None)` /
+  `clear_delivery_address(token, vendor_id=None, owner=None, user=None)`: ship one seller's
+  goods of the cart to another address than the cart's (e.g. "deliver to installer": parts
+  shipped to the repair shop that fits them); copied to the seller's sub-order
+  (`VendorOrder.shippingAddress`, `deliveryLabel`) at completion. The cart then needs its
+  own shipping address only for sellers not redirected;
+- `complete(token, user=None, expected_total=None) -> OrderInfo`: place the order exactly as
+  `checkoutComplete` does (one transaction: validation, `checkout_validate`, the order,
+  `checkout_reserve`, stock), e.g. for a one-step "book now" mutation. Raises what
+  completion raises (ValidationError with SLOT_TAKEN, OUT_OF_STOCK, PRICE_CHANGED, ...);
 - `CheckoutInfo`, `CheckoutLineInfo`: what `checkout_validate`, `checkout_adjustments`
   and `checkout_reserve` receive.
 - `OrderAdjustment` (DISCOUNT or TENDER): what `checkout_adjustments` returns;
@@ -65,6 +75,33 @@ def set_checkout_metadata(token, namespace, data, user=None):
     return services.set_checkout_metadata(services.get_checkout(token, user), namespace, data)
 
 
+def set_delivery_address(token, vendor_id, address, label="", owner="", user=None):
+    """Ship the seller `vendor_id`'s goods of cart `token` to `address` (a dict of the
+    Address fields: full_name, phone, province, city, district, street, postal_code).
+    Raises NotFound (token), ValidationError (address fields; vendor_id when the cart holds
+    nothing of that seller that ships)."""
+    from marketplace.checkout import services
+
+    services.set_delivery_address(services.get_checkout(token, user), vendor_id, address, label=label, owner=owner)
+
+
+def clear_delivery_address(token, vendor_id=None, owner=None, user=None) -> int:
+    """Undo `set_delivery_address` for one seller (or all; with `owner`, only yours)."""
+    from marketplace.checkout import services
+
+    return services.clear_delivery_address(services.get_checkout(token, user), vendor_id=vendor_id, owner=owner)
+
+
+def complete(token, user=None, expected_total=None):
+    """Complete the cart into an unpaid order (paid at once when nothing is due), as
+    `checkoutComplete` does, and return its `OrderInfo`. Start the payment afterwards with
+    `marketplace.plugins.payments.pay`. Raises ValidationError / PluginFailed."""
+    from marketplace.checkout.completion import complete as _complete
+    from marketplace.orders.selectors import order_info
+
+    return order_info(_complete(token, user, expected_total=expected_total).pk)
+
+
 @dataclass(frozen=True)
 class CartLineRef:
     """A cart line without its price: `line_id`, `kind`, `reference`, `variant_id`
@@ -103,4 +140,5 @@ def cart_adjustments(token, user=None):
 
 __all__ = ["LineKind", "LineDescription", "line_kinds", "CheckoutInfo", "CheckoutLineInfo", "OrderAdjustment",
            "AppliedOrderAdjustment", "DISCOUNT", "TENDER", "open_cart", "add_line", "set_line_metadata",
-           "set_checkout_metadata", "cart_lines", "cart_line_refs", "CartLineRef", "cart_adjustments"]
+           "set_checkout_metadata", "cart_lines", "cart_line_refs", "CartLineRef", "cart_adjustments",
+           "set_delivery_address", "clear_delivery_address", "complete"]

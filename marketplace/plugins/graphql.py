@@ -8,6 +8,8 @@
   object of a list (e.g. every account's history), read for all parents in one query;
 - `decode_id(global_id, NodeType, field)`, `enum_value(value)`;
 - `Money`, `money(amount, currency)`, `Price` (an explained price);
+- `to_error_list(exc)`: a MarketplaceError as the payload's `errors` (for a mutation that
+  reports a later step's failure next to a result, as `checkoutComplete` does);
 - the core types to return or reference: `ProductNode`, `ProductVariantNode`, `VendorType`,
   `UserType`, `OrderType`, `VendorOrderType`, `PaymentType`, `CheckoutType`;
 - `EXTENSIBLE_TYPES`: the names of core types `graphql_type_fields` may extend;
@@ -15,7 +17,7 @@
   (global IDs that `node(id:)` fetches) in one line.
 """
 from marketplace.api.dataloaders import DataLoader, group_by, then
-from marketplace.api.errors import Error, ErrorCode
+from marketplace.api.errors import Error, ErrorCode, to_error_list
 from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection, NestedConnectionField
 from marketplace.api.types import decode_id, enum_value
@@ -29,7 +31,8 @@ EXTENSIBLE_TYPES = ("User", "Vendor", "Product", "ProductVariant", "ProductFilte
 __all__ = [
     "BaseMutation", "ConnectionField", "CountableConnection", "NestedConnectionField", "DataLoader", "Error",
     "ErrorCode", "Money", "Price",
-    "NotFound", "PermissionDenied", "ValidationError", "decode_id", "enum_value", "group_by", "money", "permissions",
+    "NotFound", "PermissionDenied", "ValidationError", "decode_id", "to_error_list", "enum_value", "group_by", "money",
+    "permissions",
     "then", "vendor_role", "cart_owner", "ProductNode", "ProductVariantNode", "VendorType", "UserType", "OrderType",
     "VendorOrderType", "PaymentType", "CheckoutType", "EXTENSIBLE_TYPES", "NodeType",
 ]

@@ -5,6 +5,8 @@ services a plugin may call.
 - `VendorKind` ("parts_vendor", "repair_shop", "dealer"), `VendorStatus`, `StaffRole`,
   `ANY_STAFF`, `MANAGERS`, `has_vendor_role(user, vendor_id, roles)`,
   `require_vendor_role(info, vendor_id, roles)`, `vendor_roles(user)`;
+- `touch_shop(vendor_id)`: tell the engine a vendor's plugin data changed (e.g. its shop
+  document fields from `search_shop_fields`): re-indexed after commit, like `touch_product`;
 - `hide_storefront(vendor_id, owner, reason)` / `show_storefront(vendor_id, owner)`: keep a
   vendor out of listings and search for your reason (e.g. an unpaid plan) and lift it;
   independent of platform staff's suspension, never deleting anything.
@@ -87,6 +89,16 @@ def show_storefront(vendor_id, owner):
     release_storefront(vendor_id, owner)
 
 
+def touch_shop(vendor_id):
+    """The vendor's plugin-provided data changed (opening hours, services, next free slot
+    in its shop document): emits `vendor_updated`, so search re-indexes the vendor after
+    commit."""
+    from marketplace.core.events import emit
+    from marketplace.vendors.events import VendorUpdated
+
+    emit(VendorUpdated(vendor_id=int(vendor_id)))
+
+
 def staff_emails(vendor_id, roles=MANAGERS) -> list[str]:
     """E-mail addresses of the vendor's staff in `roles` (for notices)."""
     from marketplace.vendors.models import VendorStaff
@@ -95,5 +107,6 @@ def staff_emails(vendor_id, roles=MANAGERS) -> list[str]:
 
 
 __all__ = ["VendorInfo", "vendor_info", "vendor_infos", "hide_storefront", "show_storefront", "staff_emails",
+           "touch_shop",
            "VendorKind", "VendorStatus", "StaffRole", "ANY_STAFF", "MANAGERS", "has_vendor_role",
            "require_vendor_role", "vendor_roles"]

@@ -110,3 +110,52 @@ def garage_vehicles(user_ids):
         found.setdefault(user_id, []).append({"vehicle_id": vehicle_id, "make": make, "model": model, "year": year,
                                               "engine": engine, "is_default": is_default})
     return found
+
+
+@hookimpl
+def parts_garage_vehicle(user_id, garage_vehicle_id):
+    from plugins.parts_storefront.models import GarageVehicle
+
+    if not user_id or garage_vehicle_id is None:
+        return None
+    item = (GarageVehicle.objects.select_related("vehicle__model__make")
+            .filter(pk=garage_vehicle_id, user_id=user_id).first())
+    if item is None:
+        return None
+    vehicle = item.vehicle
+    label = f"{vehicle.model.make.name_zh} {vehicle.model.name_zh} {item.year} {vehicle.engine}".strip()
+    return {"garage_vehicle_id": item.pk, "vehicle_id": vehicle.pk, "year": item.year, "label": label,
+            "nickname": item.nickname}
+
+
+@hookimpl
+def parts_fitment(variant_ids, vehicle_id, year):
+    from plugins.parts_storefront.models import Fitment
+
+    ids = [int(v) for v in variant_ids]
+    answer = {v: None for v in ids}
+    rows = Fitment.objects.filter(variant_id__in=ids).values_list(
+        "variant_id", "vehicle_id", "vehicle__year_from", "vehicle__year_to")
+    for variant_id, fits_vehicle, year_from, year_to in rows:
+        fits = fits_vehicle == vehicle_id and (year is None or year_from <= year <= year_to)
+        answer[variant_id] = bool(answer[variant_id]) or fits
+    return answer
+
+
+@hookimpl
+def parts_numbers(variant_ids):
+    from plugins.parts_storefront.models import PartNumber
+
+    ids = [int(v) for v in variant_ids]
+    answer = {v: [] for v in ids}
+    for variant_id, normalized in PartNumber.objects.filter(variant_id__in=ids).order_by("pk").values_list(
+            "variant_id", "normalized"):
+        answer[variant_id].append(normalized)
+    return answer
+
+
+@hookimpl
+def parts_normalize_number(number):
+    from plugins.parts_storefront.models import normalize_part_number
+
+    return normalize_part_number(number)

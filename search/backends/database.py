@@ -24,6 +24,7 @@ from ..query import (
     FACETS, PRICE_BUCKETS, Capability, FacetValue, PriceBucket, ProductHit, ProductResult, ShopHit, ShopResult, Sort,
     Suggestion, Suggestions, Unsupported,
 )
+from ..query import NEXT_FREE_SLOT_FIELD, ShopSort
 from ..text import SQL_SEPARATORS, clean_query, haversine_km, highlight, tokens
 from .base import SearchBackend
 
@@ -301,8 +302,9 @@ class DatabaseBackend(SearchBackend):
             qs = qs.filter(match)
             names = {t.casefold() for t in parsed.alternatives}
         vendors = list(qs.order_by("pk"))
+        by_slot = query.sort == ShopSort.NEXT_FREE_SLOT.value
+        extra = shop_extra_fields(vendors) if (query.services or by_slot) else {}
         if query.services:
-            extra = shop_extra_fields(vendors)
             wanted = {s.strip().casefold() for s in query.services if s.strip()}
             vendors = [v for v in vendors
                        if wanted <= {s.strip().casefold() for s in extra.get(v.pk, {}).get("services", [])}]
@@ -325,6 +327,8 @@ class DatabaseBackend(SearchBackend):
             hits.sort(key=lambda h: (h.distance_km is None, h.distance_km or 0.0, h.id))
         elif names is not None:
             hits.sort(key=lambda h: (-h.score, h.id))
+        if by_slot:  # stable: ties keep the order above (distance, text match, id)
+            hits.sort(key=lambda h: _slot_key(extra.get(h.id, {}).get(NEXT_FREE_SLOT_FIELD)))
         total = len(hits)
         return ShopResult(hits=hits[query.offset:query.offset + query.limit], total=total,
                           unsupported=list(SHOP_NOTES))
@@ -332,3 +336,18 @@ class DatabaseBackend(SearchBackend):
     def status(self):
         return {"backend": self.name, "products": {"database": visible_products().count()},
                 "note": "The database backend reads the catalog directly: there is no index to build."}
+
+
+def _slot_key(value):
+    """Sort key of a `next_free_slot` value (an aware datetime or its ISO text): earliest
+    first, shops without one last."""
+    if value is None or value == "":
+        return (1, 0.0)
+    if isinstance(value, str):
+        from datetime import datetime
+
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return (1, 0.0)
+    return (0, value.timestamp())

@@ -34,7 +34,7 @@ from ..documents import (
 )
 from ..query import (
     FACETS, MAX_WINDOW, PRICE_BUCKETS, FacetValue, IndexOutcome, PriceBucket, ProductHit, ProductResult, ShopHit,
-    ShopResult, Sort, Suggestion, Suggestions,
+    NEXT_FREE_SLOT_FIELD, ShopResult, ShopSort, Sort, Suggestion, Suggestions,
 )
 from ..text import clean_query, merge_adjacent_tags, week_minute
 from .base import SearchBackend
@@ -639,14 +639,18 @@ class ElasticsearchBackend(SearchBackend):
             text = Q("match_all")
         search = Search(using=self.client, index=self.alias(SHOPS)).query(
             Q("bool", must=[text], filter=filters, must_not=must_not))
+        by_slot = query.sort == ShopSort.NEXT_FREE_SLOT.value
+        slot_sort = [{NEXT_FREE_SLOT_FIELD: {"order": "asc", "missing": "_last", "unmapped_type": "date"}}] \
+            if by_slot else []
         if near:
-            search = search.sort({"_geo_distance": {"location": {"lat": query.lat, "lon": query.lon}, "order": "asc",
-                                                    "unit": "km", "distance_type": "arc", "ignore_unmapped": True}},
+            search = search.sort(*slot_sort, {"_geo_distance": {"location": {"lat": query.lat, "lon": query.lon},
+                                                                "order": "asc", "unit": "km", "distance_type": "arc",
+                                                                "ignore_unmapped": True}},
                                  {"vendor_id": "asc"})
         elif has_text:
-            search = search.sort("_score", {"vendor_id": "asc"})
+            search = search.sort(*slot_sort, "_score", {"vendor_id": "asc"})
         else:
-            search = search.sort({"vendor_id": "asc"})
+            search = search.sort(*slot_sort, {"vendor_id": "asc"})
         search = search.source(False).extra(from_=query.offset, size=query.limit, track_total_hits=True)
         try:
             response = search.execute()
@@ -660,7 +664,7 @@ class ElasticsearchBackend(SearchBackend):
         for hit in response.hits:
             distance = None
             if near:
-                value = hit.meta.sort[0]
+                value = hit.meta.sort[len(slot_sort)]
                 distance = float(value) if value is not None and value != float("inf") else None
                 if distance is not None and distance > 1e9:
                     distance = None
