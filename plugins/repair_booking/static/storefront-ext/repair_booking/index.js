@@ -8,7 +8,7 @@
 //   dashboard /bookings     the calendar per bay: check in, start, complete (installed parts)
 
 import {ERROR_FIELDS, mutate} from "sf/core/api.js";
-import {field, formErrors, h, onSubmit, showErrors, uid} from "sf/core/dom.js";
+import {append, field, formErrors, h, onSubmit, showErrors, uid} from "sf/core/dom.js";
 import {date, label, money, name, t} from "sf/core/i18n.js";
 import {href, navigate} from "sf/core/router.js";
 import {MONEY, PRICE_FIELDS, addToCart, empty, pageHeader, vehicleName, VEHICLE_FIELDS} from "sf/core/components.js";
@@ -154,7 +154,7 @@ function bookingCard(ctx, b) {
       b.refunded ? [" · ", t("已退 ", "refunded "), money(b.refundDue)] : null),
     b.cancelReason ? h("p", {class: "meta"}, b.cancelReason) : null);
   if (["CONFIRMED", "BLOCKED_PARTS"].includes(b.status)) {
-    box.append(h("details", {class: "reschedule"},
+    append(box, [h("details", {class: "reschedule"},
       h("summary", {}, t("改期", "Reschedule")),
       h("form", {class: "stack", novalidate: true, onsubmit: onSubmit(async (values, form) => {
         const payload = await mutate(`mutation Move($id: ID!, $s: DateTime!) { bookingReschedule(id: $id, start: $s) {
@@ -170,7 +170,7 @@ function bookingCard(ctx, b) {
         booking { status } ${ERROR_FIELDS} } }`, {id: b.id, r: t("顾客取消", "Cancelled by the customer")});
       if (payload.errors.length) return showErrors(form, payload.errors);
       ctx.refresh();
-    })}, h("button", {type: "submit", class: "danger"}, t("取消预约", "Cancel the booking")), formErrors()));
+    })}, h("button", {type: "submit", class: "danger"}, t("取消预约", "Cancel the booking")), formErrors())]);
   }
   return box;
 }
@@ -187,10 +187,10 @@ function towCard(ctx, tow) {
     if (payload.errors.length) return showErrors(box, payload.errors);
     ctx.refresh();
   };
-  box.append(h("div", {class: "actions"},
+  append(box, [h("div", {class: "actions"},
     ["REQUESTED", "DISPATCHED", "EN_ROUTE"].includes(tow.status) ? h("button", {type: "button", class: "danger", onclick: () => act("towCancel")}, t("取消拖车", "Cancel the tow")) : null,
     !tow.paid && Number(tow.paidAmount.amount) > 0 && tow.status === "DELIVERED"
-      ? h("button", {type: "button", class: "primary", onclick: () => act("towPay", ", gateway: $g", {g: "dev"})}, t("支付", "Pay")) : null));
+      ? h("button", {type: "button", class: "primary", onclick: () => act("towPay", ", gateway: $g", {g: "dev"})}, t("支付", "Pay")) : null)]);
   return box;
 }
 
@@ -271,11 +271,11 @@ function calendarBooking(ctx, b, manager) {
     if (payload.errors.length) return showErrors(box, payload.errors);
     ctx.refresh();
   };
-  box.append(formErrors(),
+  append(box, [formErrors(),
     h("div", {class: "actions"},
       b.status === "CONFIRMED" ? h("button", {type: "button", class: "primary", onclick: () => act("bookingCheckIn")}, t("到店登记", "Check in")) : null,
       b.status === "CHECKED_IN" && manager ? h("button", {type: "button", class: "primary", onclick: () => act("bookingStart")}, t("开始施工", "Start work")) : null),
-    ["CHECKED_IN", "IN_SERVICE"].includes(b.status) && manager ? completeForm(ctx, box, b) : null);
+    ["CHECKED_IN", "IN_SERVICE"].includes(b.status) && manager ? completeForm(ctx, box, b) : null]);
   return box;
 }
 
