@@ -55,11 +55,16 @@ def test_member_buys_pads_joins_membership_books_installation_and_pays(site, api
     upsell = page.locator(".member-price.upsell")
     member_price = upsell.locator(".member-final").inner_text()
     page.get_by_role("button", name="加入会员").click()
-    page.locator(".member-price.is-member").wait_for()
-    assert page.locator(".price-final").first.inner_text().startswith(member_price)
+    page.locator(".member-price.joined").wait_for()
     s.screenshot("product-member-price")
     page.get_by_role("button", name="加入购物车").click()
     page.get_by_role("status").filter(has_text="已加入购物车").wait_for()
+    page.get_by_role("link", name="去购物车").click()
+    s.settled()
+    pads = page.locator(".cart-line", has_text="刹车片")
+    assert member_price in pads.inner_text(), (member_price, pads.inner_text())
+    assert page.locator(".cart-line", has_text="会员").count() == 1
+    s.screenshot("cart-with-membership")
 
     # A shop near by that fits brake pads: the service menu and the slot picker.
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="预约保养").click()

@@ -6,7 +6,7 @@
 //   checkout                the driving school's partner code (slot "checkout")
 
 import {ERROR_FIELDS, mutate} from "sf/core/api.js";
-import {field, formErrors, h, onSubmit, showErrors} from "sf/core/dom.js";
+import {field, formErrors, h, onSubmit, replace, showErrors} from "sf/core/dom.js";
 import {date, label, money, name, t} from "sf/core/i18n.js";
 import {href, navigate} from "sf/core/router.js";
 import {MONEY, addToCart, empty, pageHeader} from "sf/core/components.js";
@@ -109,7 +109,9 @@ function upsell(variant, ctx) {
       const payload = await joinInCart(plan.code);
       if (payload.errors.length) return showErrors(box, payload.errors);
       document.dispatchEvent(new CustomEvent("sf:cart", {detail: payload.checkout}));
-      ctx.refresh();
+      // The cart now holds the membership: its goods are priced as a member's there.
+      replace(box, h("p", {class: "member-price joined", role: "status"}, h("span", {class: "badge badge-member"}, t("会员", "Member")), " ",
+        t(`会员已加入购物车，本单按会员价 ${money(preview.final)} 结算。`, `The membership is in your cart: this order pays the member price, ${money(preview.final)}.`)));
     }}, t("加入会员", "Join the membership")),
     formErrors());
   return box;
