@@ -41,7 +41,7 @@ const addDays = (iso, n) => {
 /* ---- shops by distance ---- */
 
 function shopsPage(ctx) {
-  const result = ctx.data.searchShops;
+  const edges = ctx.data.searchShops.edges.filter(({node}) => node.repairShop);  // shops that take bookings
   const here = ctx.query.get("lat") ? t("您的位置", "your location") : t("天安门", "Tiananmen");
   return [
     pageHeader(t("预约安装与保养", "Book a repair or installation")),
@@ -50,7 +50,7 @@ function shopsPage(ctx) {
         (p) => navigate(`/repair?lat=${p.coords.latitude.toFixed(5)}&lon=${p.coords.longitude.toFixed(5)}&wgs84=1`),
         () => null)}, t("使用我的位置", "Use my location")),
       " · ", h("a", {href: href("/towing")}, t("道路救援", "Need a tow?"))),
-    result.edges.length ? h("ul", {class: "list shops"}, result.edges.map(({node: v, distanceKm}) => h("li", {class: "card row shop-card"},
+    edges.length ? h("ul", {class: "list shops"}, edges.map(({node: v, distanceKm}) => h("li", {class: "card row shop-card"},
       h("div", {},
         h("h2", {}, h("a", {href: href(`/repair/${encodeURIComponent(v.id)}`)}, name(v))),
         h("p", {class: "meta"}, label(v.kind), " · ", [v.district, v.street].filter(Boolean).join(" "),
@@ -208,7 +208,7 @@ function bookingsPage(ctx) {
 }
 
 function towingPage(ctx) {
-  const shops = ctx.data.searchShops?.edges || [];
+  const shops = (ctx.data.searchShops?.edges || []).filter(({node}) => node.repairShop);
   const garage = ctx.data.sfGarage || [];
   const quote = h("div", {class: "tow-quote", role: "status"});
   const read = (values) => ({shopId: values.shopId, pickup: {lat: Number(values.lat), lon: Number(values.lon), address: values.address || null}});
@@ -336,7 +336,7 @@ export function register(registry) {
   registry.page("/towing", {
     auth: "member",
     title: () => t("道路救援", "Request a tow"),
-    query: (ctx) => ({fields: `searchShops(near: $near, first: 20) { edges { distanceKm node { id nameZh nameEn } } }
+    query: (ctx) => ({fields: `searchShops(near: $near, first: 30) { edges { distanceKm node { id nameZh nameEn repairShop { accepting } } } }
       sfGarage: myGarage { id nickname year isDefault vehicle { ${VEHICLE_FIELDS} } }`,
     variables: {near: ["GeoPointInput", {lat: Number(ctx.query.get("lat") || HOME.lat), lon: Number(ctx.query.get("lon") || HOME.lon)}]}}),
     render: towingPage,
