@@ -99,7 +99,7 @@ function dealPage(ctx) {
       h("h2", {id: "groups-heading"}, t("正在拼的团", "Groups forming now")),
       groups.length ? h("ul", {class: "list"}, groups.map((g) => {
         const form = h("form", {class: "card row open-group-row", onsubmit: onSubmit((values, f) => join(ctx, f, {groupId: g.id}))},
-          h("div", {}, h("p", {class: "strong"}, t(`${g.leaderName} 的团`, `${g.leaderName}'s group`)), progress({...g, paidCount: g.size - g.seatsLeft, size: g.size})),
+          h("div", {}, h("p", {class: "strong"}, t(`${g.leaderName} 的团`, `${g.leaderName}'s group`)), progress(g)),
           h("button", {type: "submit", class: "secondary", disabled: g.isMine,
             "aria-label": g.isMine ? null : t(`参加 ${g.leaderName} 的团`, `Join ${g.leaderName}'s group`)}, g.isMine ? t("我的团", "My group") : t("参团", "Join")),
           formErrors());
