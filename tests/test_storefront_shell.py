@@ -49,16 +49,18 @@ def test_an_installed_apps_extension_is_mapped_preloaded_and_registered(client, 
 
     from django.apps import apps
 
-    folder = tmp_path / "static" / "storefront-ext" / "membership"
+    folder = tmp_path / "static" / "storefront-ext" / "acme_pages"
     folder.mkdir(parents=True)
     (folder / "index.js").write_text('export function register(registry) {}\n')
     (folder / "pages.js").write_text("export const x = 1;\n")
     real = apps.get_app_configs()
-    monkeypatch.setattr(apps, "get_app_configs", lambda: [*real, SimpleNamespace(label="membership", path=str(tmp_path))])
+    monkeypatch.setattr(apps, "get_app_configs", lambda: [*real, SimpleNamespace(label="acme_pages", path=str(tmp_path))])
     html = client.get("/shop/").content.decode()
     imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html, re.S).group(1))["imports"]
-    assert imports["ext/membership/index.js"] == "/static/storefront-ext/membership/index.js"
-    assert imports["ext/membership/pages.js"] == "/static/storefront-ext/membership/pages.js"
-    assert '<link rel="modulepreload" href="/static/storefront-ext/membership/index.js">' in html
+    assert imports["ext/acme_pages/index.js"] == "/static/storefront-ext/acme_pages/index.js"
+    assert imports["ext/acme_pages/pages.js"] == "/static/storefront-ext/acme_pages/pages.js"
+    assert '<link rel="modulepreload" href="/static/storefront-ext/acme_pages/index.js">' in html
     config = json.loads(re.search(r'<script id="sf-config" type="application/json">(.*?)</script>', html, re.S).group(1))
-    assert config["extensions"] == ["ext/membership/index.js"]
+    assert config["extensions"][-1] == "ext/acme_pages/index.js"
+    # The first-party plugins' pages come the same way, from their own folders.
+    assert {"ext/membership/index.js", "ext/group_buy/index.js", "ext/vendor_plans/index.js"} <= set(config["extensions"])

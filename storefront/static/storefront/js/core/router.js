@@ -10,11 +10,25 @@
 // `fields` is a selection on Query using `$name` variables; `variables` maps each name to
 // [GraphQL type, value]. The app adds the header's fields and sends one request per page.
 // Links: registry.nav("shop" | "vendor", {path, label, order, show(ctx)}) adds a menu item.
+//
+// Slots: a built-in page lets extensions add to it without replacing it.
+//   registry.slot("product.variant", {
+//     fields: "memberPrice { … }",               // a selection on the slot's object, joined into
+//                                               // the page's ONE document (string or fn(ctx))
+//     query: (ctx) => ({fields, variables}),     // optional: top-level fields for the page
+//     render: (object, ctx) => Node | null,      // drawn at the slot's place
+//     order: 50,
+//   });
+// The slots (object, where it is drawn):
+//   "product"          Product; after the buy form         "product.variant"  ProductVariant; under its price
+//   "cart"             Checkout; above the totals           "checkout"         Checkout; above the payment choice
+//   "order"            Order; under the sub-orders
 
 import {BASE} from "sf/core/api.js";
 
 const routes = [];
 const navs = {shop: [], vendor: []};
+const slots = {};
 
 function compile(pattern) {
   const names = [];
@@ -41,6 +55,14 @@ export const registry = {
   },
   navItems(menu) {
     return navs[menu];
+  },
+  /** Add an item to a page's slot (see above). */
+  slot(name, item) {
+    (slots[name] = slots[name] || []).push(item);
+    slots[name].sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
+  },
+  slots(name) {
+    return slots[name] || [];
   },
   match(path) {
     for (const route of routes) {
@@ -73,4 +95,33 @@ export function navigate(path, options) {
 
 export function setNavigator(fn) {
   navigator = fn;
+}
+
+/** The fields the slot's items select on its object (joined into the page's selection). */
+export function slotFields(name, ctx) {
+  return registry.slots(name).map((item) => (typeof item.fields === "function" ? item.fields(ctx) : item.fields || "")).join(" ");
+}
+
+/** Join the slot items' top-level query parts into a page's part ({fields, variables}). */
+export function withSlotQueries(name, ctx, part) {
+  const extra = registry.slots(name).map((item) => item.query?.(ctx)).filter(Boolean);
+  if (!extra.length) return part;
+  const out = {fields: part?.fields || "", variables: {...(part?.variables || {})}};
+  for (const piece of extra) {
+    out.fields = `${out.fields} ${piece.fields || ""}`;
+    Object.assign(out.variables, piece.variables || {});
+  }
+  return out;
+}
+
+/** Draw the slot's items for `object` (an item that fails is logged and left out). */
+export function renderSlot(name, object, ctx) {
+  return registry.slots(name).map((item) => {
+    try {
+      return item.render(object, ctx);
+    } catch (error) {
+      console.error(`slot ${name}`, error);
+      return null;
+    }
+  });
 }

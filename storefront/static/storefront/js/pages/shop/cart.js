@@ -4,11 +4,12 @@
 import {ERROR_FIELDS, mutate} from "sf/core/api.js";
 import {formErrors, h, showErrors, uid} from "sf/core/dom.js";
 import {money, name, t} from "sf/core/i18n.js";
-import {href, registry} from "sf/core/router.js";
+import {href, registry, renderSlot, slotFields, withSlotQueries} from "sf/core/router.js";
 import {CART_FIELDS, empty, moneyRow, pageHeader} from "sf/core/components.js";
 
 /** The page's part of the document: the member's cart, or the anonymous one by its token. */
 export function cartQuery(ctx, fields = CART_FIELDS) {
+  if (fields === CART_FIELDS) fields = `${CART_FIELDS} ${slotFields("cart", ctx)} ${slotFields("checkout", ctx)}`;
   if (ctx.session.signedIn) return {fields: `cart: myCheckout { ${fields} }`};
   if (ctx.session.cartToken) return {fields: `cart: checkout(token: $cartToken) { ${fields} }`,
     variables: {cartToken: ["UUID!", ctx.session.cartToken]}};
@@ -60,7 +61,7 @@ function lineRow(ctx, cart, line) {
 
 registry.page("/cart", {
   title: () => t("购物车", "Cart"),
-  query: (ctx) => cartQuery(ctx),
+  query: (ctx) => withSlotQueries("cart", ctx, cartQuery(ctx)),
   render(ctx) {
     const cart = ctx.data.cart;
     if (!cart || !cart.quantity) {
@@ -74,6 +75,7 @@ registry.page("/cart", {
         h("h2", {}, part.vendor ? name(part.vendor) : t("平台自营", "Sold by the platform")),
         h("ul", {class: "cart-lines"}, part.lines.map((line) => lineRow(ctx, cart, line))),
         h("p", {class: "part-total"}, t("小计 ", "Subtotal "), money(part.subtotal)))),
+      renderSlot("cart", cart, ctx),
       h("section", {class: "card totals"},
         h("table", {}, h("tbody", {},
           moneyRow(t("商品金额", "Goods"), cart.subtotal),

@@ -5,7 +5,7 @@
 import {ERROR_FIELDS, mutate, session} from "sf/core/api.js";
 import {field, formErrors, h, onSubmit, showErrors, uid} from "sf/core/dom.js";
 import {money, name, t} from "sf/core/i18n.js";
-import {href, navigate, registry} from "sf/core/router.js";
+import {href, navigate, registry, renderSlot, withSlotQueries} from "sf/core/router.js";
 import {MONEY, empty, moneyRow, pageHeader} from "sf/core/components.js";
 import {cartQuery} from "sf/pages/shop/cart.js";
 import {payWithStripe} from "sf/pages/shop/stripe.js";
@@ -53,7 +53,7 @@ registry.page("/checkout", {
     if (!cart) return null;
     const profile = ctx.session.signedIn
       ? "profile: me { addresses { id fullName phone province city district street postalCode isDefault } }" : "";
-    return {...cart, fields: `${cart.fields} ${profile} paymentGateways { name clientConfig }`};
+    return withSlotQueries("checkout", ctx, {...cart, fields: `${cart.fields} ${profile} paymentGateways { name clientConfig }`});
   },
   render(ctx) {
     const cart = ctx.data?.cart;
@@ -121,6 +121,7 @@ registry.page("/checkout", {
 
     return [
       pageHeader(t("结算", "Checkout")),
+      h("div", {class: "checkout-extras"}, renderSlot("checkout", cart, ctx)),  // plugins' own forms: not inside the order form
       h("form", {class: "checkout stack", novalidate: true, onsubmit: onSubmit(async (values, form) => {
         if (!ctx.session.signedIn) {
           const payload = await mutate(`mutation Email($t: UUID!, $e: String!) { checkoutEmailUpdate(token: $t, email: $e) { ${ERROR_FIELDS} } }`,

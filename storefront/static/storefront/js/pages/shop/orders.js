@@ -3,7 +3,7 @@
 import {ERROR_FIELDS, mutate} from "sf/core/api.js";
 import {formErrors, h, showErrors} from "sf/core/dom.js";
 import {date, label, money, name, t} from "sf/core/i18n.js";
-import {href, registry} from "sf/core/router.js";
+import {href, registry, renderSlot, slotFields, withSlotQueries} from "sf/core/router.js";
 import {MONEY, address, badge, empty, moneyRow, pageHeader} from "sf/core/components.js";
 
 const REFUND = `reference reason status createdAt amount { ${MONEY} } cash { ${MONEY} } tendered { ${MONEY} }`;
@@ -50,7 +50,7 @@ registry.page("/orders/:number", {
     try {
       token = JSON.parse(sessionStorage.getItem(`sf.pay.${ctx.params.number}`) || "null")?.checkoutToken || null;
     } catch { /* none */ }
-    return {
+    return withSlotQueries("order", ctx, {
       fields: `order(number: $number, checkoutToken: $ct) { id number status createdAt paidAt cancelledAt cancelReason
         shippingAddress email
         subtotal { ${MONEY} } discountTotal { ${MONEY} } shippingTotal { ${MONEY} } total { ${MONEY} }
@@ -59,9 +59,10 @@ registry.page("/orders/:number", {
           vendor { nameZh nameEn } subtotal { ${MONEY} } shipping { ${MONEY} } total { ${MONEY} } refunded { ${MONEY} }
           lines { productName sku quantity unitPrice { ${MONEY} } total { ${MONEY} } }
           refunds { ${REFUND} } }
-        payments { gateway status createdAt amount { ${MONEY} } captured { ${MONEY} } refunded { ${MONEY} } } }`,
+        payments { gateway status createdAt amount { ${MONEY} } captured { ${MONEY} } refunded { ${MONEY} } }
+        ${slotFields("order", ctx)} }`,
       variables: {number: ["String!", ctx.params.number], ct: ["UUID", token]},
-    };
+    });
   },
   render(ctx) {
     const order = ctx.data.order;
@@ -97,6 +98,7 @@ registry.page("/orders/:number", {
           vo.trackingNumber ? [" · ", t("物流 ", "Tracking "), `${vo.carrier} ${vo.trackingNumber}`] : null),
         Number(vo.refunded.amount) ? h("p", {class: "strong"}, t("已退款 ", "Refunded "), money(vo.refunded)) : null,
         refundsTable(vo.refunds))),
+      renderSlot("order", order, ctx),
       h("section", {class: "card totals"}, h("table", {}, h("tbody", {},
         moneyRow(t("商品金额", "Goods"), order.subtotal),
         Number(order.discountTotal.amount) ? moneyRow(t("优惠", "Discounts"), order.discountTotal) : null,

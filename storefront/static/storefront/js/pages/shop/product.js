@@ -3,21 +3,23 @@
 
 import {field, formErrors, h, onSubmit, replace, showErrors, uid} from "sf/core/dom.js";
 import {label, money, name, t} from "sf/core/i18n.js";
-import {href, registry} from "sf/core/router.js";
+import {href, registry, renderSlot, slotFields, withSlotQueries} from "sf/core/router.js";
 import {PRICE_FIELDS, VEHICLE_FIELDS, addToCart, badge, empty, priceExplained, vehicleName} from "sf/core/components.js";
 
-const PRODUCT_FIELDS = `id slug nameZh nameEn descriptionZh descriptionEn images inStock status
+const productFields = (ctx) => `id slug nameZh nameEn descriptionZh descriptionEn images inStock status
   vendor { id slug nameZh nameEn city district kind }
   brand { nameZh nameEn } category { id nameZh nameEn parent { id nameZh nameEn } }
   attributes { attribute { nameZh nameEn unit } value }
   variants { id sku name available inStock price { ${PRICE_FIELDS} }
-    fitments { ${VEHICLE_FIELDS} } partNumbers { number kind } }`;
+    fitments { ${VEHICLE_FIELDS} } partNumbers { number kind } ${slotFields("product.variant", ctx)} }
+  ${slotFields("product", ctx)}`;
 
-function variantPanel(variant) {
+function variantPanel(variant, ctx) {
   const fitments = variant.fitments;
   const numbers = variant.partNumbers;
   return h("div", {class: "variant-detail"},
     priceExplained(variant.price),
+    renderSlot("product.variant", variant, ctx),
     h("p", {class: variant.inStock ? "stock in" : "stock out"},
       variant.inStock ? t(`有货，可购 ${variant.available} 件`, `In stock: ${variant.available} available`)
         : t("暂时缺货", "Out of stock")),
@@ -43,7 +45,7 @@ function render(ctx) {
   const variants = product.variants;
   let selected = variants.find((v) => v.id === ctx.query.get("variant")) || variants.find((v) => v.inStock) || variants[0];
   const detail = h("div", {});
-  const draw = () => replace(detail, selected ? variantPanel(selected) : null);
+  const draw = () => replace(detail, selected ? variantPanel(selected, ctx) : null);
   draw();
   const groupName = uid("variant");
   const errors = formErrors();
@@ -91,7 +93,8 @@ function render(ctx) {
           label(product.vendor.kind), [product.vendor.city, product.vendor.district].filter(Boolean).join(" ")]
           .filter(Boolean).flatMap((x, i) => (i ? [" · ", x] : [x]))),
         detail,
-        form)),
+        form,
+        renderSlot("product", product, ctx))),
     h("section", {class: "description"},
       h("h2", {}, t("商品详情", "Details")),
       h("p", {}, name(product, "description") || t("暂无描述。", "No description.")),
@@ -106,12 +109,13 @@ const page = {
 
 registry.page("/p/:vendor/:slug", {
   ...page,
-  query: (ctx) => ({fields: `product(vendorSlug: $vendor, slug: $slug) { ${PRODUCT_FIELDS} }`,
+  query: (ctx) => withSlotQueries("product", ctx, {fields: `product(vendorSlug: $vendor, slug: $slug) { ${productFields(ctx)} }`,
     variables: {vendor: ["String!", ctx.params.vendor], slug: ["String!", ctx.params.slug]}}),
 });
 
 registry.page("/product/:id", {
   ...page,
-  query: (ctx) => ({fields: `product(id: $id) { ${PRODUCT_FIELDS} }`, variables: {id: ["ID!", ctx.params.id]}}),
+  query: (ctx) => withSlotQueries("product", ctx, {fields: `product(id: $id) { ${productFields(ctx)} }`,
+    variables: {id: ["ID!", ctx.params.id]}}),
 });
 
