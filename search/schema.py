@@ -23,7 +23,6 @@ from marketplace.catalog.schema import BrandNode, CategoryNode, PriceRangeInput,
 from marketplace.catalog.services import visible_products
 from marketplace.core import permissions
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, ValidationError
-from marketplace.plugins.manager import get_manager
 from marketplace.vendors.dataloaders import VendorByIdLoader
 from marketplace.vendors.models import Vendor, VendorKind, VendorStatus
 from marketplace.vendors.schema import VendorKindEnum, VendorType
@@ -34,6 +33,7 @@ from .models import SynonymSet
 from .query import (
     MAX_WINDOW, Capability, ProductFilters, ProductQuery, ShopQuery, Sort,
 )
+from . import fields as product_fields
 from .text import MAX_QUERY_LENGTH, clean_query, parse_query
 
 ProductSearchSort = graphene.Enum("ProductSearchSort", [(s.name, s.value) for s in Sort],
@@ -126,23 +126,9 @@ class SearchFilterInput(graphene.InputObjectType):
 
 
 CORE_FILTERS = set(SearchFilterInput._meta.fields)
-# Plugin filter field -> plugin name (fields mirrored from ProductFilterInput).
-_plugin_filter_owners = {}
-
-
-def _mirror_plugin_filters():
-    """Plugins extend `ProductFilterInput` through `graphql_type_fields`; the same
-    fields are added to `SearchFilterInput` (called while the schema is assembled)."""
-    for plugin_name, extensions in get_manager().call_each("graphql_type_fields"):
-        for name, field in ((extensions or {}).get("ProductFilterInput") or {}).items():
-            if name in SearchFilterInput._meta.fields:
-                raise RuntimeError(f"Plugin {plugin_name!r} redefines SearchFilterInput.{name}")
-            mounted = field if isinstance(field, graphene.InputField) else field.mount_as(graphene.InputField)
-            SearchFilterInput._meta.fields[name] = mounted
-            _plugin_filter_owners[name] = plugin_name
-
-
-_mirror_plugin_filters()
+# Plugins' filter inputs: one `ProductField` declaration each (`register_product_fields`),
+# the same inputs as on `ProductFilterInput`.
+product_fields.mount_filter_inputs(SearchFilterInput)
 
 
 def product_filters(info, filter, backend):
@@ -165,21 +151,39 @@ def product_filters(info, filter, backend):
             setattr(filters, attr, value)
     if data.get("in_stock") is not None:
         filters.in_stock = bool(data["in_stock"])
-    filters.plugin = {k: v for k, v in data.items() if k not in CORE_FILTERS}
-    if filters.plugin:
-        manager = get_manager()
-        filtering = {impl.plugin_name for impl in manager.hookimpls("search_product_filters")}
-        for key in filters.plugin:
-            owner = _plugin_filter_owners.get(key)
-            if owner is None:
-                continue
-            if not manager.is_active(owner):
-                raise MarketplaceError(f"The {owner} plugin is disabled.", code=ErrorCode.PLUGIN_DISABLED, field=key)
-            if backend.name == "elasticsearch" and owner not in filtering:
-                raise MarketplaceError(
-                    f"This filter is not available in search: the {owner} plugin implements no "
-                    f"`search_product_filters` hook.", code=ErrorCode.INVALID, field=key)
+    # Plugin fields: PLUGIN_DISABLED while their plugin is off, their own ValidationError.
+    filters.requested = product_fields.requested(data)
     return filters
+
+
+def selected(info, *path):
+    """Whether the client selected the field at `path` below this field (fragments
+    included), e.g. selected(info, "edges", "offerCount")."""
+    def names(selection_set):
+        out = {}
+        for node in selection_set.selections if selection_set else ():
+            kind = node.kind
+            if kind == "field":
+                out.setdefault(node.name.value, []).append(node.selection_set)
+            elif kind == "inline_fragment":
+                for name, sets in names(node.selection_set).items():
+                    out.setdefault(name, []).extend(sets)
+            elif kind == "fragment_spread":
+                fragment = info.fragments.get(node.name.value)
+                if fragment is not None:
+                    for name, sets in names(fragment.selection_set).items():
+                        out.setdefault(name, []).extend(sets)
+        return out
+
+    level = [node.selection_set for node in info.field_nodes]
+    for name in path:
+        found = []
+        for selection_set in level:
+            found.extend(names(selection_set).get(name, []))
+        if not found:
+            return False
+        level = found
+    return True
 
 
 class SearchFacetValue(graphene.ObjectType):
@@ -222,11 +226,20 @@ class ProductSearchEdge(graphene.ObjectType):
     node = graphene.Field(ProductNode, required=True)
     highlights = graphene.List(graphene.NonNull(SearchHighlight), required=True)
     score = graphene.Float(description="Relevance score (backend-specific scale; null when sorted otherwise).")
+    offer_count = graphene.Int(required=True, description=(
+        "Offers of this product (the same product from other vendors) among the results; 1 with allOffers. "
+        "Counted only when selected."))
+
+    @staticmethod
+    def resolve_offer_count(root, info):
+        return root.offer_count or 1
 
 
 class ProductSearchResult(graphene.ObjectType):
     backend = graphene.String(required=True, description="\"elasticsearch\" or \"database\".")
-    total_count = graphene.Int(required=True)
+    total_count = graphene.Int(required=True, description=(
+        "Results to page through: product families (the same product from many vendors counts once), or "
+        "every offer with allOffers."))
     edges = graphene.List(graphene.NonNull(ProductSearchEdge), required=True)
     products = graphene.List(graphene.NonNull(ProductNode), required=True, description="The edges' nodes.")
     page_info = graphene.Field(relay.PageInfo, required=True)
@@ -285,13 +298,17 @@ def _prime(loader, values):
             cache[key] = future
 
 
-def resolve_search_products(info, query=None, filter=None, sort_by=None, first=None, after=None):
+def resolve_search_products(info, query=None, filter=None, sort_by=None, first=None, after=None, all_offers=False):
     backend = get_backend()
     offset, limit = _page(first, after)
     parsed = _text(query)
     search = ProductQuery(parsed=parsed, filters=product_filters(info, filter, backend),
                           sort=Sort(_value(sort_by) or Sort.RELEVANCE.value), offset=offset, limit=limit,
-                          context=info.context)
+                          context=info.context, all_offers=bool(all_offers),
+                          # Facets and counts cost a query each: only what the client selected.
+                          facets=selected(info, "facets") or selected(info, "priceRanges"),
+                          offer_counts=selected(info, "edges", "offerCount"),
+                          highlight=selected(info, "edges", "highlights"))
     result = backend.search_products(search)
     ids = [hit.id for hit in result.hits]
     found = {p.pk: p for p in visible_products().filter(pk__in=ids).select_related("vendor", "brand")} if ids else {}
@@ -306,7 +323,8 @@ def resolve_search_products(info, query=None, filter=None, sort_by=None, first=N
         highlights = [SearchHighlight(field="nameZh" if f == "name_zh" else "nameEn", snippets=s)
                       for f, s in sorted(hit.highlights.items()) if f in ("name_zh", "name_en")]
         edges.append(ProductSearchEdge(cursor=_cursor(offset + position), node=product, highlights=highlights,
-                                       score=hit.score if search.sort == Sort.RELEVANCE else None))
+                                       score=hit.score if search.sort == Sort.RELEVANCE else None,
+                                       offer_count=hit.offers))
     brand_ids = [int(v.key) for v in result.facets.get("brand", [])]
     brands = Brand.objects.in_bulk(brand_ids) if brand_ids else {}
     _prime(BrandByIdLoader.for_request(info), brands)
@@ -475,6 +493,9 @@ class Query(graphene.ObjectType):
         query=graphene.String(description="Free text: Chinese or English names, brand, category, SKU, part/OE number."),
         filter=SearchFilterInput(), sort_by=ProductSearchSort(default_value=Sort.RELEVANCE.value),
         first=graphene.Int(), after=graphene.String(),
+        all_offers=graphene.Boolean(default_value=False, description=(
+            "false (default): the same product sold by many vendors appears once, as its best offer for this "
+            "sort (see offerCount); true: every vendor's offer.")),
         description="Full-text product search with filters, facets and highlights (visible products only).")
     suggest = graphene.Field(SearchSuggestions, required=True, prefix=graphene.String(required=True),
                              limit=graphene.Int(default_value=5),

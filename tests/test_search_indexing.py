@@ -91,11 +91,12 @@ class FlakyFields:
         self.failure_recorded_before_retry = False
 
     @hookimpl
-    def search_mapping_fields(self):
-        return {"stub_rank": Integer()}
+    def register_product_fields(self):
+        from marketplace.plugins.fields import ProductField
 
-    @hookimpl
-    def search_product_fields(self, products):
+        return [ProductField(name="stub_rank", es_mapping=Integer(), values=self.values)]
+
+    def values(self, products):
         from search.models import IndexingFailure
 
         out = {}
@@ -105,7 +106,7 @@ class FlakyFields:
                 if IndexingFailure.objects.filter(kind="product", object_id=product.pk).exists():
                     self.failure_recorded_before_retry = True
             refused = product.pk in self.bad or (product.pk in self.bad_once and self.calls[product.pk] == 1)
-            out[product.pk] = {"stub_rank": "not-a-number" if refused else 7}
+            out[product.pk] = "not-a-number" if refused else 7
         return out
 
 

@@ -28,8 +28,7 @@ EXTENSIBLE_TYPES = {
     "Vendor": vendors.VendorType,
     "Product": catalog.ProductNode,
     "ProductVariant": catalog.ProductVariantNode,
-    "ProductFilterInput": catalog.ProductFilterInput,
-}
+}  # product filter inputs come from `register_product_fields` (search.fields)
 # (type name, python field name) -> plugin name, for fields plugins contributed.
 _extension_owners = {}
 

@@ -9,12 +9,13 @@ from marketplace.api.pagination import ConnectionField, CountableConnection
 from marketplace.api.types import decode_id, enum_value
 from marketplace.core import permissions
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound
-from marketplace.plugins.manager import get_manager
 from marketplace.pricing.schema import Price
 from marketplace.vendors.dataloaders import VendorByIdLoader
 from marketplace.vendors.models import Vendor
 from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role
 from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
+from search import fields as product_fields
+from search.fields import mount_filter_inputs
 
 from . import services
 from .dataloaders import (
@@ -337,6 +338,10 @@ class ProductFilterInput(graphene.InputObjectType):
     search = graphene.String(description="Simple name match; full search is `searchProducts`.")
 
 
+# Plugins' filter inputs: one `ProductField` declaration each (`register_product_fields`).
+mount_filter_inputs(ProductFilterInput)
+
+
 class ProductSortField(graphene.Enum):
     NAME = "name"
     PRICE = "price"
@@ -361,10 +366,6 @@ def _ids(global_ids, node_type, field):
     return [int(decode_id(g, node_type, field=field)) for g in global_ids]
 
 
-# Core filter fields; any other key in the filter input belongs to a plugin.
-CORE_FILTERS = {"categories", "brands", "vendors", "vendor_kind", "price", "in_stock", "search"}
-
-
 def filter_products(info, qs, filter):
     filter = dict(filter or {})
     if filter.get("categories"):
@@ -387,16 +388,8 @@ def filter_products(info, qs, filter):
 
         term = filter["search"].strip()
         qs = qs.filter(Q(name_zh__icontains=term) | Q(name_en__icontains=term))
-    plugin_filters = {k: v for k, v in filter.items() if k not in CORE_FILTERS and v is not None}
-    if plugin_filters:
-        from marketplace.api.schema import input_field_owner
-
-        for key in plugin_filters:
-            owner = input_field_owner("ProductFilterInput", key)
-            if owner and not get_manager().is_active(owner):
-                raise MarketplaceError(f"The {owner} plugin is disabled.", code=ErrorCode.PLUGIN_DISABLED, field=key)
-        qs = get_manager().call_fold("filter_products", qs, filters=filter, context=info.context)
-    return qs
+    # Plugin fields (`register_product_fields`): PLUGIN_DISABLED while their plugin is off.
+    return product_fields.apply_db_filters(qs, product_fields.requested(filter))
 
 
 def sort_products(qs, sort_by):

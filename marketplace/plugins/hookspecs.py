@@ -64,18 +64,10 @@ def handle_event(event):
 @hookspec
 def graphql_type_fields():
     """Return `{type_name: {field_name: field}}` to add fields to the engine's GraphQL
-    types. Object types take `graphene.Field(...)` (give it a `resolver=`); input types
-    such as `ProductFilterInput` take `graphene.InputField(...)` / `graphene.ID()` etc.
+    types. Object types take `graphene.Field(...)` (give it a `resolver=`). Product filter
+    inputs are declared with `register_product_fields` instead (one declaration per field).
     Extensible types: see `marketplace.api.schema.EXTENSIBLE_TYPES`. Called once when the
     schema is built. While the plugin is disabled its fields answer `PLUGIN_DISABLED`."""
-
-
-@hookspec
-def filter_products(previous_value, filters, context):
-    """Narrow a product listing. `previous_value` is the queryset so far, `filters` the
-    client's `ProductFilterInput` (a dict; read only your own fields), `context` the
-    request. Return the narrowed queryset, or None to leave it unchanged (a fold: each
-    plugin receives the previous plugin's result)."""
 
 
 @hookspec
@@ -105,52 +97,36 @@ def payment_gateways():
 
 # -- search (the `search` app; see docs/search.md) --------------------------------------
 @hookspec
-def search_mapping_fields():
-    """Fields this plugin adds to the Elasticsearch *product* document: return
-    `{field_name: elasticsearch.dsl field}`, e.g. `{"fits_vehicle_ids": Long(),
-    "part_numbers": Keyword(normalizer="code")}`. The index defines the normalizer
-    `code` (lowercase) and the analyzer `latin` (standard tokenizer + lowercase); Chinese
-    text takes `analyzer="standard"`. Names must not clash with core fields. The
-    mapping is fixed when an index is built: after adding a field run
-    `manage.py search_index rebuild`. Called for every installed plugin, active or not
-    (a plugin switched off keeps its fields; its filters refuse with PLUGIN_DISABLED)."""
+def register_product_fields():
+    """Declare this plugin's filterable and searchable product fields, each once: return
+    a list of `marketplace.plugins.fields.ProductField` (name, es_mapping, values,
+    graphql_input, clean, db_filter, es_filter, code_match; see that class).
 
+    From one declaration the engine adds the field's GraphQL inputs to
+    `ProductFilterInput` and `SearchFilterInput`, filters listings and both search
+    backends with it (`db_filter` for listings and the database backend, `es_filter` on
+    Elasticsearch - the engine chooses; no callable receives a backend name), maps the
+    field in the product document and fills it from `values(products)` (one call per
+    batch of products being indexed, `{product_id: value}`), and, with
+    `code_match=True`, ranks first the products whose values equal a code-like query
+    (normalised: NFKC, no spaces, hyphens, dots, slashes, underscores; upper case).
 
-@hookspec
-def search_product_fields(products):
-    """Values of this plugin's document fields for a batch of products being indexed
-    (Elasticsearch backend). `products` is a list of visible `Product` objects (vendor,
-    brand and category loaded); query your own tables once for the whole batch
-    (`[p.pk for p in products]`). Return `{product_id: {field: value}}`; products
-    missing from it get no value. A value the mapping refuses fails that document:
-    the indexing task retries it and reports it, it is never dropped silently."""
-
-
-@hookspec
-def search_product_filters(filters):
-    """Elasticsearch clauses for this plugin's product filters. `filters` is the
-    client's `SearchFilterInput` as a dict (snake_case keys; read only your own - the
-    fields you added to `ProductFilterInput` through `graphql_type_fields`, which
-    `SearchFilterInput` accepts too). Return a list of `elasticsearch.dsl` queries (or
-    query dicts) over your fields, ANDed into the search, or None when none of your
-    filters is set. Raise `ValidationError` for bad input. On the database backend the
-    search applies the listing hook `filter_products` instead, so a plugin implements
-    its filter once per backend and never twice for the same backend."""
-
-
-@hookspec
-def search_code_match(code, backend):
-    """Products carrying exactly this code (a part or OE number), which rank first.
-    `code` is the client's query normalised (NFKC, no spaces, hyphens, dots, slashes
-    or underscores, upper case); `backend` is "elasticsearch" or "database". Return an
-    `elasticsearch.dsl` query over your fields (e.g. `Q("term", part_numbers=code)`)
-    for "elasticsearch", a Django `Q` or boolean expression (e.g. `Exists(...)`) over
-    `Product` for "database", or None."""
+    Called for every installed plugin, active or not, when the schema is assembled and
+    whenever documents are built or filters applied: return the same declarations every
+    time, cheaply (no queries here). While the plugin is disabled its inputs answer
+    `PLUGIN_DISABLED` and its values stay indexed. A new or changed field needs
+    `manage.py search_index rebuild` (`search_index status` lists fields missing from
+    the live mapping). Errors: `clean`/`db_filter`/`es_filter` may raise
+    `ValidationError` (reaches the client with field and code); any other exception is
+    logged, recorded as this plugin's failure and answered with `INTERNAL_ERROR`."""
 
 
 @hookspec
 def search_shop_mapping_fields():
-    """Like `search_mapping_fields`, for the shop (vendor) document."""
+    """Fields this plugin adds to the Elasticsearch *shop* (vendor) document: return
+    `{field_name: elasticsearch.dsl field}` (names must not clash with core fields; a new
+    field needs `manage.py search_index rebuild`). Called for every installed plugin,
+    active or not. Values come from `search_shop_fields`."""
 
 
 @hookspec

@@ -25,12 +25,13 @@ from elasticsearch.helpers import scan, streaming_bulk
 from marketplace.catalog.models import Product
 from marketplace.catalog.services import visible_products
 from marketplace.core.errors import ErrorCode, MarketplaceError
-from marketplace.plugins.manager import get_manager
 from marketplace.vendors.models import Vendor, VendorStatus
 
+from .. import fields as product_fields
+
 from ..documents import (
-    BRAND_KEY_SEPARATOR, PRODUCTS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields, product_documents,
-    shop_documents, version_now,
+    BRAND_KEY_SEPARATOR, PRODUCTS, REQUIRED_ANALYSIS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields,
+    product_documents, shop_documents, version_now,
 )
 from ..query import (
     FACETS, MAX_WINDOW, PRICE_BUCKETS, FacetValue, IndexOutcome, PriceBucket, ProductHit, ProductResult, ShopHit,
@@ -44,14 +45,23 @@ logger = logging.getLogger("search.elasticsearch")
 CODE_BOOST = 10_000  # an exact part number / SKU match outranks any text match
 CODE_PREFIX_BOOST = 20
 WRITE_CHUNK = 500
-RECALL_FIELDS = ["name_zh", "name_en", "brand_name_zh", "brand_name_en", "category_names_zh", "category_names_en"]
-LATIN_FIELDS = ["name_en", "brand_name_en", "category_names_en"]
+RECALL_FIELDS = ["name_zh", "name_en", "brand_name_zh", "brand_name_en", "category_names_zh", "category_names_en",
+                 "product_type_zh", "product_type_en"]
+LATIN_FIELDS = ["name_en", "brand_name_en", "category_names_en", "product_type_en"]
+# Whole-word matches (smartcn words, stemmed English words) rank first.
+WORD_FIELDS = ["name_zh.smart^4", "name_en.en^3", "brand_name_zh.smart^2", "brand_name_en.en^2",
+               "category_names_zh.smart", "category_names_en.en", "product_type_zh.smart", "product_type_en.en"]
+FAMILY_COUNT_PRECISION = 40_000  # cardinality is exact below this many families
 FACET_SIZES = {"category": 500, "brand": 100, "vendor_kind": 10, "in_stock": 2}
 FACET_FIELDS = {"category": "category_ids", "brand": "brand_id", "vendor_kind": "vendor_kind", "in_stock": "in_stock"}
 
 
 class RebuildError(Exception):
     pass
+
+
+class MissingAnalysis(RebuildError):
+    """The cluster lacks analysis components the mappings name (e.g. analysis-smartcn)."""
 
 
 class SearchUnavailable(MarketplaceError):
@@ -70,12 +80,13 @@ def _reason(info):
 
 
 def _full_name(option):
-    """A completion matched one input (a name; for shops also the name from a later
-    word on): answer with the whole name in the language that matched."""
+    """A completion matched one input (a name, the category or the product type; for
+    shops also the name from a later word on): answer with the whole name in the
+    language that matched."""
     source = option.get("_source", {})
-    matched = option["text"].casefold()
+    matched = option["text"]
     name_en = source.get("name_en") or ""
-    if name_en and matched in name_en.casefold():
+    if name_en and (matched.isascii() or matched.casefold() in name_en.casefold()):
         return name_en
     return source.get("name_zh") or option["text"]
 
@@ -109,6 +120,45 @@ class ElasticsearchBackend(SearchBackend):
         self.url = url
         self.prefix = prefix or ""
         self.client = Elasticsearch(url, request_timeout=30, max_retries=2, retry_on_timeout=True)
+        self._analysis_checked = False
+
+    # -- what the cluster must offer ----------------------------------------------------
+    def analysis_problem(self):
+        """None when the cluster offers every analysis component the mappings name
+        (search.documents.REQUIRED_ANALYSIS), else what is missing and how to fix it.
+        One `_analyze` call per component."""
+        missing = []
+        for kind, names in REQUIRED_ANALYSIS.items():
+            for name in names:
+                body = {"text": "博世刹车片", kind: name} if kind == "analyzer" else {
+                    "text": "博世刹车片", "tokenizer": name if kind == "tokenizer" else "standard",
+                    **({"filter": [name]} if kind == "filter" else {})}
+                try:
+                    self.client.indices.analyze(body=body)
+                except ApiError as exc:
+                    if "failed to find" not in str(exc):
+                        raise
+                    missing.append(f"{kind} {name}")
+        if not missing:
+            return None
+        smartcn = any("smartcn" in m for m in missing)
+        return (f"The Elasticsearch cluster at {self.url} lacks analysis components the search mappings use: "
+                f"{', '.join(missing)}. "
+                + ("Install the official analysis-smartcn plugin on every node (`bin/elasticsearch-plugin install "
+                   "analysis-smartcn`, then restart each node; on a hosted service, enable the plugin for the "
+                   "deployment). " if smartcn else "")
+                + "Locally, start the node built from search/node (`python3 scripts/localservices.py start "
+                  "elasticsearch`); a node started from an older build must be restarted.")
+
+    def require_analysis(self):
+        """Raise MissingAnalysis (a clear message) before creating an index on a cluster
+        that could not build its mapping. Checked once per process."""
+        if self._analysis_checked:
+            return
+        problem = self.analysis_problem()
+        if problem:
+            raise MissingAnalysis(problem)
+        self._analysis_checked = True
 
     # -- names ------------------------------------------------------------------------
     def alias(self, kind):
@@ -141,6 +191,7 @@ class ElasticsearchBackend(SearchBackend):
         """First write before any rebuild: an empty index `<kind>-v0` behind the alias
         (a fixed name, so racing workers create it once)."""
         name = f"{self.prefix}{kind}-v0"
+        self.require_analysis()
         try:
             build_index(kind, name).create(using=self.client)
         except ApiError as exc:
@@ -280,6 +331,7 @@ class ElasticsearchBackend(SearchBackend):
         if self.client.indices.exists(index=live) and not self.indices_behind(live):
             raise RebuildError(f"{live} is a concrete index, not an alias: delete it first.")
         name = self.new_index_name(kind)
+        self.require_analysis()
         build_index(kind, name, building=True).create(using=self.client)
         self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": building}}])
         started = time.perf_counter()
@@ -373,8 +425,8 @@ class ElasticsearchBackend(SearchBackend):
     # -- product search -----------------------------------------------------------------
     def _plain(self, text):
         """Recall for plain text: the characters (Chinese) and words of the query present
-        in the names, brand and category path taken together; Latin words with typo
-        tolerance; or the text in a description."""
+        in the names, brand, category path and product type taken together; Latin words
+        with typo tolerance; or the text in a description."""
         should = [
             Q("combined_fields", query=text, fields=RECALL_FIELDS, operator="or", minimum_should_match="3<80%"),
             Q("match_phrase", description_zh={"query": text}),
@@ -403,9 +455,8 @@ class ElasticsearchBackend(SearchBackend):
             code = parsed.code.lower()
             recall.append(Q("constant_score", filter=Q("term", codes=code), boost=CODE_BOOST))
             recall.append(Q("constant_score", filter=Q("prefix", codes=code), boost=CODE_PREFIX_BOOST))
-            for clause in get_manager().call_all("search_code_match", code=parsed.code, backend=self.name):
-                recall.append(Q("constant_score", filter=Q(clause) if isinstance(clause, dict) else clause,
-                                boost=CODE_BOOST))
+            for name in product_fields.code_fields():  # plugin fields holding codes
+                recall.append(Q("constant_score", filter=Q("term", **{name: parsed.code}), boost=CODE_BOOST))
         text = parsed.text
         boosts = [
             Q("match_phrase", name_zh={"query": text, "boost": 10}),
@@ -415,11 +466,17 @@ class ElasticsearchBackend(SearchBackend):
             Q("match", brand_name_en={"query": text, "boost": 3}),
             Q("match_phrase", category_names_zh={"query": text, "boost": 2}),
             Q("match", category_names_en={"query": text, "operator": "and", "boost": 2}),
+            Q("match_phrase", product_type_zh={"query": text, "boost": 2}),
+            # Whole words (smartcn / stemmed): 前轮刹车片 ranks front brake pads above discs.
+            Q("multi_match", query=text, fields=WORD_FIELDS, type="most_fields", boost=2),
         ]
         for group in parsed.groups:
             for term in group:
                 boosts.append(Q("match_phrase", name_zh={"query": term, "boost": 8}))
                 boosts.append(Q("match_phrase", name_en={"query": term, "boost": 5}))
+                boosts.append(Q("match_phrase", **{"name_zh.smart": {"query": term, "boost": 4}}))
+                boosts.append(Q("match_phrase", product_type_zh={"query": term, "boost": 2}))
+                boosts.append(Q("match_phrase", category_names_zh={"query": term, "boost": 2}))
         return Q("bool", must=[Q("bool", should=recall, minimum_should_match=1)], should=boosts)
 
     def _facet_clauses(self, filters):
@@ -475,10 +532,8 @@ class ElasticsearchBackend(SearchBackend):
         base = []
         if filters.vendor_ids:
             base.append(Q("terms", vendor_id=[str(i) for i in filters.vendor_ids]))
-        if filters.plugin:
-            for clauses in get_manager().call_all("search_product_filters", filters=filters.raw):
-                for clause in clauses if isinstance(clauses, (list, tuple)) else [clauses]:
-                    base.append(Q(clause) if isinstance(clause, dict) else clause)
+        for clause in product_fields.es_clauses(filters.plugin_requests()):
+            base.append(Q(clause) if isinstance(clause, dict) else clause)
         text = None if parsed.empty else self._text_query(parsed)
         facet_clauses = self._facet_clauses(filters)
 
@@ -492,6 +547,14 @@ class ElasticsearchBackend(SearchBackend):
 
         hits_body = {"query": query_body(), "sort": self._sort(query.sort, text is not None), "_source": False,
                      "from": query.offset, "size": query.limit, "track_total_hits": True}
+        collapse = not query.all_offers
+        if collapse:
+            # One hit per product family (its best offer by this sort); the total counts families.
+            hits_body["collapse"] = {"field": "family"}
+            if query.offer_counts:
+                hits_body["collapse"]["inner_hits"] = {"name": "offers", "size": 0, "track_total_hits": True}
+            hits_body["aggs"] = {"families": {"cardinality": {"field": "family",
+                                                              "precision_threshold": FAMILY_COUNT_PRECISION}}}
         if query.highlight and text is not None:
             # A query of its own for highlighting: the highlighter re-runs multi-term queries on
             # every hit, and two-edit fuzzy automata cost ~4 ms per hit for a long word - so one
@@ -535,7 +598,14 @@ class ElasticsearchBackend(SearchBackend):
         for hit in found["hits"]:
             highlights = {field: [merge_adjacent_tags(s) for s in snippets]
                           for field, snippets in (hit.get("highlight") or {}).items()}
-            hits.append(ProductHit(id=int(hit["_id"]), score=hit.get("_score"), highlights=highlights))
+            offers = None
+            if query.offer_counts:
+                inner = (hit.get("inner_hits") or {}).get("offers")
+                offers = inner["hits"]["total"]["value"] if inner else 1
+            hits.append(ProductHit(id=int(hit["_id"]), score=hit.get("_score"), highlights=highlights, offers=offers))
+        total = found["total"]["value"]
+        if collapse:
+            total = responses[0]["aggregations"]["families"]["value"]
         facets, price_ranges = {}, []
         aggregations = {}
         for names, response in zip(groups, responses[1:]):
@@ -552,7 +622,7 @@ class ElasticsearchBackend(SearchBackend):
         if query.facets:
             for (low, high), bucket in zip(PRICE_BUCKETS, aggregations["price"]["buckets"]):
                 price_ranges.append(PriceBucket(low, high, bucket["doc_count"]))
-        return ProductResult(hits=hits, total=found["total"]["value"], facets=facets, price_ranges=price_ranges)
+        return ProductResult(hits=hits, total=total, facets=facets, price_ranges=price_ranges)
 
     # -- suggestions ----------------------------------------------------------------------
     def suggest(self, prefix, limit=5):
@@ -563,8 +633,10 @@ class ElasticsearchBackend(SearchBackend):
         folded = prefix.casefold()
         product_body = {
             "size": 0, "track_total_hits": False, "_source": ["name_zh", "name_en"],
-            "suggest": {"names": {"prefix": prefix, "completion": {"field": "suggest_name", "size": limit,
-                                                                   "skip_duplicates": True}}},
+            # No skip_duplicates: many products share an input (their category, their type);
+            # duplicates of a whole name are dropped below, after ranking.
+            "suggest": {"names": {"prefix": prefix, "completion": {"field": "suggest_name",
+                                                                   "size": max(limit * 6, 30)}}},
             # Brands of visible products, most products first (see documents.brand_keys).
             "query": {"prefix": {"brand_keys": folded}},
             "aggs": {"brands": {"terms": {"field": "brand_keys", "include": _regex_literal(folded) + ".*",

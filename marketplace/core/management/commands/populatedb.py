@@ -11,11 +11,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.perf_counter()
         demo.load(stdout=self.stdout)
-        from django.conf import settings
+        from search.backends import get_backend
 
-        if settings.SEARCH_BACKEND == "elasticsearch":  # the demo is bulk-created: index it in one go
-            from search.backends import get_backend
-
-            get_backend().rebuild()
-            self.stdout.write("Search index rebuilt.\n")
+        backend = get_backend()
+        if backend.keeps_index:  # the demo is bulk-created (no events): index it in one go
+            backend.rebuild()
+            self.stdout.write(f"Search index rebuilt ({backend.name} backend).\n")
         self.stdout.write(f"Done in {time.perf_counter() - started:.1f}s.\n")
