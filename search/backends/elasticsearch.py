@@ -464,9 +464,12 @@ class ElasticsearchBackend(SearchBackend):
             Q("match", name_en={"query": text, "operator": "and", "boost": 3}),
             Q("match_phrase", brand_name_zh={"query": text, "boost": 3}),
             Q("match", brand_name_en={"query": text, "boost": 3}),
-            Q("match_phrase", category_names_zh={"query": text, "boost": 2}),
-            Q("match", category_names_en={"query": text, "operator": "and", "boost": 2}),
-            Q("match_phrase", product_type_zh={"query": text, "boost": 2}),
+            # A product *of* the named type ranks above one that only mentions it (a fitting
+            # service named after the part).
+            Q("match_phrase", category_names_zh={"query": text, "boost": 3}),
+            Q("match", **{"category_names_en.en": {"query": text, "operator": "and", "boost": 3}}),
+            Q("match_phrase", product_type_zh={"query": text, "boost": 10}),
+            Q("match", **{"product_type_en.en": {"query": text, "operator": "and", "boost": 6}}),
             # Whole words (smartcn / stemmed): 前轮刹车片 ranks front brake pads above discs.
             Q("multi_match", query=text, fields=WORD_FIELDS, type="most_fields", boost=2),
         ]
@@ -475,8 +478,10 @@ class ElasticsearchBackend(SearchBackend):
                 boosts.append(Q("match_phrase", name_zh={"query": term, "boost": 8}))
                 boosts.append(Q("match_phrase", name_en={"query": term, "boost": 5}))
                 boosts.append(Q("match_phrase", **{"name_zh.smart": {"query": term, "boost": 4}}))
-                boosts.append(Q("match_phrase", product_type_zh={"query": term, "boost": 2}))
-                boosts.append(Q("match_phrase", category_names_zh={"query": term, "boost": 2}))
+                boosts.append(Q("match_phrase", product_type_zh={"query": term, "boost": 10}))
+                boosts.append(Q("match_phrase", **{"product_type_en.en": {"query": term, "boost": 6}}))
+                boosts.append(Q("match_phrase", category_names_zh={"query": term, "boost": 3}))
+                boosts.append(Q("match_phrase", **{"category_names_en.en": {"query": term, "boost": 3}}))
         return Q("bool", must=[Q("bool", should=recall, minimum_should_match=1)], should=boosts)
 
     def _facet_clauses(self, filters):
