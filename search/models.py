@@ -46,28 +46,77 @@ class IndexingFailure(models.Model):
 
 
 class ProductSearchRow(models.Model):
-    """The database backend's index of one product: its searchable text as tokens
-    (search.text.search_tokens: lower-cased words, and Chinese as single characters plus
-    two-character runs), its codes and its family key. Maintained by the database
-    backend (`index_products`, `rebuild`) from the same events that feed Elasticsearch.
-
-    PostgreSQL: `vector` is a tsvector kept by a trigger (names and codes weight A, brand/
-    category/type B, descriptions C) with a GIN index. SQLite: an FTS5 table
-    `search_product_fts` follows this table through triggers (when Python's sqlite3 has
-    FTS5). Visibility is never read from here: searches join the live catalog."""
+    """The database backend's index of one product, narrow (about 150 bytes): what
+    filters, facets, sorting and family collapsing read - the facts an Elasticsearch
+    document carries - so a browse or a facet count scans nothing wider. The text is in
+    `ProductSearchText`. Maintained by the database backend from the same events that
+    feed Elasticsearch; a product that is not visible keeps its row, `visible = False`."""
 
     product = models.OneToOneField("catalog.Product", primary_key=True, related_name="search_row",
                                    on_delete=models.CASCADE)
-    names = models.TextField(blank=True)
-    meta = models.TextField(blank=True, help_text="Brand, category path and product type.")
-    body = models.TextField(blank=True, help_text="Descriptions.")
-    codes = models.TextField(blank=True, help_text="Normalised SKUs and plugin codes, lower case.")
+    visible = models.BooleanField(default=False)
+    vendor_id = models.BigIntegerField(db_index=True)
+    vendor_kind = models.CharField(max_length=20)
+    category_id = models.BigIntegerField()
+    brand_id = models.BigIntegerField(null=True)
+    in_stock = models.BooleanField(default=False)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    sales_count = models.IntegerField(default=0)
+    created_at = models.DateTimeField()
     family = models.CharField(max_length=16, db_index=True)
-    vector = SearchVectorField(null=True, editable=False)
+    codes = models.TextField(blank=True, help_text="Normalised SKUs and plugin codes, lower case, space-padded.")
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["visible", "-sales_count"], name="search_row_sales"),
+            models.Index(fields=["visible", "price"], name="search_row_price"),
+            models.Index(fields=["visible", "-created_at"], name="search_row_newest"),
+        ]
 
     def __str__(self):
         return f"search row of product {self.product_id}"
+
+
+class ProductSearchText(models.Model):
+    """The text a product is matched on, as tokens (search.text.search_tokens): Latin
+    words; Chinese as two-character windows everywhere and single characters in names,
+    brand, category and type (not descriptions).
+
+    A query matches, as on Elasticsearch, when every word is in the names, brand,
+    category, type and codes together - or every word is in the descriptions.
+
+    PostgreSQL keeps only vectors (the token strings stay empty): `vector`, the tokens of
+    names, brand, category, type and codes without positions, matched through a GIN index;
+    `rank_vector`, the names and codes (weight A) and brand, category path and type
+    (weight B), which ranks the matches. Descriptions are in `ProductSearchDescription`,
+    apart, so that the rows a name search reads stay small. SQLite keeps the token
+    strings, which an FTS5 table `search_product_fts` follows through triggers (when
+    Python's sqlite3 has FTS5)."""
+
+    row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_text", db_column="product_id",
+                               on_delete=models.CASCADE)
+    names = models.TextField(blank=True)
+    meta = models.TextField(blank=True, help_text="Brand, category path and product type.")
+    body = models.TextField(blank=True, help_text="Descriptions.")
+    codes = models.TextField(blank=True)
+    vector = SearchVectorField(null=True, editable=False)
+    rank_vector = SearchVectorField(null=True, editable=False)
+
+    def __str__(self):
+        return f"search text of product {self.row_id}"
+
+
+class ProductSearchDescription(models.Model):
+    """PostgreSQL: the tokens of a product's descriptions (no positions), matched through
+    a GIN index when a query is not found in the names (see ProductSearchText)."""
+
+    row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_description",
+                               db_column="product_id", on_delete=models.CASCADE)
+    vector = SearchVectorField(null=True, editable=False)
+
+    def __str__(self):
+        return f"search description of product {self.row_id}"
 
 
 class SearchTerm(models.Model):

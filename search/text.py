@@ -214,16 +214,19 @@ def words(text):
     return out
 
 
-def search_tokens(text):
+def search_tokens(text, characters=True):
     """The tokens the database backend indexes for a text: Latin words as they are; a
-    run of Chinese characters as each character plus each two-character window
-    (刹车片 -> 刹 车 片 刹车 车片), so a query finds words inside longer runs without a
-    dictionary. The same rule makes the query side (search.backends.dbtext)."""
+    run of Chinese characters as each two-character window, and (`characters`) each
+    character (刹车片 -> 刹车 车片 刹 车 片), so a query finds words inside longer runs
+    without a dictionary. Descriptions are indexed without single characters: a query's
+    lone characters match names, brand, category and type only. The same rules make the
+    query side (search.backends.dbtext)."""
     out = []
     for is_cjk, word in words(text):
         if is_cjk:
-            out.extend(word)
             out.extend(word[i:i + 2] for i in range(len(word) - 1))
+            if characters or len(word) == 1:
+                out.extend(word)
         else:
             out.append(word)
     return out

@@ -16,14 +16,14 @@ distances and opening hours are computed in Python over the approved shops.
 import logging
 import time
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    Case, CharField, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Value, When, Window,
+    Case, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value, When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce, Concat, RowNumber
 
-from marketplace.catalog.models import Brand, Category, Product, ProductVariant
+from marketplace.catalog.models import Brand, Category, Product, ProductStatus, ProductVariant
 from marketplace.catalog.services import visible_products
 from marketplace.vendors.models import Vendor, VendorStatus
 from marketplace.vendors.opening import is_open
@@ -35,7 +35,7 @@ from ..query import (
     ShopResult, Sort, Suggestion, Suggestions, Unsupported,
 )
 from ..text import clean_query, fold, haversine_km, highlight, tokens, words
-from . import dbtext
+from . import dbtext, pgsearch
 from .base import SearchBackend
 
 logger = logging.getLogger("search.database")
@@ -93,8 +93,8 @@ def _variants():
 
 
 class TextMatch:
-    """A parsed query applied to a Product queryset on this database: the filter, a rank
-    (higher is better; None without a full-text index) and the code condition."""
+    """A parsed query applied to a ProductSearchRow queryset on this database: the match,
+    a rank (higher is better; none without a full-text index) and the code condition."""
 
     def __init__(self, parsed):
         self.parsed = parsed
@@ -104,56 +104,53 @@ class TextMatch:
         self.plan = dbtext.match_plan(parsed, typos)
         self.code = parsed.code.lower() if parsed.code else ""
 
-    def apply(self, qs):
+    def apply(self, rows):
         if self.plan is None:
-            return qs.none()
+            return rows.none()
         if self.engine == "postgresql":
             from django.contrib.postgres.search import SearchQuery, SearchRank
 
             match = SearchQuery(dbtext.to_tsquery(self.plan), search_type="raw", config="simple")
             ranked = dbtext.rank_terms(self.plan)
             rank_query = dbtext.to_tsquery(dbtext.Any(ranked)) if ranked else dbtext.to_tsquery(self.plan)
-            qs = qs.filter(search_row__vector=match).annotate(
-                search_rank=SearchRank(F("search_row__vector"),
+            return rows.filter(Q(search_text__vector=match) | Q(search_description__vector=match)).annotate(
+                search_rank=SearchRank(F("search_text__rank_vector"),
                                        SearchQuery(rank_query, search_type="raw", config="simple"),
-                                       weights=dbtext.RANK_WEIGHTS, normalization=Value(1)))
-        elif self.engine == "fts5":
+                                       weights=dbtext.RANK_WEIGHTS))
+        if self.engine == "fts5":
             # bm25() only works in the FTS query itself: the scores of this search go into a
-            # temporary table of this connection, which the catalog query joins.
+            # temporary table of this connection, which the rows join.
             with connection.cursor() as cursor:
                 cursor.execute("CREATE TEMP TABLE IF NOT EXISTS search_scores (id INTEGER PRIMARY KEY, score REAL)")
                 cursor.execute("DELETE FROM search_scores")
                 cursor.execute("INSERT INTO search_scores (id, score) SELECT rowid, -bm25(search_product_fts, "
                                "%s, %s, %s, %s) FROM search_product_fts WHERE search_product_fts MATCH %s",
-                               [*dbtext.BM25_WEIGHTS, dbtext.to_fts5(self.plan)])
-            qs = qs.extra(tables=["search_scores"], where=["search_scores.id = catalog_product.id"]).annotate(
+                               [*dbtext.BM25_WEIGHTS, dbtext.fts5_match(self.plan)])
+            return rows.extra(tables=["search_scores"],
+                              where=["search_scores.id = search_productsearchrow.product_id"]).annotate(
                 search_rank=RawSQL("search_scores.score", [], output_field=FloatField()))
-        else:
-            qs = qs.filter(dbtext.to_like(self.plan))
-        return qs
-
-    def code_condition(self):
-        return Q(search_row__codes__contains=f" {self.code} ") if self.code else None
-
-    def name_condition(self):
-        condition = Q()
-        for term in self.parsed.alternatives:
-            condition |= Q(name_zh__icontains=term) | Q(name_en__icontains=term)
-        return condition
+        return rows.filter(dbtext.to_like(self.plan, columns=dbtext.NAME_COLUMNS)
+                           | dbtext.to_like(self.plan, columns=("body",)))
 
     def ordering(self):
-        """Relevance: an exact code first, then the rank (or, without an index, a name
-        match), then sales."""
+        """(tier expression or None, order): an exact code first, then the rank (or,
+        without an index, a name match), then sales."""
         whens = []
         if self.code:
-            whens.append(When(self.code_condition(), then=Value(2)))
+            whens.append(When(codes__contains=f" {self.code} ", then=Value(2)))
         if self.engine == "like":
-            whens.append(When(self.name_condition(), then=Value(1)))
+            names = Q()
+            for is_cjk, word in words(self.parsed.text):
+                names &= Q(search_text__names__contains=f" {word} ")
+            whens.append(When(names, then=Value(1)))
         tier = Case(*whens, default=Value(0), output_field=IntegerField()) if whens else None
         order = [F("search_tier").desc()] if whens else []
         if self.engine != "like":
             order.append(F("search_rank").desc())
         return tier, order
+
+
+FACET_COLUMNS = {"category": "category_id", "brand": "brand_id", "vendor_kind": "vendor_kind", "in_stock": "in_stock"}
 
 
 class DatabaseBackend(SearchBackend):
@@ -165,16 +162,16 @@ class DatabaseBackend(SearchBackend):
 
     # -- indexing -----------------------------------------------------------------------
     def _write(self, ids, paths=None):
-        products = list(Product.objects.filter(pk__in=ids).select_related("brand").order_by("pk"))
+        products = list(Product.objects.filter(pk__in=ids).select_related("vendor", "brand").order_by("pk"))
         paths = paths or CategoryPaths()
         skus = {}
         for product_id, sku in ProductVariant.objects.filter(product_id__in=ids, is_active=True).values_list(
                 "product_id", "sku"):
             skus.setdefault(product_id, []).append(sku)
         codes = dbtext.normalised_codes(skus, product_fields.code_values(products))
-        rows, vocabulary = dbtext.build_rows(products, paths, codes)
-        dbtext.write_rows(rows, vocabulary)
-        return len(rows), {p.pk for p in products}
+        facts, texts, vocabulary = dbtext.build_rows(products, paths, codes)
+        dbtext.write_rows(facts, texts, vocabulary)
+        return len(facts), {p.pk for p in products}
 
     def index_products(self, ids, refresh=False):
         from ..models import ProductSearchRow
@@ -187,25 +184,35 @@ class DatabaseBackend(SearchBackend):
             written, found = self._write(chunk, paths)
             outcome.indexed += written
             gone = set(chunk) - found
-            if gone:
+            if gone:  # deleted products: their rows went with them (cascade); stray ones go now
                 outcome.deleted += ProductSearchRow.objects.filter(product_id__in=gone).delete()[0]
         return outcome
 
     def remove_products(self, ids, refresh=False):
         from ..models import ProductSearchRow
 
-        deleted = ProductSearchRow.objects.filter(product_id__in=[int(i) for i in ids]).delete()[0]
-        return IndexOutcome(deleted=deleted)
+        rows = ProductSearchRow.objects.filter(product_id__in=[int(i) for i in ids])
+        return IndexOutcome(deleted=rows.update(visible=False))
 
     def index_shops(self, vendor_ids, refresh=False):
         return IndexOutcome()  # shops are read live
 
     def reindex_vendor(self, vendor_id, refresh=False):
-        # Rows hold text only; visibility (the vendor's status) is read live at query time.
-        return IndexOutcome()
+        """A vendor changed (approved, suspended, closed...): its products' visibility and
+        kind, in one statement; their text does not depend on the vendor."""
+        from ..models import ProductSearchRow
+
+        vendor = Vendor.objects.filter(pk=vendor_id).only("status", "kind").first()
+        rows = ProductSearchRow.objects.filter(vendor_id=vendor_id)
+        if vendor is None:
+            return IndexOutcome(deleted=rows.update(visible=False))
+        published = Exists(Product.objects.filter(pk=OuterRef("product_id"), status=ProductStatus.PUBLISHED))
+        approved = vendor.status == VendorStatus.APPROVED
+        updated = rows.update(vendor_kind=vendor.kind, visible=published if approved else Value(False))
+        return IndexOutcome(indexed=updated)
 
     def rebuild(self, progress=None, chunk_size=1000, kinds=("products", "shops"), force=False):
-        """Rewrite every product's row (upserts: searches keep working meanwhile) and the
+        """Rewrite every product's rows (upserts: searches keep working meanwhile) and the
         vocabulary. Shops need nothing (read live)."""
         from ..models import ProductSearchRow, SearchTerm
 
@@ -223,7 +230,9 @@ class DatabaseBackend(SearchBackend):
                 done += written
                 if progress:
                     progress("products", done, len(ids), time.perf_counter() - started)
-            ProductSearchRow.objects.exclude(product_id__in=Product.objects.values("pk")).delete()
+            if connection.vendor == "postgresql":  # fresh statistics for the planner
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE search_productsearchrow, search_productsearchtext, search_searchterm")
             elapsed = time.perf_counter() - started
             out["products"] = {"index": ProductSearchRow._meta.db_table, "documents": done, "seconds": elapsed,
                                "replaced": [], "per_second": done / elapsed if elapsed else 0.0}
@@ -238,7 +247,6 @@ class DatabaseBackend(SearchBackend):
         from ..models import IndexingFailure, ProductSearchRow
 
         visible = visible_products()
-        indexed = visible.filter(search_row__isnull=False)
         newest_db = visible.aggregate(n=Max("updated_at"))["n"]
         newest_row = ProductSearchRow.objects.aggregate(n=Max("updated_at"))["n"]
         lag = max(0.0, (newest_db - newest_row).total_seconds()) if newest_db and newest_row else None
@@ -249,7 +257,8 @@ class DatabaseBackend(SearchBackend):
             "products": {"alias": ProductSearchRow._meta.db_table,
                          "indices": [{"postgresql": "tsvector + GIN", "fts5": "FTS5 search_product_fts",
                                       "like": "no full-text index (scans)"}[engine]],
-                         "rebuilding": [], "database": visible.count(), "index": indexed.count(),
+                         "rebuilding": [], "database": visible.count(),
+                         "index": ProductSearchRow.objects.filter(visible=True).count(),
                          "lag_seconds": lag, "missing_fields": [],
                          "failures": IndexingFailure.objects.filter(kind="product").count()},
             "shops": {"alias": "vendors_vendor", "indices": ["read live"], "rebuilding": [], "database": shops,
@@ -267,75 +276,153 @@ class DatabaseBackend(SearchBackend):
         if filters.brand_ids:
             conditions["brand"] = Q(brand_id__in=filters.brand_ids)
         if filters.vendor_kind:
-            conditions["vendor_kind"] = Q(vendor__kind=filters.vendor_kind)
+            conditions["vendor_kind"] = Q(vendor_kind=filters.vendor_kind)
         if filters.in_stock is not None:
             conditions["in_stock"] = Q(in_stock=filters.in_stock)
         price = Q()
         if filters.price_min is not None:
-            price &= Q(min_price__gte=filters.price_min)
+            price &= Q(price__gte=filters.price_min)
         if filters.price_max is not None:
-            price &= Q(min_price__lte=filters.price_max)
+            price &= Q(price__lte=filters.price_max)
         if price:
             conditions["price"] = price
         return conditions
 
     def _ordering(self, sort, text):
         if sort == Sort.PRICE_ASC:
-            return None, [F("min_price").asc(nulls_last=True), F("pk").asc()]
+            return None, [F("price").asc(nulls_last=True), F("product_id").asc()]
         if sort == Sort.PRICE_DESC:
-            return None, [F("min_price").desc(nulls_last=True), F("pk").asc()]
+            return None, [F("price").desc(nulls_last=True), F("product_id").asc()]
         if sort == Sort.NEWEST:
-            return None, [F("created_at").desc(), F("pk").desc()]
+            return None, [F("created_at").desc(), F("product_id").desc()]
         if sort == Sort.RELEVANCE and text is not None:
             tier, order = text.ordering()
-            return tier, order + [F("sales_count").desc(), F("pk").asc()]
-        return None, [F("sales_count").desc(), F("pk").asc()]
+            return tier, order + [F("sales_count").desc(), F("product_id").asc()]
+        return None, [F("sales_count").desc(), F("product_id").asc()]
 
     def search_products(self, query):
+        from ..models import ProductSearchRow
+
         tree = CategoryTree()
         filters = query.filters
-        base = visible_products()
-        text = None
-        if not query.parsed.empty:
-            text = TextMatch(query.parsed)
+        text = TextMatch(query.parsed) if not query.parsed.empty else None
+        if text is not None and text.plan is None:
+            return ProductResult(hits=[], total=0, unsupported=self.notes())
+        if text is None or text.engine == "postgresql":
+            if connection.vendor == "postgresql":
+                return self._search_postgres(query, text, tree)
+        base = ProductSearchRow.objects.filter(visible=True)
+        if text is not None:
             base = text.apply(base)
         if filters.vendor_ids:
             base = base.filter(vendor_id__in=filters.vendor_ids)
         requests = filters.plugin_requests()
-        if requests:
-            base = product_fields.apply_db_filters(base, requests)
+        if requests:  # plugins filter products; their rows follow
+            base = base.filter(product_id__in=product_fields.apply_db_filters(Product.objects.all(), requests)
+                               .values("pk"))
         conditions = self._facet_conditions(filters, tree)
         results = base.filter(*conditions.values())
         tier, order = self._ordering(query.sort, text)
         if tier is not None:
             results = results.annotate(search_tier=tier)
         collapse = not query.all_offers
-        if collapse:
-            family = Coalesce(F("search_row__family"), Concat(Value("p"), Cast("pk", CharField())))
-            results = results.annotate(search_family=family)
-            total = results.aggregate(n=Count("search_family", distinct=True))["n"]
-            window = {"partition_by": [F("search_family")], "order_by": order}
-            page = results.annotate(family_rank=Window(RowNumber(), **window))
-            if query.offer_counts:
-                page = page.annotate(family_offers=Window(Count("pk"), partition_by=[F("search_family")]))
-            page = page.filter(family_rank=1)
-        else:
-            total = results.count()
-            page = results
-        columns = ["pk"] + (["family_offers"] if collapse and query.offer_counts else [])
-        rows = list(page.order_by(*order).values_list(*columns)[query.offset:query.offset + query.limit])
-        hits = [ProductHit(id=row[0], offers=row[1] if len(row) > 1 else None) for row in rows]
-        if query.offer_counts and not collapse:
-            for hit in hits:
-                hit.offers = 1
+        page = self._page(results, order, query.offset, query.limit, collapse)
+        hits = [ProductHit(id=pk) for pk, _ in page]
+        if query.offer_counts:
+            counts = {}
+            if collapse and page:
+                counts = dict(results.filter(family__in=[family for _, family in page]).order_by()
+                              .values("family").annotate(n=Count("product_id")).values_list("family", "n"))
+            for hit, (_, family) in zip(hits, page):
+                hit.offers = counts.get(family, 1) if collapse else 1
+        if query.highlight and hits and text is not None:
+            self._highlight(hits, query.parsed, text)
+        facets, price_ranges, total = {}, [], None
+        if query.facets:
+            facets, price_ranges, total = self._facets(base, conditions, tree, collapse)
+        if total is None:
+            total = (results.order_by().aggregate(n=Count("family", distinct=True))["n"] if collapse
+                     else results.count())
+        return ProductResult(hits=hits, total=total, facets=facets, price_ranges=price_ranges,
+                             unsupported=self.notes())
+
+    def _search_postgres(self, query, text, tree):
+        """One statement (search.backends.pgsearch)."""
+        requests = query.filters.plugin_requests()
+        plugin_ids = None
+        if requests:
+            try:
+                plugin_ids = product_fields.apply_db_filters(Product.objects.all(), requests).values(
+                    "pk").query.sql_with_params()
+            except EmptyResultSet:  # a plugin filter that can match nothing
+                return ProductResult(hits=[], total=0, facets={name: [] for name in FACETS} if query.facets else {},
+                                     price_ranges=[PriceBucket(low, high, 0) for low, high in PRICE_BUCKETS]
+                                     if query.facets else [], unsupported=self.notes())
+        search = pgsearch.PostgresSearch(query, text, tree, plugin_ids)
+        wanted = query.offset + query.limit
+        found = search.run(window=max(wanted * 5, 200))
+        rows = found["rows"]
+        if search.collapse:
+            seen, page = set(), []
+            for pk, family in rows:
+                if family not in seen:
+                    seen.add(family)
+                    page.append((pk, family))
+            if len(page) < wanted and len(rows) == max(wanted * 5, 200):
+                rows = search.best_offers()  # a few families fill the top: each one's best offer
+            else:
+                rows = page[query.offset:wanted]
+        hits = [ProductHit(id=pk) for pk, _ in rows]
+        if query.offer_counts:
+            counts = search.offers([family for _, family in rows]) if search.collapse and rows else {}
+            for hit, (_, family) in zip(hits, rows):
+                hit.offers = counts.get(family, 1)
         if query.highlight and hits and text is not None:
             self._highlight(hits, query.parsed, text)
         facets, price_ranges = {}, []
         if query.facets:
-            facets = self._facets(base, conditions, tree)
-            price_ranges = self._price_ranges(base.filter(*[c for k, c in conditions.items() if k != "price"]))
-        return ProductResult(hits=hits, total=total, facets=facets, price_ranges=price_ranges,
+            counts = found["counts"]
+            per_category = {}
+            for key, n in counts.get("category", {}).items():
+                for category_id in tree.ancestors(key):
+                    per_category[category_id] = per_category.get(category_id, 0) + n
+            facets = {"category": [FacetValue(k, n) for k, n in per_category.items()],
+                      "brand": [FacetValue(k, n) for k, n in counts.get("brand", {}).items() if k is not None],
+                      "vendor_kind": [FacetValue(k, n) for k, n in counts.get("vendor_kind", {}).items()],
+                      "in_stock": [FacetValue(bool(k), n) for k, n in counts.get("in_stock", {}).items()]}
+            for name in FACETS:
+                facets[name] = sorted((v for v in facets[name] if v.count), key=lambda v: (-v.count, v.key))
+            buckets = found["prices"] or [0] * len(PRICE_BUCKETS)
+            price_ranges = [PriceBucket(low, high, n) for (low, high), n in zip(PRICE_BUCKETS, buckets)]
+        return ProductResult(hits=hits, total=found["total"], facets=facets, price_ranges=price_ranges,
                              unsupported=self.notes())
+
+    @staticmethod
+    def _page(results, order, offset, limit, collapse):
+        """[(product id, family)] of one page. Collapsed: the first row of each family in
+        the sort order (its best offer). Read from the top of the ordered rows - enough
+        when families are mixed, as by relevance or sales; where one family fills the top
+        (cheapest offers of one product), PostgreSQL keeps each family's best row with
+        DISTINCT ON and SQLite reads on."""
+        ordered = results.order_by(*order).values_list("product_id", "family")
+        if not collapse:
+            return list(ordered[offset:offset + limit])
+        wanted = offset + limit
+        window = max(wanted * 5, 200)
+        while True:
+            rows = list(ordered[:window])
+            seen, page = set(), []
+            for pk, family in rows:
+                if family not in seen:
+                    seen.add(family)
+                    page.append((pk, family))
+            if len(page) >= wanted or len(rows) < window:
+                return page[offset:wanted]
+            if connection.vendor == "postgresql":
+                best = results.order_by("family", *order).distinct("family").values("product_id")
+                return list(results.filter(product_id__in=Subquery(best)).order_by(*order).values_list(
+                    "product_id", "family")[offset:wanted])
+            window *= 4
 
     def _highlight(self, hits, parsed, text):
         terms = [parsed.text, *tokens(parsed.rest)] + [t for group in parsed.groups for t in group]
@@ -349,81 +436,142 @@ class DatabaseBackend(SearchBackend):
                 if marked:
                     hit.highlights[field] = [marked]
 
-    def _facets(self, base, conditions, tree):
-        def narrowed(dimension):
-            return base.filter(*[c for k, c in conditions.items() if k != dimension]).order_by()
-
+    def _facets(self, base, conditions, tree, collapse):
+        """(facets, price ranges, total): multi-select facets (a dimension's counts
+        ignore its own filter), grouped so that dimensions sharing the same filters are
+        counted in one pass (PostgreSQL: GROUPING SETS; elsewhere one query each)."""
+        dimensions = [*FACETS, "price"]
+        own = [d for d in dimensions if d in conditions]
+        groups = [([d for d in dimensions if d not in conditions], None)] + [([d], d) for d in own]
+        counts = {}
+        total = None
+        for names, skip in groups:
+            if not names and skip is not None:
+                continue
+            rows = base.filter(*[c for k, c in conditions.items() if k != skip]).order_by()
+            counted = self._count(rows, [n for n in names if n != "price"], "price" in names,
+                                  with_total=skip is None, collapse=collapse)
+            if skip is None:
+                total = counted.pop("__total__", None)
+            counts.update(counted)
         facets = {}
         per_category = {}
-        for row in narrowed("category").values("category_id").annotate(n=Count("pk")):
-            for category_id in tree.ancestors(row["category_id"]):
-                per_category[category_id] = per_category.get(category_id, 0) + row["n"]
+        for key, n in counts.get("category", {}).items():
+            for category_id in tree.ancestors(key):
+                per_category[category_id] = per_category.get(category_id, 0) + n
         facets["category"] = [FacetValue(k, n) for k, n in per_category.items()]
-        facets["brand"] = [FacetValue(r["brand_id"], r["n"]) for r in
-                           narrowed("brand").exclude(brand_id=None).values("brand_id").annotate(n=Count("pk"))]
-        facets["vendor_kind"] = [FacetValue(r["vendor__kind"], r["n"]) for r in
-                                 narrowed("vendor_kind").values("vendor__kind").annotate(n=Count("pk"))]
-        facets["in_stock"] = [FacetValue(bool(r["in_stock"]), r["n"]) for r in
-                              narrowed("in_stock").values("in_stock").annotate(n=Count("pk"))]
+        facets["brand"] = [FacetValue(k, n) for k, n in counts.get("brand", {}).items() if k is not None]
+        facets["vendor_kind"] = [FacetValue(k, n) for k, n in counts.get("vendor_kind", {}).items()]
+        facets["in_stock"] = [FacetValue(bool(k), n) for k, n in counts.get("in_stock", {}).items()]
         for name in FACETS:
             facets[name] = sorted((v for v in facets[name] if v.count), key=lambda v: (-v.count, v.key))
-        return facets
+        buckets = counts.get("price", [0] * len(PRICE_BUCKETS))
+        price_ranges = [PriceBucket(low, high, n) for (low, high), n in zip(PRICE_BUCKETS, buckets)]
+        return facets, price_ranges, total
 
-    def _price_ranges(self, qs):
-        aggregates = {}
-        for index, (low, high) in enumerate(PRICE_BUCKETS):
-            condition = Q(min_price__gte=low)
+    @staticmethod
+    def _price_filters():
+        out = []
+        for low, high in PRICE_BUCKETS:
+            condition = Q(price__gte=low)
             if high is not None:
-                condition &= Q(min_price__lt=high)
-            aggregates[f"b{index}"] = Count("pk", filter=condition)
-        counts = qs.order_by().aggregate(**aggregates)
-        return [PriceBucket(low, high, counts[f"b{index}"]) for index, (low, high) in enumerate(PRICE_BUCKETS)]
+                condition &= Q(price__lt=high)
+            out.append(condition)
+        return out
+
+    def _count(self, rows, dimensions, prices, with_total, collapse):
+        """{dimension: {value: count}}, "price": [bucket counts], "__total__": results."""
+        out = {}
+        if connection.vendor == "postgresql" and dimensions:
+            columns = [FACET_COLUMNS[d] for d in dimensions]
+            sql, params = rows.values("product_id", "family", *columns, "price").query.sql_with_params()
+            sets = ", ".join(f"({c})" for c in columns) + ", ()"
+            buckets = []
+            for low, high in PRICE_BUCKETS:
+                condition = f"price >= {low}" + (f" AND price < {high}" if high is not None else "")
+                buckets.append(f"count(*) FILTER (WHERE {condition})")
+            total = "count(DISTINCT family)" if collapse else "count(*)"
+            grouping = ", ".join(f"GROUPING({c})" for c in columns)
+            statement = (f"SELECT {', '.join(columns)}, {grouping}, count(*), {total}, {', '.join(buckets)} "
+                         f"FROM ({sql}) AS matched GROUP BY GROUPING SETS ({sets})")
+            with connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                for row in cursor.fetchall():
+                    values, flags = row[:len(columns)], row[len(columns):2 * len(columns)]
+                    n, distinct, *bucket_counts = row[2 * len(columns):]
+                    if all(flags):  # the () set: everything
+                        if with_total:
+                            out["__total__"] = distinct
+                        if prices:
+                            out["price"] = list(bucket_counts)
+                        continue
+                    index = list(flags).index(0)
+                    out.setdefault(dimensions[index], {})[values[index]] = n
+            return out
+        for dimension in dimensions:
+            column = FACET_COLUMNS[dimension]
+            out[dimension] = dict(rows.values(column).annotate(n=Count("product_id")).values_list(column, "n"))
+        if prices or with_total:
+            aggregates = {f"b{i}": Count("product_id", filter=c) for i, c in enumerate(self._price_filters())}
+            aggregates["n"] = Count("family", distinct=True) if collapse else Count("product_id")
+            found = rows.aggregate(**aggregates)
+            if prices:
+                out["price"] = [found[f"b{i}"] for i in range(len(PRICE_BUCKETS))]
+            if with_total:
+                out["__total__"] = found["n"]
+        return out
 
     # -- suggestions ------------------------------------------------------------------------
     def suggest(self, prefix, limit=5):
-        """Products whose names, category or product type start with the prefix (a word
-        of it for Latin text; Chinese anywhere in those fields, through the index), best
-        sellers first, one per name; brands of visible products; approved shops."""
+        """Products whose names, brand, category or product type hold the prefix (Latin:
+        a word starting with it; Chinese: its characters in a row), best sellers first,
+        one per name; brands of visible products with the most products first; approved
+        shops. Prefixes on both backends: no typo tolerance here."""
+        from ..models import ProductSearchRow
+
         prefix = clean_query(prefix)
-        result = Suggestions(unsupported=self.notes())  # prefixes on both backends, no typo tolerance
+        result = Suggestions(unsupported=self.notes())
         if not prefix:
             return result
         folded = fold(prefix)
         parts = words(prefix)
         if parts:
-            candidates = visible_products()
-            last_cjk, last = parts[-1]
-            plan_parts = [dbtext.Term(w) if not c else dbtext.All([dbtext.Term(w[i:i + 2]) for i in range(len(w) - 1)])
-                          if len(w) > 1 else dbtext.Term(w, strong=True) for c, w in parts[:-1]]
-            if last_cjk:
-                plan_parts.append(dbtext.All([dbtext.Term(last[i:i + 2], strong=True) for i in range(len(last) - 1)])
-                                  if len(last) > 1 else dbtext.Term(last, strong=True))
-            else:
-                plan_parts.append(dbtext.Term(last, prefix=True, strong=True))
+            plan_parts = []
+            for position, (is_cjk, word) in enumerate(parts):
+                last = position == len(parts) - 1
+                if is_cjk:
+                    plan_parts.append(dbtext.All([dbtext.Term(word[i:i + 2]) for i in range(len(word) - 1)])
+                                      if len(word) > 1 else dbtext.Term(word))
+                else:
+                    plan_parts.append(dbtext.Term(word, prefix=last))
             plan = dbtext.All(plan_parts)
+            rows = ProductSearchRow.objects.filter(visible=True)
             engine = dbtext.engine()
             if engine == "postgresql":
                 from django.contrib.postgres.search import SearchQuery
 
-                candidates = candidates.filter(search_row__vector=SearchQuery(
-                    dbtext.to_tsquery(plan), search_type="raw", config="simple"))
+                rows = rows.filter(search_text__vector=SearchQuery(dbtext.to_tsquery(plan), search_type="raw",
+                                                                   config="simple"))
             elif engine == "fts5":
-                candidates = candidates.extra(
-                    tables=["search_product_fts"],
-                    where=["search_product_fts.rowid = catalog_product.id", "search_product_fts MATCH %s"],
-                    params=[dbtext.to_fts5(plan)])
+                rows = rows.filter(product_id__in=RawSQL(
+                    "SELECT rowid FROM search_product_fts WHERE search_product_fts MATCH %s",
+                    ["{names meta codes} : " + dbtext.to_fts5(plan)]))
             else:
-                candidates = candidates.filter(dbtext.to_like(plan))
+                rows = rows.filter(dbtext.to_like(plan, columns=dbtext.NAME_COLUMNS))
+            ids = list(rows.order_by("-sales_count", "product_id").values_list("product_id", flat=True)[:limit * 8])
+            names = {pk: (zh, en) for pk, zh, en in Product.objects.filter(pk__in=ids).values_list(
+                "pk", "name_zh", "name_en")}
             seen = set()
-            for pk, zh, en in candidates.order_by("-sales_count", "pk").values_list(
-                    "pk", "name_zh", "name_en")[:limit * 8]:
+            for pk in ids:
+                zh, en = names.get(pk, ("", ""))
                 text = en if (folded.isascii() and en) else zh
-                if text.casefold() not in seen and len(result.products) < limit:
+                if text and text.casefold() not in seen and len(result.products) < limit:
                     seen.add(text.casefold())
                     result.products.append(Suggestion("product", pk, text))
-        has_products = Exists(visible_products().filter(brand_id=OuterRef("pk")))
-        brands = Brand.objects.filter(Q(name_zh__istartswith=prefix) | Q(name_en__istartswith=prefix)).filter(
-            has_products).annotate(n=Count("products")).order_by("-n", "slug")[:limit]
+        counted = (ProductSearchRow.objects.filter(visible=True, brand_id=OuterRef("pk")).order_by()
+                   .values("brand_id").annotate(n=Count("product_id")).values("n"))
+        brands = Brand.objects.filter(Q(name_zh__istartswith=prefix) | Q(name_en__istartswith=prefix)).annotate(
+            n=Subquery(counted)).filter(n__gt=0).order_by("-n", "slug")[:limit]
         for brand in brands:
             text = brand.name_zh if brand.name_zh.casefold().startswith(folded) else brand.name_en
             result.brands.append(Suggestion("brand", brand.pk, text))

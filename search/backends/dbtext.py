@@ -2,20 +2,25 @@
 (`ProductSearchRow`), how a query becomes a match expression, and the three ways a
 database answers it.
 
-Tokens (search.text.search_tokens): Latin words, and Chinese runs as characters plus
-two-character windows. A query word must match:
+Two tables: `ProductSearchRow` (narrow facts: visibility, filters, facets, sorting,
+family, and on PostgreSQL a small weighted `rank_vector` of names and brand/category/
+type) and `ProductSearchText` (the tokens matched). Tokens (search.text.search_tokens):
+Latin words; Chinese runs as two-character windows, plus single characters in names,
+brand, category and type. A word of the query must match:
 - a Latin word: the word, a word it starts (3+ letters: "pad" finds "pads"), or a
   vocabulary word within Elasticsearch's AUTO edit distance with the same first letter
   ("bosh" -> "bosch", "michelen" -> "michelin");
 - a Chinese run: all of its two-character windows (a word of the text, wherever it is),
   or else all of its characters in the names, brand, category or product type (so
-  "博世刹车片" finds a 刹车片 of the brand 博世 although 世刹 is in no text).
+  "博世刹车片" finds a 刹车片 of the brand 博世 although 世刹 is in no text); synonym
+  terms are known words and match by their windows only.
 Synonym terms are alternatives of each other; a code-like query also matches codes.
 
 Engines:
-- PostgreSQL: a tsvector (weights: names and codes A, brand/category/type B,
-  descriptions C) kept by a trigger, a GIN index, `to_tsquery('simple', ...)`,
-  `ts_rank` with those weights; the vocabulary has a pg_trgm GIN index.
+- PostgreSQL: the text's tsvector kept by a trigger, a GIN index (no weights in the
+  match: nothing to recheck), `to_tsquery('simple', ...)`; matches ranked by `ts_rank`
+  of the small `rank_vector` (names and codes A, brand/category/type B); the
+  vocabulary has a pg_trgm GIN index.
 - SQLite with FTS5: an external-content FTS5 table kept by triggers, bm25 ranking.
 - SQLite without FTS5: the same plan as LIKE conditions on the rows (a scan).
 """
@@ -25,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Length
 
-from ..text import edits_allowed, fold, normalize_code, search_tokens, within_edits, words
+from ..text import edits_allowed, normalize_code, search_tokens, within_edits, words
 
 # ts_rank weights, in PostgreSQL's order {D, C, B, A}
 RANK_WEIGHTS = [0.05, 0.25, 0.5, 1.0]
@@ -40,7 +45,6 @@ TYPO_SIMILARITY = 0.2  # pg_trgm similarity threshold for vocabulary candidates
 class Term:
     lexeme: str
     prefix: bool = False
-    strong: bool = False  # names, brand, category, type only (not descriptions)
 
 
 @dataclass
@@ -53,13 +57,20 @@ class Any:
     parts: list = field(default_factory=list)
 
 
-def _word_clause(is_cjk, word, typos):
+def _characters(node):
+    """Whether `node` is the single-character fallback of a Chinese run."""
+    return isinstance(node, All) and len(node.parts) > 1 and all(
+        isinstance(p, Term) and len(p.lexeme) == 1 for p in node.parts)
+
+
+def _word_clause(is_cjk, word, typos, characters=True):
     if is_cjk:
         if len(word) == 1:
-            return Term(word, strong=True)
+            return Term(word)
         windows = All([Term(word[i:i + 2]) for i in range(len(word) - 1)])
-        characters = All([Term(c, strong=True) for c in dict.fromkeys(word)])
-        return Any([windows, characters])
+        if not characters:
+            return windows
+        return Any([windows, All([Term(c) for c in dict.fromkeys(word)])])
     alternatives = [Term(word)]
     if len(word) >= 3:
         alternatives.append(Term(word, prefix=True))
@@ -67,8 +78,8 @@ def _word_clause(is_cjk, word, typos):
     return Any(alternatives) if len(alternatives) > 1 else alternatives[0]
 
 
-def _text_clause(text, typos):
-    parts = [_word_clause(is_cjk, word, typos) for is_cjk, word in words(text)]
+def _text_clause(text, typos, characters=True):
+    parts = [_word_clause(is_cjk, word, typos, characters) for is_cjk, word in words(text)]
     return All(parts) if parts else None
 
 
@@ -81,8 +92,8 @@ def match_plan(parsed, typos=None):
     rest = _text_clause(parsed.rest, typos) if parsed.rest else None
     if rest is not None:
         parts.append(rest)
-    for group in parsed.groups:
-        alternatives = [c for c in (_text_clause(term, {}) for term in group) if c is not None]
+    for group in parsed.groups:  # known words: matched as written (no single-character fallback)
+        alternatives = [c for c in (_text_clause(term, {}, characters=False) for term in group) if c is not None]
         if alternatives:
             parts.append(Any(alternatives))
     plan = All(parts) if parts else None
@@ -93,20 +104,16 @@ def match_plan(parsed, typos=None):
 
 
 def rank_terms(plan):
-    """The terms that rank a match (two-character windows, words, codes; single
-    characters only where a query word is one character)."""
+    """The terms that rank a match: two-character windows, words and codes (the
+    single-character fallback finds, it does not rank)."""
     out = []
 
-    def walk(node, inside_characters=False):
+    def walk(node):
         if isinstance(node, Term):
-            if not (inside_characters and len(node.lexeme) == 1 and node.strong):
-                out.append(Term(node.lexeme, prefix=node.prefix))
-            return
-        parts = node.parts
-        characters = isinstance(node, All) and len(parts) > 1 and all(
-            isinstance(p, Term) and p.strong and len(p.lexeme) == 1 for p in parts)
-        for part in parts:
-            walk(part, characters)
+            out.append(node)
+        elif not _characters(node):
+            for part in node.parts:
+                walk(part)
 
     if plan is not None:
         walk(plan)
@@ -116,28 +123,34 @@ def rank_terms(plan):
 def to_tsquery(node):
     """The plan in to_tsquery('simple', ...) syntax (lexemes are letters and digits only)."""
     if isinstance(node, Term):
-        suffix = (":*" if node.prefix else "") + ("AB" if node.strong else "")
-        if suffix and not node.prefix:
-            suffix = ":" + suffix
-        return node.lexeme + suffix
+        return node.lexeme + (":*" if node.prefix else "")
     joiner = " & " if isinstance(node, All) else " | "
     return "(" + joiner.join(to_tsquery(p) for p in node.parts) + ")"
+
+
+def fts5_match(plan):
+    """The FTS5 query of a plan: every word in the names, brand, category, type and
+    codes, or every word in the descriptions (the rule of both engines)."""
+    expression = to_fts5(plan)
+    return f"({{names meta codes}} : {expression}) OR ({{body}} : {expression})"
 
 
 def to_fts5(node):
     """The plan in FTS5 query syntax."""
     if isinstance(node, Term):
-        phrase = f'"{node.lexeme}"' + (" *" if node.prefix else "")
-        return "{names meta codes} : " + phrase if node.strong else phrase
+        return f'"{node.lexeme}"' + (" *" if node.prefix else "")
     joiner = " AND " if isinstance(node, All) else " OR "
     return "(" + joiner.join(to_fts5(p) for p in node.parts) + ")"
 
 
-def to_like(node, prefix="search_row__"):
-    """The plan as LIKE conditions on the rows' padded token strings (no full-text index)."""
+NAME_COLUMNS = ("names", "meta", "codes")
+
+
+def to_like(node, columns=NAME_COLUMNS, prefix="search_text__"):
+    """The plan as LIKE conditions on the space-padded token strings of `columns` (no
+    full-text index: a scan)."""
     if isinstance(node, Term):
         needle = f" {node.lexeme}" + ("" if node.prefix else " ")
-        columns = ("names", "meta", "codes") if node.strong else ("names", "meta", "body", "codes")
         condition = Q()
         for column in columns:
             condition |= Q(**{f"{prefix}{column}__contains": needle})
@@ -145,9 +158,9 @@ def to_like(node, prefix="search_row__"):
     condition = Q()
     for part in node.parts:
         if isinstance(node, All):
-            condition &= to_like(part, prefix)
+            condition &= to_like(part, columns, prefix)
         else:
-            condition |= to_like(part, prefix)
+            condition |= to_like(part, columns, prefix)
     return condition
 
 
@@ -207,10 +220,10 @@ def set_similarity_threshold(sender, connection, **kwargs):
 
 
 # -- rows -------------------------------------------------------------------------------------------
-def _joined(values):
+def _joined(values, characters=True):
     tokens = []
     for value in values:
-        tokens.extend(search_tokens(value or ""))
+        tokens.extend(search_tokens(value or "", characters=characters))
     return " " + " ".join(dict.fromkeys(tokens)) + " " if tokens else ""
 
 
@@ -219,11 +232,15 @@ def latin_words(*texts):
 
 
 def build_rows(products, paths, codes_by_product):
-    """(ProductSearchRow objects, vocabulary words) for a batch of products (brand loaded)."""
-    from ..documents import family_key
-    from ..models import ProductSearchRow
+    """(ProductSearchRow objects, ProductSearchText objects, vocabulary words) for a
+    batch of products (vendor and brand loaded)."""
+    from marketplace.catalog.models import ProductStatus
+    from marketplace.vendors.models import VendorStatus
 
-    rows, vocabulary = [], set()
+    from ..documents import family_key
+    from ..models import ProductSearchRow, ProductSearchText
+
+    facts, texts, vocabulary = [], [], set()
     for product in products:
         path = paths.path(product.category_id)
         product_type = paths.product_type(product.product_type_id)
@@ -233,23 +250,60 @@ def build_rows(products, paths, codes_by_product):
         if product_type is not None:
             meta += [product_type.name_zh, product_type.name_en]
         codes = sorted(codes_by_product.get(product.pk, ()))
-        rows.append(ProductSearchRow(
-            product_id=product.pk, names=_joined([product.name_zh, product.name_en]), meta=_joined(meta),
-            body=_joined([product.description_zh, product.description_en]),
-            codes=(" " + " ".join(c.lower() for c in codes) + " ") if codes else "",
-            family=family_key(product.brand_id, product.name_zh)))
+        codes_text = (" " + " ".join(c.lower() for c in codes) + " ") if codes else ""
+        vendor = product.vendor
+        facts.append(ProductSearchRow(
+            product_id=product.pk,
+            visible=product.status == ProductStatus.PUBLISHED and vendor.status == VendorStatus.APPROVED,
+            vendor_id=vendor.pk, vendor_kind=vendor.kind, category_id=product.category_id, brand_id=product.brand_id,
+            in_stock=product.in_stock, price=product.min_price, sales_count=product.sales_count or 0,
+            created_at=product.created_at, family=family_key(product.brand_id, product.name_zh), codes=codes_text))
+        texts.append(ProductSearchText(
+            row_id=product.pk, names=_joined([product.name_zh, product.name_en]), meta=_joined(meta),
+            body=_joined([product.description_zh, product.description_en], characters=False), codes=codes_text))
         vocabulary |= latin_words(product.name_en, *meta)
-    return rows, vocabulary
+    return facts, texts, vocabulary
 
 
-def write_rows(rows, vocabulary):
-    """Upsert rows (the PostgreSQL trigger / SQLite FTS5 triggers follow) and add words."""
-    from ..models import ProductSearchRow, SearchTerm
+FACT_FIELDS = ["visible", "vendor_id", "vendor_kind", "category_id", "brand_id", "in_stock", "price", "sales_count",
+               "created_at", "family", "codes", "updated_at"]
+
+# PostgreSQL keeps vectors only: the match vectors without positions (smaller; nothing
+# matches phrases) - names/brand/category/type/codes apart from descriptions - and the
+# weighted rank vector of names/codes (A) and brand/category/type (B).
+TEXT_UPSERT = """
+INSERT INTO search_productsearchtext (product_id, names, meta, body, codes, vector, rank_vector)
+SELECT id, '', '', '', '', strip(to_tsvector('simple', names || ' ' || meta || ' ' || codes)),
+       setweight(to_tsvector('simple', names || ' ' || codes), 'A') || setweight(to_tsvector('simple', meta), 'B')
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS t(id, names, meta, codes)
+ON CONFLICT (product_id) DO UPDATE SET vector = EXCLUDED.vector, rank_vector = EXCLUDED.rank_vector
+"""
+DESCRIPTION_UPSERT = """
+INSERT INTO search_productsearchdescription (product_id, vector)
+SELECT id, strip(to_tsvector('simple', body)) FROM unnest(%s::bigint[], %s::text[]) AS t(id, body)
+ON CONFLICT (product_id) DO UPDATE SET vector = EXCLUDED.vector
+"""
+
+
+def write_rows(facts, texts, vocabulary):
+    """Upsert a batch - facts, then text (PostgreSQL: its vectors; SQLite: the token
+    strings, which the FTS5 triggers follow) - and add the words."""
+    from ..models import ProductSearchRow, ProductSearchText, SearchTerm
 
     with transaction.atomic():
         ProductSearchRow.objects.bulk_create(
-            rows, batch_size=500, update_conflicts=True, unique_fields=["product"],
-            update_fields=["names", "meta", "body", "codes", "family", "updated_at"])
+            facts, batch_size=500, update_conflicts=True, unique_fields=["product"], update_fields=FACT_FIELDS)
+        if connection.vendor == "postgresql":
+            if texts:
+                ids = [t.row_id for t in texts]
+                with connection.cursor() as cursor:
+                    cursor.execute(TEXT_UPSERT, [ids, [t.names for t in texts], [t.meta for t in texts],
+                                                 [t.codes for t in texts]])
+                    cursor.execute(DESCRIPTION_UPSERT, [ids, [t.body for t in texts]])
+        else:
+            ProductSearchText.objects.bulk_create(
+                texts, batch_size=500, update_conflicts=True, unique_fields=["row"],
+                update_fields=["names", "meta", "body", "codes"])
         SearchTerm.objects.bulk_create([SearchTerm(term=w[:64]) for w in sorted(vocabulary)], batch_size=1000,
                                        ignore_conflicts=True)
 
@@ -266,4 +320,4 @@ def normalised_codes(skus_by_product, plugin_codes):
 
 
 __all__ = ["All", "Any", "Term", "match_plan", "rank_terms", "to_tsquery", "to_fts5", "to_like", "engine",
-           "typo_candidates", "build_rows", "write_rows", "fold"]
+           "typo_candidates", "build_rows", "write_rows"]
