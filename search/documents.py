@@ -14,7 +14,8 @@ search/node/README.md; production needs `analysis-smartcn` installed, which
   `.en` sub-field (`en_text`: lower case, ASCII folding, light stemming: "pads" ~ "pad").
 - Codes (SKUs, part and OE numbers): keywords with the `code` (lowercase) normalizer,
   stored normalised (no spaces, hyphens, dots, slashes), so an exact match is a term query.
-- Suggestions: `completion` fields fed by names, the category and the product type;
+- Suggestions: `completion` fields fed by names; categories and product types whose
+  names start with the prefix bring their best sellers (by id, nothing more to index);
   synonyms: expanded at query time from the staff-managed sets (no reindex).
 - `family`: one key per "the same product" (brand + name without shop tags), for
   collapsing the same product sold by many vendors.
@@ -88,16 +89,19 @@ class ProductDocument(Document):
     # Ids used by filters and facets are keywords: terms aggregations run on global ordinals.
     brand_id = Keyword(eager_global_ordinals=True)
     brand_slug = Keyword()
-    brand_name_zh = zh_words()
-    brand_name_en = en_words()
+    # Brand, category and type: short, repeated names - per character / word is enough
+    # (their whole-word matches rank through phrase queries); only names get sub-fields.
+    brand_name_zh = zh_text()
+    brand_name_en = zh_text()
     brand_keys = Keyword()  # brand suggestions (see brand_keys())
     category_id = Long()
     # The category and all its ancestors: filtering on one includes its descendants.
     category_ids = Keyword(eager_global_ordinals=True)
-    category_names_zh = zh_words()
-    category_names_en = en_words()
-    product_type_zh = zh_words()
-    product_type_en = en_words()
+    category_names_zh = zh_text()
+    category_names_en = zh_text()
+    product_type_id = Keyword()
+    product_type_zh = zh_text()
+    product_type_en = zh_text()
     vendor_id = Keyword()
     vendor_slug = Keyword()
     vendor_kind = Keyword(eager_global_ordinals=True)
@@ -113,9 +117,9 @@ class ProductDocument(Document):
     indexed_at = Date()
     skus = Keyword(normalizer=code)
     codes = Keyword(normalizer=code)  # normalised SKUs (plugin code fields are matched too)
-    # Whole names, the leaf category and the product type (each input costs indexing
-    # time): "刹车" completes to the best-selling brake pads although their names start
-    # with the brand. Later words of English names come from a phrase-prefix query.
+    # Whole names only (each input costs indexing time): later words of English names come
+    # from a phrase-prefix query, categories and product types from their ids (see
+    # taxonomy_matching) - "刹车" completes to brake pads whose names start with the brand.
     suggest_name = Completion(analyzer="simple", preserve_separators=True, max_input_length=60)
 
     class Meta:
@@ -275,14 +279,28 @@ def brand_keys(brand):
                    for name in (brand.name_zh, brand.name_en) if name})
 
 
-def suggest_inputs(product, path, product_type):
-    """Completion inputs of a product: its names, its leaf category and its product type
-    (zh and en), so "刹车" completes to brake pads whatever brand their names start with."""
-    leaf = path[-1] if path else None
-    return _suggest_inputs([product.name_zh, product.name_en,
-                            leaf.name_zh if leaf else None, leaf.name_en if leaf else None,
-                            product_type.name_zh if product_type else None,
-                            product_type.name_en if product_type else None])
+TAXONOMY_CACHE_KEY = "search:taxonomy-names:v1"
+TAXONOMY_CACHE_SECONDS = 300
+
+
+def taxonomy_matching(prefix):
+    """(category ids, product type ids) whose Chinese or English name starts with `prefix`
+    (folded): what suggestions complete through, so "刹车" reaches brake pads whatever
+    brand their names start with. The (small) tables are cached for a few minutes."""
+    from django.core.cache import cache
+
+    names = cache.get(TAXONOMY_CACHE_KEY)
+    if names is None:
+        names = ([("category", pk, fold(zh), fold(en)) for pk, zh, en in Category.objects.values_list(
+            "pk", "name_zh", "name_en")] + [("type", pk, fold(zh), fold(en)) for pk, zh, en in
+                                             ProductType.objects.values_list("pk", "name_zh", "name_en")])
+        cache.set(TAXONOMY_CACHE_KEY, names, TAXONOMY_CACHE_SECONDS)
+    folded = fold(prefix)
+    categories, types = [], []
+    for kind, pk, zh, en in names:
+        if folded and (zh.startswith(folded) or (en and en.startswith(folded))):
+            (categories if kind == "category" else types).append(pk)
+    return categories, types
 
 
 def product_documents(products, paths=None, now=None):
@@ -320,6 +338,7 @@ def product_documents(products, paths=None, now=None):
             "category_ids": [str(c.pk) for c in path],
             "category_names_zh": [c.name_zh for c in path],
             "category_names_en": [c.name_en for c in path if c.name_en],
+            "product_type_id": str(product.product_type_id),
             "product_type_zh": product_type.name_zh if product_type else None,
             "product_type_en": product_type.name_en if product_type else None,
             "vendor_id": str(vendor.pk),
@@ -338,7 +357,7 @@ def product_documents(products, paths=None, now=None):
             "skus": product_skus,
             "codes": sorted({normalize_code(s) for s in product_skus} - {""}),
             "suggest_name": {
-                "input": suggest_inputs(product, path, product_type),
+                "input": _suggest_inputs([product.name_zh, product.name_en]),
                 "weight": min(int(product.sales_count or 0) + 1, MAX_WEIGHT),
             },
         })

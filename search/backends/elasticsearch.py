@@ -31,7 +31,7 @@ from .. import fields as product_fields
 
 from ..documents import (
     BRAND_KEY_SEPARATOR, PRODUCTS, REQUIRED_ANALYSIS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields,
-    product_documents, shop_documents, version_now,
+    product_documents, shop_documents, taxonomy_matching, version_now,
 )
 from ..query import (
     FACETS, MAX_WINDOW, PRICE_BUCKETS, FacetValue, IndexOutcome, PriceBucket, ProductHit, ProductResult, ShopHit,
@@ -49,8 +49,7 @@ RECALL_FIELDS = ["name_zh", "name_en", "brand_name_zh", "brand_name_en", "catego
                  "product_type_zh", "product_type_en"]
 LATIN_FIELDS = ["name_en", "brand_name_en", "category_names_en", "product_type_en"]
 # Whole-word matches (smartcn words, stemmed English words) rank first.
-WORD_FIELDS = ["name_zh.smart^4", "name_en.en^3", "brand_name_zh.smart^2", "brand_name_en.en^2",
-               "category_names_zh.smart", "category_names_en.en", "product_type_zh.smart", "product_type_en.en"]
+WORD_FIELDS = ["name_zh.smart^4", "name_en.en^3"]
 FAMILY_COUNT_PRECISION = 40_000  # cardinality is exact below this many families
 FACET_SIZES = {"category": 500, "brand": 100, "vendor_kind": 10, "in_stock": 2}
 FACET_FIELDS = {"category": "category_ids", "brand": "brand_id", "vendor_kind": "vendor_kind", "in_stock": "in_stock"}
@@ -467,21 +466,17 @@ class ElasticsearchBackend(SearchBackend):
             # A product *of* the named type ranks above one that only mentions it (a fitting
             # service named after the part).
             Q("match_phrase", category_names_zh={"query": text, "boost": 3}),
-            Q("match", **{"category_names_en.en": {"query": text, "operator": "and", "boost": 3}}),
+            Q("match", category_names_en={"query": text, "operator": "and", "boost": 3}),
             Q("match_phrase", product_type_zh={"query": text, "boost": 10}),
-            Q("match", **{"product_type_en.en": {"query": text, "operator": "and", "boost": 6}}),
+            Q("match", product_type_en={"query": text, "operator": "and", "boost": 6}),
             # Whole words (smartcn / stemmed): 前轮刹车片 ranks front brake pads above discs.
             Q("multi_match", query=text, fields=WORD_FIELDS, type="most_fields", boost=2),
         ]
-        for group in parsed.groups:
+        for group in parsed.groups:  # a name or a product type saying an equivalent term
             for term in group:
-                boosts.append(Q("match_phrase", name_zh={"query": term, "boost": 8}))
-                boosts.append(Q("match_phrase", name_en={"query": term, "boost": 5}))
-                boosts.append(Q("match_phrase", **{"name_zh.smart": {"query": term, "boost": 4}}))
-                boosts.append(Q("match_phrase", product_type_zh={"query": term, "boost": 10}))
-                boosts.append(Q("match_phrase", **{"product_type_en.en": {"query": term, "boost": 6}}))
-                boosts.append(Q("match_phrase", category_names_zh={"query": term, "boost": 3}))
-                boosts.append(Q("match_phrase", **{"category_names_en.en": {"query": term, "boost": 3}}))
+                boosts.append(Q("multi_match", query=term, type="phrase", boost=8, tie_breaker=1.0,
+                                fields=["name_zh", "name_en^0.6", "product_type_zh^1.25", "product_type_en^0.75",
+                                        "category_names_zh^0.4", "category_names_en^0.4"]))
         return Q("bool", must=[Q("bool", should=recall, minimum_should_match=1)], should=boosts)
 
     def _facet_clauses(self, filters):
@@ -638,8 +633,8 @@ class ElasticsearchBackend(SearchBackend):
         folded = prefix.casefold()
         product_body = {
             "size": 0, "track_total_hits": False, "_source": ["name_zh", "name_en"],
-            # No skip_duplicates: many products share an input (their category, their type);
-            # duplicates of a whole name are dropped below, after ranking.
+            # No skip_duplicates: the same name from many vendors is one input each; duplicates of
+            # a whole name are dropped below, after ranking.
             "suggest": {"names": {"prefix": prefix, "completion": {"field": "suggest_name",
                                                                    "size": max(limit * 6, 30)}}},
             # Brands of visible products, most products first (see documents.brand_keys).
@@ -654,8 +649,20 @@ class ElasticsearchBackend(SearchBackend):
                       "query": {"match_phrase_prefix": {"name_en": {"query": prefix, "max_expansions": 50}}},
                       "sort": [{"sales_count": "desc"}, {"product_id": "asc"}]}
         searches = [{"index": self.alias(PRODUCTS)}, product_body, {"index": self.alias(SHOPS)}, shop_body]
+        extra = []  # (kind, position in `searches`)
         if re.search(r"[a-z0-9]", folded) and folded.isascii():
+            extra.append(("words", len(searches) // 2))
             searches += [{"index": self.alias(PRODUCTS)}, words_body]
+        # Categories and product types named by the prefix: their best sellers ("刹车" -> brake pads).
+        categories, types = taxonomy_matching(prefix)
+        if categories or types:
+            extra.append(("taxonomy", len(searches) // 2))
+            searches += [{"index": self.alias(PRODUCTS)}, {
+                "size": limit * 3, "track_total_hits": False, "_source": ["name_zh", "name_en"],
+                "query": {"bool": {"should": [{"terms": {"category_ids": [str(i) for i in categories]}},
+                                              {"terms": {"product_type_id": [str(i) for i in types]}}],
+                                   "minimum_should_match": 1}},
+                "sort": [{"sales_count": "desc"}, {"product_id": "asc"}]}]
         try:
             responses = self.client.msearch(searches=searches)["responses"]
         except (ESConnectionError, ApiError) as exc:
@@ -666,9 +673,15 @@ class ElasticsearchBackend(SearchBackend):
             # Best sellers first over both sources (completion weight = sales + 1), one per name.
             candidates = [(option["_score"] - 1, int(option["_id"]), _full_name(option))
                           for option in (products.get("suggest", {}).get("names") or [{}])[0].get("options", [])]
-            if len(responses) > 2 and "error" not in responses[2]:
-                candidates += [(hit["sort"][0], int(hit["_id"]), hit["_source"].get("name_en") or "")
-                               for hit in responses[2]["hits"]["hits"]]
+            english = folded.isascii()
+            for kind, position in extra:
+                response = responses[position]
+                if "error" in response:
+                    continue
+                for hit in response["hits"]["hits"]:
+                    source = hit["_source"]
+                    text = (source.get("name_en") if kind == "words" or english else None) or source.get("name_zh")
+                    candidates.append((hit["sort"][0], int(hit["_id"]), text or ""))
             names = set()
             for _, pk, text in sorted(candidates, key=lambda c: (-c[0], c[1])):
                 if text and text.casefold() not in names and len(result.products) < limit:
