@@ -32,7 +32,6 @@ class Capability(str, Enum):
     RELEVANCE_RANKING = "relevance_ranking"
     WORD_SEGMENTATION = "word_segmentation"
     SCALE = "scale"
-    PHRASE_MATCHING = "phrase_matching"
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ def es(settings):
         backend.client.indices.delete(index=index, ignore_unavailable=True)
 
 
-def tokens(es, **body):
-    return [t["token"] for t in es.client.indices.analyze(body=body)["tokens"]]
+def tokens(es, index=None, **body):
+    return [t["token"] for t in es.client.indices.analyze(index=index, body=body)["tokens"]]
 
 
 def refused(es, **body):

@@ -105,16 +105,16 @@ def test_one_declaration_filters_listings_and_both_backends(gql, staff_gql, back
         assert found(partNumber="04465 02220") == ["corolla-pads"], name
         assert found(partNumber="0446502220", fitsVehicle=fitted.corolla) == ["corolla-pads"], name
         bad = gql.execute(document, {"f": {"fitsYear": 2016}})
-        assert bad["errors"][0]["extensions"] == {"code": "INVALID", "field": "fits_year"}, name
+        assert bad["errors"][0]["extensions"] == {"code": "INVALID", "field": "fitsYear"}, name
         empty = gql.execute(document, {"f": {"partNumber": " - "}})
-        assert empty["errors"][0]["extensions"] == {"code": "REQUIRED", "field": "part_number"}, name
+        assert empty["errors"][0]["extensions"] == {"code": "REQUIRED", "field": "partNumber"}, name
     # The code field: the part number typed any way ranks its product first, in search.
     assert gql.data(SEARCH, {"q": "04465-02220"})["searchProducts"]["edges"][0]["node"]["slug"] == "corolla-pads"
     # Switched off: its inputs refuse, everywhere; on again, no reindex needed.
     assert staff_gql.mutate(PLUGIN_UPDATE, {"name": "parts_storefront", "input": {"active": False}}) == {"errors": []}
     for document in (LISTING, SEARCH):
         off = gql.execute(document, {"f": {"fitsVehicle": fitted.corolla}})
-        assert off["errors"][0]["extensions"] == {"code": "PLUGIN_DISABLED", "field": "fits_vehicle"}
+        assert off["errors"][0]["extensions"] == {"code": "PLUGIN_DISABLED", "field": "fitsVehicle"}
     assert staff_gql.mutate(PLUGIN_UPDATE, {"name": "parts_storefront", "input": {"active": True}}) == {"errors": []}
     assert slugs(gql.data(SEARCH, {"f": {"fitsVehicle": fitted.corolla}})["searchProducts"]) == ["corolla-pads"]
 

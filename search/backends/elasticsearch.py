@@ -552,7 +552,7 @@ class ElasticsearchBackend(SearchBackend):
             # One hit per product family (its best offer by this sort); the total counts families.
             hits_body["collapse"] = {"field": "family"}
             if query.offer_counts:
-                hits_body["collapse"]["inner_hits"] = {"name": "offers", "size": 0, "track_total_hits": True}
+                hits_body["collapse"]["inner_hits"] = {"name": "offers", "size": 0}
             hits_body["aggs"] = {"families": {"cardinality": {"field": "family",
                                                               "precision_threshold": FAMILY_COUNT_PRECISION}}}
         if query.highlight and text is not None:
