@@ -374,7 +374,7 @@ def main():
         else:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE search_productsearchrow, search_productsearchtext, "
-                               "search_productsearchdescription")
+                               "search_productsearchdescription, search_productsearchrank")
             rows_line = f"rows: {rows:,} present (--rebuild-rows to rebuild)"
         run = run_workload(bench_env(database_url, es_url, "database"), queries, args)
         lines += [f"database backend (PostgreSQL {connection.pg_version // 10000}: tsvector + GIN, pg_trgm), "

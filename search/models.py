@@ -86,13 +86,12 @@ class ProductSearchText(models.Model):
     A query matches, as on Elasticsearch, when every word is in the names, brand,
     category, type and codes together - or every word is in the descriptions.
 
-    PostgreSQL keeps only vectors (the token strings stay empty): `vector`, the tokens of
-    names, brand, category, type and codes without positions, matched through a GIN index;
-    `rank_vector`, the names and codes (weight A) and brand, category path and type
-    (weight B), which ranks the matches. Descriptions are in `ProductSearchDescription`,
-    apart, so that the rows a name search reads stay small. SQLite keeps the token
-    strings, which an FTS5 table `search_product_fts` follows through triggers (when
-    Python's sqlite3 has FTS5)."""
+    PostgreSQL keeps only `vector` here (the token strings stay empty): the tokens of
+    names, brand, category, type and codes without positions, matched through a GIN
+    index. Descriptions (`ProductSearchDescription`) and the rank vector
+    (`ProductSearchRank`) are apart, so that the rows a match reads stay small. SQLite
+    keeps the token strings, which an FTS5 table `search_product_fts` follows through
+    triggers (when Python's sqlite3 has FTS5)."""
 
     row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_text", db_column="product_id",
                                on_delete=models.CASCADE)
@@ -101,7 +100,6 @@ class ProductSearchText(models.Model):
     body = models.TextField(blank=True, help_text="Descriptions.")
     codes = models.TextField(blank=True)
     vector = SearchVectorField(null=True, editable=False)
-    rank_vector = SearchVectorField(null=True, editable=False)
 
     def __str__(self):
         return f"search text of product {self.row_id}"
@@ -117,6 +115,19 @@ class ProductSearchDescription(models.Model):
 
     def __str__(self):
         return f"search description of product {self.row_id}"
+
+
+class ProductSearchRank(models.Model):
+    """PostgreSQL: what ranks a product's matches by relevance - `rank_vector`, the names
+    and codes (weight A) and brand, category path and type (weight B) - read only for the
+    matches of a search sorted by relevance."""
+
+    row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_rank",
+                               db_column="product_id", on_delete=models.CASCADE)
+    rank_vector = SearchVectorField(null=True, editable=False)
+
+    def __str__(self):
+        return f"search rank of product {self.row_id}"
 
 
 class SearchTerm(models.Model):

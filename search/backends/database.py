@@ -114,7 +114,7 @@ class TextMatch:
             ranked = dbtext.rank_terms(self.plan)
             rank_query = dbtext.to_tsquery(dbtext.Any(ranked)) if ranked else dbtext.to_tsquery(self.plan)
             return rows.filter(Q(search_text__vector=match) | Q(search_description__vector=match)).annotate(
-                search_rank=SearchRank(F("search_text__rank_vector"),
+                search_rank=SearchRank(F("search_rank__rank_vector"),
                                        SearchQuery(rank_query, search_type="raw", config="simple"),
                                        weights=dbtext.RANK_WEIGHTS))
         if self.engine == "fts5":
@@ -232,7 +232,8 @@ class DatabaseBackend(SearchBackend):
                     progress("products", done, len(ids), time.perf_counter() - started)
             if connection.vendor == "postgresql":  # fresh statistics for the planner
                 with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE search_productsearchrow, search_productsearchtext, search_searchterm")
+                    cursor.execute("ANALYZE search_productsearchrow, search_productsearchtext, "
+                               "search_productsearchdescription, search_productsearchrank, search_searchterm")
             elapsed = time.perf_counter() - started
             out["products"] = {"index": ProductSearchRow._meta.db_table, "documents": done, "seconds": elapsed,
                                "replaced": [], "per_second": done / elapsed if elapsed else 0.0}

@@ -269,14 +269,19 @@ FACT_FIELDS = ["visible", "vendor_id", "vendor_kind", "category_id", "brand_id",
                "created_at", "family", "codes", "updated_at"]
 
 # PostgreSQL keeps vectors only: the match vectors without positions (smaller; nothing
-# matches phrases) - names/brand/category/type/codes apart from descriptions - and the
-# weighted rank vector of names/codes (A) and brand/category/type (B).
+# matches phrases) - names/brand/category/type/codes apart from descriptions - and, in a
+# table of its own, the weighted rank vector of names/codes (A) and brand/category/type (B).
 TEXT_UPSERT = """
-INSERT INTO search_productsearchtext (product_id, names, meta, body, codes, vector, rank_vector)
-SELECT id, '', '', '', '', strip(to_tsvector('simple', names || ' ' || meta || ' ' || codes)),
-       setweight(to_tsvector('simple', names || ' ' || codes), 'A') || setweight(to_tsvector('simple', meta), 'B')
+INSERT INTO search_productsearchtext (product_id, names, meta, body, codes, vector)
+SELECT id, '', '', '', '', strip(to_tsvector('simple', names || ' ' || meta || ' ' || codes))
 FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS t(id, names, meta, codes)
-ON CONFLICT (product_id) DO UPDATE SET vector = EXCLUDED.vector, rank_vector = EXCLUDED.rank_vector
+ON CONFLICT (product_id) DO UPDATE SET vector = EXCLUDED.vector
+"""
+RANK_UPSERT = """
+INSERT INTO search_productsearchrank (product_id, rank_vector)
+SELECT id, setweight(to_tsvector('simple', names || ' ' || codes), 'A') || setweight(to_tsvector('simple', meta), 'B')
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS t(id, names, meta, codes)
+ON CONFLICT (product_id) DO UPDATE SET rank_vector = EXCLUDED.rank_vector
 """
 DESCRIPTION_UPSERT = """
 INSERT INTO search_productsearchdescription (product_id, vector)
@@ -297,8 +302,9 @@ def write_rows(facts, texts, vocabulary):
             if texts:
                 ids = [t.row_id for t in texts]
                 with connection.cursor() as cursor:
-                    cursor.execute(TEXT_UPSERT, [ids, [t.names for t in texts], [t.meta for t in texts],
-                                                 [t.codes for t in texts]])
+                    columns = [ids, [t.names for t in texts], [t.meta for t in texts], [t.codes for t in texts]]
+                    cursor.execute(TEXT_UPSERT, columns)
+                    cursor.execute(RANK_UPSERT, columns)
                     cursor.execute(DESCRIPTION_UPSERT, [ids, [t.body for t in texts]])
         else:
             ProductSearchText.objects.bulk_create(

@@ -14,7 +14,7 @@ the page is read again with DISTINCT ON (family): each family's best offer, in o
 """
 import json
 
-from django.db import connection
+from django.db import connection, transaction
 
 from ..query import FACETS, PRICE_BUCKETS, Sort
 from . import dbtext
@@ -82,6 +82,7 @@ class PostgresSearch:
 
     def __init__(self, query, text, tree, plugin_ids=None):
         self.query = query
+        self.text = text is not None
         self.collapse = not query.all_offers
         columns = ["r.product_id", "r.family", "r.category_id", "r.brand_id", "r.vendor_kind", "r.in_stock",
                    "r.price", "r.sales_count", "r.created_at", BUCKET]
@@ -92,16 +93,18 @@ class PostgresSearch:
             # Every word in the names, brand, category, type and codes (ranked by the rank
             # vector of the same rows, read once) - or every word in the descriptions (rank 0).
             match = dbtext.to_tsquery(text.plan)
-            ranked = dbtext.rank_terms(text.plan)
-            rank_query = dbtext.to_tsquery(dbtext.Any(ranked) if ranked else text.plan)
-            source += (" JOIN (SELECT product_id, max(rank) AS rank FROM ("
-                       f"SELECT product_id, ts_rank('{RANK_WEIGHTS}', rank_vector, to_tsquery('simple', %s)) AS rank"
-                       " FROM search_productsearchtext WHERE vector @@ to_tsquery('simple', %s)"
-                       " UNION ALL SELECT product_id, 0 FROM search_productsearchdescription"
-                       " WHERE vector @@ to_tsquery('simple', %s)) found GROUP BY product_id) m"
-                       " ON m.product_id = r.product_id")
-            source_params += [rank_query, match, match]
-            columns.append("m.rank")
+            source += (" JOIN (SELECT product_id FROM search_productsearchtext WHERE vector @@ to_tsquery('simple', %s)"
+                       " UNION SELECT product_id FROM search_productsearchdescription"
+                       " WHERE vector @@ to_tsquery('simple', %s)) m ON m.product_id = r.product_id")
+            source_params += [match, match]
+            if query.sort == Sort.RELEVANCE:  # ranked only when the order needs it
+                ranked = dbtext.rank_terms(text.plan)
+                source += " LEFT JOIN search_productsearchrank k ON k.product_id = r.product_id"
+                columns.append(f"coalesce(ts_rank('{RANK_WEIGHTS}', k.rank_vector, to_tsquery('simple', %s)), 0) "
+                               "AS rank")
+                column_params.append(dbtext.to_tsquery(dbtext.Any(ranked) if ranked else text.plan))
+            else:
+                columns.append("0 AS rank")
             if text.code:
                 columns.append("CASE WHEN r.codes LIKE %s THEN 2 ELSE 0 END AS tier")
                 column_params.append(f"% {text.code} %")
@@ -162,9 +165,7 @@ class PostgresSearch:
                 f"count(*) AS n FROM base WHERE {scope.text} GROUP BY GROUPING SETS ({sets})) g)", scope.params))
         statement = (f"WITH base AS {self.materialized} ({self.base.text}) "
                      f"SELECT {', '.join(p.text for p in parts)}")
-        with connection.cursor() as cursor:
-            cursor.execute(statement, self.base.params + [x for p in parts for x in p.params])
-            values = [json.loads(v) if isinstance(v, str) else v for v in cursor.fetchone()]
+        values = self._execute(statement, self.base.params + [x for p in parts for x in p.params])
         result = {"rows": [tuple(r) for r in values[0]], "total": 0, "counts": {}}
         for (names, skip), (found, counted) in zip(passes, values[1:]):
             if skip is None:
@@ -178,6 +179,19 @@ class PostgresSearch:
         buckets = result["counts"].pop("price", {})
         result["prices"] = [buckets.get(index, 0) for index in range(len(PRICE_BUCKETS))]
         return result
+
+    def _execute(self, statement, params):
+        """Run the statement. With text the planner is told to read the matches through the
+        GIN indexes: it estimates an OR of many words (synonyms, typo candidates) at a large
+        share of the table and would scan every row's vector instead."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            if self.text:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(statement, params)
+            values = cursor.fetchone()
+            if self.text:  # SET LOCAL outlives a savepoint: an outer transaction goes on as before
+                cursor.execute("SET LOCAL enable_seqscan = on")
+        return [json.loads(v) if isinstance(v, str) else v for v in values]
 
     def best_offers(self):
         """[(id, family)] of the page: each family's best offer (DISTINCT ON), in order."""
