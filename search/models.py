@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F
 
 
 class SynonymSet(models.Model):
@@ -68,10 +69,12 @@ class ProductSearchRow(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # The orders of a browse, tie-breaker included, so that its page is read from an index.
         indexes = [
-            models.Index(fields=["visible", "-sales_count"], name="search_row_sales"),
-            models.Index(fields=["visible", "price"], name="search_row_price"),
-            models.Index(fields=["visible", "-created_at"], name="search_row_newest"),
+            models.Index(F("visible"), F("sales_count").desc(), F("product_id"), name="search_row_sales"),
+            models.Index(F("visible"), F("price").asc(nulls_last=True), F("product_id"), name="search_row_price"),
+            models.Index(F("visible"), F("price").desc(nulls_last=True), F("product_id"), name="search_row_price_desc"),
+            models.Index(F("visible"), F("created_at").desc(), F("product_id").desc(), name="search_row_newest"),
         ]
 
     def __str__(self):

@@ -17,7 +17,7 @@ import logging
 import time
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value, When,
 )
@@ -161,6 +161,13 @@ class DatabaseBackend(SearchBackend):
     synchronous = True
 
     # -- indexing -----------------------------------------------------------------------
+    @staticmethod
+    def _rows_changed():
+        """Forget cached browse counts now, and again at commit (a reader may have cached the
+        old rows meanwhile)."""
+        pgsearch.rows_changed()
+        transaction.on_commit(pgsearch.rows_changed)
+
     def _write(self, ids, paths=None):
         products = list(Product.objects.filter(pk__in=ids).select_related("vendor", "brand").order_by("pk"))
         paths = paths or CategoryPaths()
@@ -171,6 +178,7 @@ class DatabaseBackend(SearchBackend):
         codes = dbtext.normalised_codes(skus, product_fields.code_values(products))
         facts, texts, vocabulary = dbtext.build_rows(products, paths, codes)
         dbtext.write_rows(facts, texts, vocabulary)
+        self._rows_changed()
         return len(facts), {p.pk for p in products}
 
     def index_products(self, ids, refresh=False):
@@ -192,6 +200,7 @@ class DatabaseBackend(SearchBackend):
         from ..models import ProductSearchRow
 
         rows = ProductSearchRow.objects.filter(product_id__in=[int(i) for i in ids])
+        self._rows_changed()
         return IndexOutcome(deleted=rows.update(visible=False))
 
     def index_shops(self, vendor_ids, refresh=False):
@@ -204,6 +213,7 @@ class DatabaseBackend(SearchBackend):
 
         vendor = Vendor.objects.filter(pk=vendor_id).only("status", "kind").first()
         rows = ProductSearchRow.objects.filter(vendor_id=vendor_id)
+        self._rows_changed()
         if vendor is None:
             return IndexOutcome(deleted=rows.update(visible=False))
         published = Exists(Product.objects.filter(pk=OuterRef("product_id"), status=ProductStatus.PUBLISHED))

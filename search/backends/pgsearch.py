@@ -11,9 +11,14 @@ pass, a dimension with a filter of its own counted without it. A plugin's filter
 
 Where a few families fill the top of the order (the cheapest offers of one product),
 the page is read again with DISTINCT ON (family): each family's best offer, in order.
+
+The counts of a browse (no text) are cached - like Elasticsearch's request cache - until
+the rows change (a generation number in the cache, bumped by every write of rows).
 """
+import hashlib
 import json
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from ..query import FACETS, PRICE_BUCKETS, Sort
@@ -26,6 +31,35 @@ RANK_WEIGHTS = "{" + ",".join(str(w) for w in dbtext.RANK_WEIGHTS) + "}"
 BUCKET = "CASE " + " ".join(
     f"WHEN r.price >= {low}" + (f" AND r.price < {high}" if high is not None else "") + f" THEN {index}"
     for index, (low, high) in enumerate(PRICE_BUCKETS)) + " END AS bucket"
+
+
+COUNTS_CACHE_SECONDS = 600
+GENERATION_KEY = "search:database:generation"
+
+
+def generation():
+    """A number that changes whenever the database backend's rows change."""
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, 1, None)
+        value = cache.get(GENERATION_KEY) or 1
+    return value
+
+
+def rows_changed():
+    """Called after every write of rows: cached browse counts are forgotten."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.add(GENERATION_KEY, 2, None)
+
+
+def counts_key(base, parts):
+    digest = hashlib.sha1()
+    for piece in [base, *parts]:
+        digest.update(piece.text.encode())
+        digest.update(repr(piece.params).encode())
+    return f"search:database:counts:{generation()}:{digest.hexdigest()}"
 
 
 class Sql:
@@ -163,9 +197,18 @@ class PostgresSearch:
                 f"count(*) FILTER (WHERE grouped = {(1 << len(columns)) - 2} AND {skip is None})) FROM "
                 f"(SELECT json_build_array({', '.join(columns)}) AS keys, GROUPING({', '.join(columns)}) AS grouped, "
                 f"count(*) AS n FROM base WHERE {scope.text} GROUP BY GROUPING SETS ({sets})) g)", scope.params))
+        counts = None
+        if not self.text:  # a browse: its counts repeat (category pages...) until the rows change
+            key = counts_key(self.base, parts[1:])
+            counts = cache.get(key)
         statement = (f"WITH base AS {self.materialized} ({self.base.text}) "
-                     f"SELECT {', '.join(p.text for p in parts)}")
-        values = self._execute(statement, self.base.params + [x for p in parts for x in p.params])
+                     f"SELECT {', '.join(p.text for p in (parts[:1] if counts is not None else parts))}")
+        values = self._execute(statement, self.base.params + [
+            x for p in (parts[:1] if counts is not None else parts) for x in p.params])
+        if counts is not None:
+            values += counts
+        elif not self.text:
+            cache.set(key, values[1:], COUNTS_CACHE_SECONDS)
         result = {"rows": [tuple(r) for r in values[0]], "total": 0, "counts": {}}
         for (names, skip), (found, counted) in zip(passes, values[1:]):
             if skip is None:
