@@ -7,9 +7,11 @@ while it fills), then moves the alias in one atomic `_aliases` call and deletes 
 index. Writes go to aliases with `require_alias` (never auto-creating an index) and
 carry an external version - the time the database was read - so an update read
 earlier never overwrites one read later, whatever order the writes arrive in.
+
+This module is the writing half (indices, documents, rebuild, status, the check of the
+cluster's analysis); reading is in esquery.
 """
 import logging
-import re
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -18,41 +20,24 @@ from datetime import datetime, timezone
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone as dj_timezone
-from elasticsearch import ApiError, ConnectionError as ESConnectionError, Elasticsearch, NotFoundError
-from elasticsearch.dsl import Q, Search
+from elasticsearch import ApiError, Elasticsearch, NotFoundError
 from elasticsearch.helpers import scan, streaming_bulk
 
 from marketplace.catalog.models import Product
 from marketplace.catalog.services import visible_products
-from marketplace.core.errors import ErrorCode, MarketplaceError
 from marketplace.vendors.models import Vendor, VendorStatus
 
-from .. import fields as product_fields
-
 from ..documents import (
-    BRAND_KEY_SEPARATOR, PRODUCTS, REQUIRED_ANALYSIS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields,
-    product_documents, shop_documents, taxonomy_matching, version_now,
+    PRODUCTS, REQUIRED_ANALYSIS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields, product_documents,
+    shop_documents, version_now,
 )
-from ..query import (
-    FACETS, MAX_WINDOW, PRICE_BUCKETS, FacetValue, IndexOutcome, PriceBucket, ProductHit, ProductResult, ShopHit,
-    ShopResult, Sort, Suggestion, Suggestions,
-)
-from ..text import clean_query, merge_adjacent_tags, week_minute
+from ..query import MAX_WINDOW, IndexOutcome
 from .base import SearchBackend
+from .esquery import ElasticsearchQueries, SearchUnavailable
 
 logger = logging.getLogger("search.elasticsearch")
 
-CODE_BOOST = 10_000  # an exact part number / SKU match outranks any text match
-CODE_PREFIX_BOOST = 20
 WRITE_CHUNK = 500
-RECALL_FIELDS = ["name_zh", "name_en", "brand_name_zh", "brand_name_en", "category_names_zh", "category_names_en",
-                 "product_type_zh", "product_type_en"]
-LATIN_FIELDS = ["name_en", "brand_name_en", "category_names_en", "product_type_en"]
-# Whole-word matches (smartcn words, stemmed English words) rank first.
-WORD_FIELDS = ["name_zh.smart^4", "name_en.en^3"]
-FAMILY_COUNT_PRECISION = 40_000  # cardinality is exact below this many families
-FACET_SIZES = {"category": 500, "brand": 100, "vendor_kind": 10, "in_stock": 2}
-FACET_FIELDS = {"category": "category_ids", "brand": "brand_id", "vendor_kind": "vendor_kind", "in_stock": "in_stock"}
 
 
 class RebuildError(Exception):
@@ -63,31 +48,12 @@ class MissingAnalysis(RebuildError):
     """The cluster lacks analysis components the mappings name (e.g. analysis-smartcn)."""
 
 
-class SearchUnavailable(MarketplaceError):
-    code = ErrorCode.INTERNAL_ERROR
-
-    def __init__(self):
-        super().__init__("Search is temporarily unavailable; try again shortly.")
-
-
 def _reason(info):
     error = info.get("error")
     if isinstance(error, dict):
         caused = error.get("caused_by", {}).get("reason")
         return f"{error.get('type')}: {error.get('reason')}" + (f" ({caused})" if caused else "")
     return str(error or info.get("status"))
-
-
-def _full_name(option):
-    """A completion matched one input (a name, the category or the product type; for
-    shops also the name from a later word on): answer with the whole name in the
-    language that matched."""
-    source = option.get("_source", {})
-    matched = option["text"]
-    name_en = source.get("name_en") or ""
-    if name_en and (matched.isascii() or matched.casefold() in name_en.casefold()):
-        return name_en
-    return source.get("name_zh") or option["text"]
 
 
 def _count(outcome, ok, item):
@@ -106,12 +72,7 @@ def _count(outcome, ok, item):
         outcome.failed[pk] = _reason(info)
 
 
-def _regex_literal(text):
-    """`text` as a literal in Lucene regular-expression syntax."""
-    return "".join(c if c.isalnum() else "\\" + c for c in text)
-
-
-class ElasticsearchBackend(SearchBackend):
+class ElasticsearchBackend(ElasticsearchQueries, SearchBackend):
     name = "elasticsearch"
     keeps_index = True
 
@@ -420,354 +381,5 @@ class ElasticsearchBackend(SearchBackend):
             entry["failures"] = IndexingFailure.objects.filter(kind=kind_name).count()
             out[kind] = entry
         return out
-
-    # -- product search -----------------------------------------------------------------
-    def _plain(self, text):
-        """Recall for plain text: the characters (Chinese) and words of the query present
-        in the names, brand, category path and product type taken together; Latin words
-        with typo tolerance; or the text in a description."""
-        should = [
-            Q("combined_fields", query=text, fields=RECALL_FIELDS, operator="or", minimum_should_match="3<80%"),
-            Q("match_phrase", description_zh={"query": text}),
-            Q("match", description_en={"query": text, "operator": "and"}),
-        ]
-        words = re.findall(r"\w+", text.casefold())
-        if words and len(words) <= 10 and all(word.isascii() for word in words):
-            # Typo tolerance, Latin text only: each word, fuzzily, in one of the fields.
-            should.append(Q("bool", must=[
-                Q("multi_match", query=word, fields=LATIN_FIELDS, fuzziness="AUTO", prefix_length=1,
-                  max_expansions=20) for word in words]))
-        return Q("bool", should=should, minimum_should_match=1)
-
-    def _phrase(self, term):
-        return Q("multi_match", query=term, type="phrase",
-                 fields=[*RECALL_FIELDS, "description_zh", "description_en"])
-
-    def _text_query(self, parsed):
-        parts = []
-        if parsed.rest:
-            parts.append(self._plain(parsed.rest))
-        for group in parsed.groups:  # query-time synonyms: any equivalent term matches
-            parts.append(Q("bool", should=[self._phrase(term) for term in group], minimum_should_match=1))
-        recall = [Q("bool", must=parts)]
-        if parsed.code:
-            code = parsed.code.lower()
-            recall.append(Q("constant_score", filter=Q("term", codes=code), boost=CODE_BOOST))
-            recall.append(Q("constant_score", filter=Q("prefix", codes=code), boost=CODE_PREFIX_BOOST))
-            for name in product_fields.code_fields():  # plugin fields holding codes
-                recall.append(Q("constant_score", filter=Q("term", **{name: parsed.code}), boost=CODE_BOOST))
-        text = parsed.text
-        boosts = [
-            Q("match_phrase", name_zh={"query": text, "boost": 10}),
-            Q("match_phrase", name_en={"query": text, "boost": 6}),
-            Q("match", name_en={"query": text, "operator": "and", "boost": 3}),
-            Q("match_phrase", brand_name_zh={"query": text, "boost": 3}),
-            Q("match", brand_name_en={"query": text, "boost": 3}),
-            # A product *of* the named type ranks above one that only mentions it (a fitting
-            # service named after the part).
-            Q("match_phrase", category_names_zh={"query": text, "boost": 3}),
-            Q("match", category_names_en={"query": text, "operator": "and", "boost": 3}),
-            Q("match_phrase", product_type_zh={"query": text, "boost": 10}),
-            Q("match", product_type_en={"query": text, "operator": "and", "boost": 6}),
-            # Whole words (smartcn / stemmed): 前轮刹车片 ranks front brake pads above discs.
-            Q("multi_match", query=text, fields=WORD_FIELDS, type="most_fields", boost=2),
-        ]
-        for group in parsed.groups:  # a name or a product type saying an equivalent term
-            for term in group:
-                boosts.append(Q("multi_match", query=term, type="phrase", boost=8, tie_breaker=1.0,
-                                fields=["name_zh", "name_en^0.6", "product_type_zh^1.25", "product_type_en^0.75",
-                                        "category_names_zh^0.4", "category_names_en^0.4"]))
-        return Q("bool", must=[Q("bool", should=recall, minimum_should_match=1)], should=boosts)
-
-    def _facet_clauses(self, filters):
-        clauses = {}
-        if filters.category_ids:
-            clauses["category"] = Q("terms", category_ids=[str(i) for i in filters.category_ids])
-        if filters.brand_ids:
-            clauses["brand"] = Q("terms", brand_id=[str(i) for i in filters.brand_ids])
-        if filters.vendor_kind:
-            clauses["vendor_kind"] = Q("term", vendor_kind=filters.vendor_kind)
-        if filters.in_stock is not None:
-            clauses["in_stock"] = Q("term", in_stock=filters.in_stock)
-        price = {}
-        if filters.price_min is not None:
-            price["gte"] = float(filters.price_min)
-        if filters.price_max is not None:
-            price["lte"] = float(filters.price_max)
-        if price:
-            clauses["price"] = Q("range", price=price)
-        return clauses
-
-    def _sort(self, sort, has_text):
-        if sort == Sort.PRICE_ASC:
-            return [{"price": {"order": "asc", "missing": "_last"}}, {"product_id": "asc"}]
-        if sort == Sort.PRICE_DESC:
-            return [{"price": {"order": "desc", "missing": "_last"}}, {"product_id": "asc"}]
-        if sort == Sort.NEWEST:
-            return [{"created_at": "desc"}, {"product_id": "desc"}]
-        if sort == Sort.RELEVANCE and has_text:
-            return ["_score", {"sales_count": "desc"}, {"product_id": "asc"}]
-        return [{"sales_count": "desc"}, {"product_id": "asc"}]
-
-    def _facet_aggregation(self, name):
-        if name == "price":
-            ranges = [{"from": float(low), **({"to": float(high)} if high is not None else {})}
-                      for low, high in PRICE_BUCKETS]
-            return {"range": {"field": "price", "ranges": ranges}}
-        if name == "in_stock":
-            return {"filters": {"filters": {"true": {"term": {"in_stock": True}},
-                                            "false": {"term": {"in_stock": False}}}}}
-        return {"terms": {"field": FACET_FIELDS[name], "size": FACET_SIZES[name]}}
-
-    def search_products(self, query):
-        """One `_msearch` round trip: the page of hits (scored, sorted, highlighted), then
-        the facets as separate size-0 requests. Facets are top-level aggregations (which
-        Elasticsearch counts filter by filter, and keeps in its request cache until the
-        index changes). A dimension with a filter of its own is counted without that
-        filter (multi-select), in a request of its own."""
-        parsed = query.parsed
-        filters = query.filters
-        # The index holds visible products only (others are deleted, never flagged), so no
-        # visibility clause here; the GraphQL layer loads visible products only, too.
-        base = []
-        if filters.vendor_ids:
-            base.append(Q("terms", vendor_id=[str(i) for i in filters.vendor_ids]))
-        for clause in product_fields.es_clauses(filters.plugin_requests()):
-            base.append(Q(clause) if isinstance(clause, dict) else clause)
-        text = None if parsed.empty else self._text_query(parsed)
-        facet_clauses = self._facet_clauses(filters)
-
-        def query_body(skip=None, scored=True):
-            clauses = base + [c for name, c in facet_clauses.items() if name != skip]
-            if text is None:
-                return (Q("bool", filter=clauses) if clauses else Q("match_all")).to_dict()
-            if scored:
-                return Q("bool", must=[text], filter=clauses).to_dict()
-            return Q("bool", filter=[text, *clauses]).to_dict()  # counting only: no scores
-
-        hits_body = {"query": query_body(), "sort": self._sort(query.sort, text is not None), "_source": False,
-                     "from": query.offset, "size": query.limit, "track_total_hits": True}
-        collapse = not query.all_offers
-        if collapse:
-            # One hit per product family (its best offer by this sort); the total counts families.
-            hits_body["collapse"] = {"field": "family"}
-            if query.offer_counts:
-                hits_body["collapse"]["inner_hits"] = {"name": "offers", "size": 0}
-            hits_body["aggs"] = {"families": {"cardinality": {"field": "family",
-                                                              "precision_threshold": FAMILY_COUNT_PRECISION}}}
-        if query.highlight and text is not None:
-            # A query of its own for highlighting: the highlighter re-runs multi-term queries on
-            # every hit, and two-edit fuzzy automata cost ~4 ms per hit for a long word - so one
-            # edit at most here (a two-edit typo still finds, it is just not highlighted).
-            marks = [Q("match", name_zh={"query": term}) | Q("match", name_en={
-                "query": term, "fuzziness": "AUTO:4,100", "prefix_length": 1, "max_expansions": 10})
-                for term in parsed.alternatives]
-            hits_body["highlight"] = {"pre_tags": ["<em>"], "post_tags": ["</em>"], "number_of_fragments": 0,
-                                      "fields": {"name_zh": {}, "name_en": {}},
-                                      "highlight_query": Q("bool", should=marks).to_dict()}
-        index = {"index": self.alias(PRODUCTS)}
-        searches = [index, hits_body]
-        groups = []  # (facet names, request position)
-        if query.facets:
-            shared = [name for name in (*FACETS, "price") if name not in facet_clauses]
-            own = [name for name in (*FACETS, "price") if name in facet_clauses]
-            for names, skip in ([(shared, None)] if shared else []) + [([name], name) for name in own]:
-                groups.append(names)
-                searches += [{**index, "request_cache": True}, {
-                    "query": query_body(skip, scored=False), "size": 0, "track_total_hits": False,
-                    "aggs": {name: self._facet_aggregation(name) for name in names}}]
-        try:
-            responses = self.client.msearch(searches=searches)["responses"]
-        except NotFoundError:
-            logger.error("Search index %s is missing: run `manage.py search_index rebuild`.", self.alias(PRODUCTS))
-            return ProductResult(hits=[], total=0)
-        except (ESConnectionError, ApiError) as exc:
-            logger.exception("Product search failed: %s", exc)
-            raise SearchUnavailable() from exc
-        for response in responses:
-            if "error" in response:
-                error = response["error"]
-                if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
-                    logger.error("Search index %s is missing: run `manage.py search_index rebuild`.",
-                                 self.alias(PRODUCTS))
-                    return ProductResult(hits=[], total=0)
-                logger.error("Product search failed: %s", error)
-                raise SearchUnavailable()
-        found = responses[0]["hits"]
-        hits = []
-        for hit in found["hits"]:
-            highlights = {field: [merge_adjacent_tags(s) for s in snippets]
-                          for field, snippets in (hit.get("highlight") or {}).items()}
-            offers = None
-            if query.offer_counts:
-                inner = (hit.get("inner_hits") or {}).get("offers")
-                offers = inner["hits"]["total"]["value"] if inner else 1
-            hits.append(ProductHit(id=int(hit["_id"]), score=hit.get("_score"), highlights=highlights, offers=offers))
-        total = found["total"]["value"]
-        if collapse:
-            total = responses[0]["aggregations"]["families"]["value"]
-        facets, price_ranges = {}, []
-        aggregations = {}
-        for names, response in zip(groups, responses[1:]):
-            aggregations.update(response["aggregations"])
-        for name in FACETS if query.facets else ():
-            if name == "in_stock":
-                buckets = aggregations[name]["buckets"]
-                values = [FacetValue(True, buckets["true"]["doc_count"]),
-                          FacetValue(False, buckets["false"]["doc_count"])]
-            else:
-                values = [FacetValue(int(b["key"]) if name in ("category", "brand") else b["key"], b["doc_count"])
-                          for b in aggregations[name]["buckets"]]
-            facets[name] = sorted((v for v in values if v.count), key=lambda v: (-v.count, v.key))
-        if query.facets:
-            for (low, high), bucket in zip(PRICE_BUCKETS, aggregations["price"]["buckets"]):
-                price_ranges.append(PriceBucket(low, high, bucket["doc_count"]))
-        return ProductResult(hits=hits, total=total, facets=facets, price_ranges=price_ranges)
-
-    # -- suggestions ----------------------------------------------------------------------
-    def suggest(self, prefix, limit=5):
-        prefix = clean_query(prefix)
-        result = Suggestions()
-        if not prefix:
-            return result
-        folded = prefix.casefold()
-        product_body = {
-            "size": 0, "track_total_hits": False, "_source": ["name_zh", "name_en"],
-            # No skip_duplicates: the same name from many vendors is one input each; duplicates of
-            # a whole name are dropped below, after ranking.
-            "suggest": {"names": {"prefix": prefix, "completion": {"field": "suggest_name",
-                                                                   "size": max(limit * 6, 30)}}},
-            # Brands of visible products, most products first (see documents.brand_keys).
-            "query": {"prefix": {"brand_keys": folded}},
-            "aggs": {"brands": {"terms": {"field": "brand_keys", "include": _regex_literal(folded) + ".*",
-                                          "size": limit * 2}}},
-        }
-        shop_body = {"size": 0, "track_total_hits": False, "_source": ["name_zh", "name_en"], "suggest": {
-            "shops": {"prefix": prefix, "completion": {"field": "suggest", "size": limit, "skip_duplicates": True}}}}
-        # A later word of an English name ("brake" -> "Bosch front brake pads").
-        words_body = {"size": limit * 2, "track_total_hits": False, "_source": ["name_zh", "name_en"],
-                      "query": {"match_phrase_prefix": {"name_en": {"query": prefix, "max_expansions": 50}}},
-                      "sort": [{"sales_count": "desc"}, {"product_id": "asc"}]}
-        searches = [{"index": self.alias(PRODUCTS)}, product_body, {"index": self.alias(SHOPS)}, shop_body]
-        extra = []  # (kind, position in `searches`)
-        if re.search(r"[a-z0-9]", folded) and folded.isascii():
-            extra.append(("words", len(searches) // 2))
-            searches += [{"index": self.alias(PRODUCTS)}, words_body]
-        # Categories and product types named by the prefix: their best sellers ("刹车" -> brake pads).
-        categories, types = taxonomy_matching(prefix)
-        if categories or types:
-            extra.append(("taxonomy", len(searches) // 2))
-            searches += [{"index": self.alias(PRODUCTS)}, {
-                "size": limit * 3, "track_total_hits": False, "_source": ["name_zh", "name_en"],
-                "query": {"bool": {"should": [{"terms": {"category_ids": [str(i) for i in categories]}},
-                                              {"terms": {"product_type_id": [str(i) for i in types]}}],
-                                   "minimum_should_match": 1}},
-                "sort": [{"sales_count": "desc"}, {"product_id": "asc"}]}]
-        try:
-            responses = self.client.msearch(searches=searches)["responses"]
-        except (ESConnectionError, ApiError) as exc:
-            logger.exception("Suggest failed: %s", exc)
-            raise SearchUnavailable() from exc
-        products, shops = responses[0], responses[1]
-        if "error" not in products:
-            # Best sellers first over both sources (completion weight = sales + 1), one per name.
-            candidates = [(option["_score"] - 1, int(option["_id"]), _full_name(option))
-                          for option in (products.get("suggest", {}).get("names") or [{}])[0].get("options", [])]
-            english = folded.isascii()
-            for kind, position in extra:
-                response = responses[position]
-                if "error" in response:
-                    continue
-                for hit in response["hits"]["hits"]:
-                    source = hit["_source"]
-                    text = (source.get("name_en") if kind == "words" or english else None) or source.get("name_zh")
-                    candidates.append((hit["sort"][0], int(hit["_id"]), text or ""))
-            names = set()
-            for _, pk, text in sorted(candidates, key=lambda c: (-c[0], c[1])):
-                if text and text.casefold() not in names and len(result.products) < limit:
-                    names.add(text.casefold())
-                    result.products.append(Suggestion("product", pk, text))
-            seen = set()
-            for bucket in products.get("aggregations", {}).get("brands", {}).get("buckets", []):
-                _, brand_id, name = bucket["key"].split(BRAND_KEY_SEPARATOR, 2)
-                if brand_id not in seen and len(result.brands) < limit:
-                    seen.add(brand_id)
-                    result.brands.append(Suggestion("brand", int(brand_id), name))
-        if "error" not in shops:
-            for option in (shops.get("suggest", {}).get("shops") or [{}])[0].get("options", []):
-                result.shops.append(Suggestion("shop", int(option["_id"]), _full_name(option)))
-        return result
-
-    # -- shop search --------------------------------------------------------------------
-    def search_shops(self, query):
-        filters = [Q("term", status=VendorStatus.APPROVED.value)]
-        if query.kind:
-            filters.append(Q("term", kind=query.kind))
-        for service in query.services:
-            if service.strip():
-                filters.append(Q("term", services=service.strip().lower()))
-        must_not = []
-        if query.open_now is not None:
-            open_clause = Q("term", open_minutes=week_minute(query.now, settings.TIME_ZONE))
-            (filters if query.open_now else must_not).append(open_clause)
-        near = query.lat is not None and query.lon is not None
-        if near and query.radius_km is not None:
-            filters.append(Q("geo_distance", distance=f"{query.radius_km}km", distance_type="arc",
-                             location={"lat": query.lat, "lon": query.lon}))
-        parsed = query.parsed
-        has_text = parsed is not None and not parsed.empty
-        if has_text:
-            parts = [self._plain_shop(parsed.rest)] if parsed.rest else []
-            for group in parsed.groups:
-                parts.append(Q("bool", should=[self._phrase_shop(t) for t in group], minimum_should_match=1))
-            text = Q("bool", must=parts, should=[Q("match_phrase", name_zh={"query": parsed.text, "boost": 5}),
-                                                 Q("match", name_en={"query": parsed.text, "operator": "and",
-                                                                     "boost": 3})])
-        else:
-            text = Q("match_all")
-        search = Search(using=self.client, index=self.alias(SHOPS)).query(
-            Q("bool", must=[text], filter=filters, must_not=must_not))
-        if near:
-            search = search.sort({"_geo_distance": {"location": {"lat": query.lat, "lon": query.lon}, "order": "asc",
-                                                    "unit": "km", "distance_type": "arc", "ignore_unmapped": True}},
-                                 {"vendor_id": "asc"})
-        elif has_text:
-            search = search.sort("_score", {"vendor_id": "asc"})
-        else:
-            search = search.sort({"vendor_id": "asc"})
-        search = search.source(False).extra(from_=query.offset, size=query.limit, track_total_hits=True)
-        try:
-            response = search.execute()
-        except NotFoundError:
-            logger.error("Search index %s is missing: run `manage.py search_index rebuild`.", self.alias(SHOPS))
-            return ShopResult(hits=[], total=0)
-        except (ESConnectionError, ApiError) as exc:
-            logger.exception("Shop search failed: %s", exc)
-            raise SearchUnavailable() from exc
-        hits = []
-        for hit in response.hits:
-            distance = None
-            if near:
-                value = hit.meta.sort[0]
-                distance = float(value) if value is not None and value != float("inf") else None
-                if distance is not None and distance > 1e9:
-                    distance = None
-            hits.append(ShopHit(id=int(hit.meta.id), distance_km=distance, score=hit.meta.score))
-        return ShopResult(hits=hits, total=response.hits.total.value)
-
-    def _plain_shop(self, text):
-        return Q("bool", minimum_should_match=1, should=[
-            Q("match", text_all={"query": text, "operator": "or", "minimum_should_match": "3<80%"}),
-            Q("match", text_en={"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}),
-            Q("match_phrase", description_zh={"query": text}),
-            Q("match", description_en={"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}),
-        ])
-
-    def _phrase_shop(self, term):
-        return Q("bool", minimum_should_match=1, should=[
-            Q("match_phrase", text_all={"query": term}), Q("match_phrase", text_en={"query": term}),
-            Q("match_phrase", description_zh={"query": term}), Q("match_phrase", description_en={"query": term}),
-        ])
-
 
 __all__ = ["ElasticsearchBackend", "RebuildError", "SearchUnavailable", "MAX_WINDOW"]
