@@ -72,8 +72,8 @@ class ProductSearchRow(models.Model):
         # The orders of a browse, tie-breaker included, so that its page is read from an index.
         indexes = [
             models.Index(F("visible"), F("sales_count").desc(), F("product_id"), name="search_row_sales"),
-            models.Index(F("visible"), F("price").asc(nulls_last=True), F("product_id"), name="search_row_price"),
-            models.Index(F("visible"), F("price").desc(nulls_last=True), F("product_id"), name="search_row_price_desc"),
+            models.Index(F("visible"), F("price"), F("product_id"), name="search_row_price"),
+            # (PostgreSQL also has price DESC NULLS LAST: migration 0002; SQLite takes no NULLS LAST here.)
             models.Index(F("visible"), F("created_at").desc(), F("product_id").desc(), name="search_row_newest"),
         ]
 

@@ -85,7 +85,7 @@ class TextMatch:
             ranked = dbtext.rank_terms(self.plan)
             rank_query = dbtext.to_tsquery(dbtext.Any(ranked)) if ranked else dbtext.to_tsquery(self.plan)
             return rows.filter(Q(search_text__vector=match) | Q(search_description__vector=match)).annotate(
-                search_rank=SearchRank(F("search_rank__rank_vector"),
+                match_rank=SearchRank(F("search_rank__rank_vector"),
                                        SearchQuery(rank_query, search_type="raw", config="simple"),
                                        weights=dbtext.RANK_WEIGHTS))
         if self.engine == "fts5":
@@ -99,7 +99,7 @@ class TextMatch:
                                [*dbtext.BM25_WEIGHTS, dbtext.fts5_match(self.plan)])
             return rows.extra(tables=["search_scores"],
                               where=["search_scores.id = search_productsearchrow.product_id"]).annotate(
-                search_rank=RawSQL("search_scores.score", [], output_field=FloatField()))
+                match_rank=RawSQL("search_scores.score", [], output_field=FloatField()))
         return rows.filter(dbtext.to_like(self.plan, columns=dbtext.NAME_COLUMNS)
                            | dbtext.to_like(self.plan, columns=("body",)))
 
@@ -117,7 +117,7 @@ class TextMatch:
         tier = Case(*whens, default=Value(0), output_field=IntegerField()) if whens else None
         order = [F("search_tier").desc()] if whens else []
         if self.engine != "like":
-            order.append(F("search_rank").desc())
+            order.append(F("match_rank").desc())
         return tier, order
 
 

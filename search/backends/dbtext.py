@@ -35,7 +35,7 @@ from ..text import edits_allowed, normalize_code, search_tokens, within_edits, w
 # ts_rank weights, in PostgreSQL's order {D, C, B, A}
 RANK_WEIGHTS = [0.05, 0.25, 0.5, 1.0]
 # bm25 column weights of the FTS5 table: names, meta, body, codes
-BM25_WEIGHTS = (10.0, 4.0, 1.0, 10.0)
+BM25_WEIGHTS = (10.0, 10.0, 1.0, 10.0)
 MAX_TYPO_CANDIDATES = 5
 TYPO_SIMILARITY = 0.2  # pg_trgm similarity threshold for vocabulary candidates
 

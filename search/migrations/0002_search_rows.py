@@ -5,14 +5,16 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # PostgreSQL: GIN indexes on the match vectors (names etc., descriptions) and, with pg_trgm,
-# on the vocabulary for typo candidates.
+# on the vocabulary for typo candidates; the price-descending browse order (NULLS LAST).
 POSTGRES_UP = """
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX search_producttext_vector_gin ON search_productsearchtext USING gin (vector);
 CREATE INDEX search_productdescription_vector_gin ON search_productsearchdescription USING gin (vector);
 CREATE INDEX search_term_trgm ON search_searchterm USING gin (term gin_trgm_ops);
+CREATE INDEX search_row_price_desc ON search_productsearchrow (visible, price DESC NULLS LAST, product_id);
 """
 POSTGRES_DOWN = """
+DROP INDEX IF EXISTS search_row_price_desc;
 DROP INDEX IF EXISTS search_term_trgm;
 DROP INDEX IF EXISTS search_productdescription_vector_gin;
 DROP INDEX IF EXISTS search_producttext_vector_gin;
@@ -130,11 +132,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='productsearchrow',
-            index=models.Index(models.F('visible'), models.OrderBy(models.F('price'), nulls_last=True), models.F('product_id'), name='search_row_price'),
-        ),
-        migrations.AddIndex(
-            model_name='productsearchrow',
-            index=models.Index(models.F('visible'), models.OrderBy(models.F('price'), descending=True, nulls_last=True), models.F('product_id'), name='search_row_price_desc'),
+            index=models.Index(models.F('visible'), models.F('price'), models.F('product_id'), name='search_row_price'),
         ),
         migrations.AddIndex(
             model_name='productsearchrow',
