@@ -346,6 +346,10 @@ def test_database_backend_rows_follow_commits_and_the_command(settings, gql, sta
     assert staff_gql.mutate(SUSPEND, {"id": gid("Vendor", vendor.pk)}) == {"errors": []}
     assert not ProductSearchRow.objects.get(product_id=product.pk).visible
     assert total(gql, "行刹车片") == 0
+    from marketplace.vendors import services as vendors
+
+    vendors.approve(vendor.pk)  # reinstated: visible again, at commit
+    assert ProductSearchRow.objects.get(product_id=product.pk).visible and total(gql, "行刹车片") == 1
     out, err = io.StringIO(), io.StringIO()
     call_command("search_index", "rebuild", stdout=out, stderr=err)
     assert "products: 1 documents into search_productsearchrow" in out.getvalue()
