@@ -203,9 +203,15 @@ class ElasticsearchQueries:
             # A query of its own for highlighting: the highlighter re-runs multi-term queries on
             # every hit, and two-edit fuzzy automata cost ~4 ms per hit for a long word - so one
             # edit at most here (a two-edit typo still finds, it is just not highlighted).
-            marks = [Q("match", name_zh={"query": term}) | Q("match", name_en={
-                "query": term, "fuzziness": "AUTO:4,100", "prefix_length": 1, "max_expansions": 10})
-                for term in parsed.alternatives]
+            # Typos only in the plain words; synonym terms are known words (no fuzzy automata,
+            # which the highlighter re-runs on every hit).
+            marks = [Q("match", name_zh={"query": parsed.text})]
+            if parsed.rest:
+                marks.append(Q("match", name_en={"query": parsed.rest, "fuzziness": "AUTO:4,100", "prefix_length": 1,
+                                                 "max_expansions": 10}))
+            terms = [term for group in parsed.groups for term in group]
+            if terms:
+                marks.append(Q("multi_match", query=" ".join(terms), fields=["name_zh", "name_en"]))
             hits_body["highlight"] = {"pre_tags": ["<em>"], "post_tags": ["</em>"], "number_of_fragments": 0,
                                       "fields": {"name_zh": {}, "name_en": {}},
                                       "highlight_query": Q("bool", should=marks).to_dict()}
