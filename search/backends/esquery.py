@@ -101,21 +101,27 @@ class ElasticsearchQueries:
             for name in product_fields.code_fields():  # plugin fields holding codes
                 recall.append(Q("constant_score", filter=Q("term", **{name: parsed.code}), boost=CODE_BOOST))
         text = parsed.text
-        boosts = [
-            Q("match_phrase", name_zh={"query": text, "boost": 10}),
-            Q("match_phrase", name_en={"query": text, "boost": 6}),
-            Q("match", name_en={"query": text, "operator": "and", "boost": 3}),
-            Q("match_phrase", brand_name_zh={"query": text, "boost": 3}),
-            Q("match", brand_name_en={"query": text, "boost": 3}),
-            # A product *of* the named type ranks above one that only mentions it (a fitting
-            # service named after the part).
-            Q("match_phrase", category_names_zh={"query": text, "boost": 3}),
-            Q("match", category_names_en={"query": text, "operator": "and", "boost": 3}),
-            Q("match_phrase", product_type_zh={"query": text, "boost": 10}),
-            Q("match", product_type_en={"query": text, "operator": "and", "boost": 6}),
-            # Whole words (smartcn / stemmed): 前轮刹车片 ranks front brake pads above discs.
-            Q("multi_match", query=text, fields=WORD_FIELDS, type="most_fields", boost=2),
-        ]
+        boosts = []
+        if parsed.rest or len(parsed.groups) != 1:  # (one synonym term alone: its group's boosts say it all)
+            latin = any(c.isascii() and c.isalnum() for c in text)
+            boosts += [
+                Q("match_phrase", name_zh={"query": text, "boost": 10}),
+                Q("match_phrase", brand_name_zh={"query": text, "boost": 3}),
+                # A product *of* the named type ranks above one that only mentions it (a fitting
+                # service named after the part).
+                Q("match_phrase", category_names_zh={"query": text, "boost": 3}),
+                Q("match_phrase", product_type_zh={"query": text, "boost": 10}),
+                # Whole words (smartcn / stemmed): 前轮刹车片 ranks front brake pads above discs.
+                Q("multi_match", query=text, fields=WORD_FIELDS, type="most_fields", boost=2),
+            ]
+            if latin:  # the English fields hold Latin words (Chinese-only text finds nothing there)
+                boosts += [
+                    Q("match_phrase", name_en={"query": text, "boost": 6}),
+                    Q("match", name_en={"query": text, "operator": "and", "boost": 3}),
+                    Q("match", brand_name_en={"query": text, "boost": 3}),
+                    Q("match", category_names_en={"query": text, "operator": "and", "boost": 3}),
+                    Q("match", product_type_en={"query": text, "operator": "and", "boost": 6}),
+                ]
         for group in parsed.groups:  # a name or a product type saying an equivalent term
             for term in group:
                 boosts.append(Q("multi_match", query=term, type="phrase", boost=8, tie_breaker=1.0,
