@@ -6,6 +6,9 @@ PostgreSQL with a PaymentIntent on stripe-mock. Prints figures next to the targe
     eval "$(python3 scripts/localservices.py env)"
     python bench/checkout.py [--clients 20] [--seconds 20]
 
+The server is `make serve`'s set (scripts/serve.py: gunicorn + a Celery worker + beat,
+MARKETPLACE_ENV=production) on the benchmark's own database.
+
 Per flow, as a storefront does it (5 requests): checkoutCreate with lines from two
 vendors -> shipping address -> shipping method for each vendor -> checkoutComplete with
 gateway "stripe" (reserves stock, creates the order and its sub-orders, creates the
@@ -98,6 +101,8 @@ def main():
     parser.add_argument("--sequential", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--processes", default="web,worker,beat",
+                        help="Procfile entries make serve starts (default all: the events go to a real worker)")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")) or not os.environ.get("STRIPE_API_BASE"):
@@ -113,8 +118,9 @@ def main():
     catalog = [tuple(map(int, line.split())) for line in out.split("\n")
                if len(line.split()) == 3 and all(part.isdigit() for part in line.split())]
     senv = server_env(database_url)
-    senv.update(STRIPE_API_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET="whsec_bench")
-    server = Server(senv, args.workers, args.threads, "gthread")
+    senv.update(STRIPE_API_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET="whsec_bench",
+                CELERY_TASK_DEFAULT_QUEUE="bench-checkout")  # its own worker takes the orders' events
+    server = Server(senv, args.workers, args.threads, "gthread", processes=args.processes)
     try:
         server.wait()
         client = Client(server.port)

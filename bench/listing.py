@@ -12,12 +12,18 @@ What it does, all on 127.0.0.1, every loop bounded, gunicorn killed at the end:
 1. creates the database `marketplace_bench` next to $DATABASE_URL's if missing,
    migrates it, loads the demo (populatedb) and generates --products synthetic products
    (generate_products; both idempotent, so later runs skip straight to measuring);
-2. starts gunicorn (2 gthread workers) with DEBUG off, persistent DB connections
-   (DATABASE_CONN_MAX_AGE=60) and a real SECRET_KEY;
+2. starts the web process exactly as `make serve` does (scripts/serve.py --processes web:
+   gunicorn.conf.py, MARKETPLACE_ENV=production, so DEBUG off, persistent DB connections,
+   a real SECRET_KEY; here 2 gthread workers);
 3. measures with keep-alive HTTP clients (stdlib http.client): warm-up, then N sequential
    requests per query -> p50/p95/p99; 8 concurrent clients for 15 s -> req/s;
 4. counts SQL queries and splits app/DB time in-process (Django test client +
-   CaptureQueriesContext), once per page size.
+   CaptureQueriesContext), once per page size;
+5. the same listing signed in: as the demo member (member@demo.marketplace, an active
+   membership, so member prices through the membership plugin) and as a signed-in
+   non-member (member.en@demo.marketplace), requests interleaved with anonymous ones so
+   machine noise hits all three alike: p50/p95 against the anonymous listing and SQL
+   queries per page size (target: the same budget, p50 within 20% of anonymous).
 """
 import argparse
 import http.client
@@ -74,6 +80,11 @@ query Detail($id: ID!) {
 }"""
 
 TYPENAME = "{ __typename }"
+LOGIN = """mutation($e: String!, $p: String!) {
+  tokenCreate(email: $e, password: $p) { accessToken errors { code } } }"""
+DEMO_PASSWORD = "demo-pass-2026"  # fixtures/demo.py
+DEMO_MEMBER = "member@demo.marketplace"  # has an active membership (plugins/membership/demo.py)
+DEMO_NON_MEMBER = "member.en@demo.marketplace"
 
 TARGETS = {
     "typename": "p50 <= 5 ms",
@@ -82,6 +93,8 @@ TARGETS = {
     "detail": "p50 <= 25 ms",
     "throughput": ">= 30 req/s",
     "ratio": "<= 5x",
+    "member": "p50 within 20% of anonymous",
+    "member_queries": "same budget (<= 12)",
 }
 
 
@@ -147,6 +160,8 @@ def prepare_data(database_url, products):
         has_demo = conn.execute("SELECT count(*) FROM vendors_vendor WHERE slug = 'jingcheng-auto-parts'").fetchone()[0]
     if not has_demo:  # before the synthetic products: plugin demo loaders may scan the whole catalog
         manage(env, "populatedb")
+    elif not demo_member_ready(database_url):  # a database from before the membership plugin: add its demo
+        manage(env, "populatedb")
     seconds = manage(env, "generate_products", str(products))
     with pg_connect(database_url) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -157,6 +172,16 @@ def prepare_data(database_url, products):
     return {"products": total, "listed": listed, "pg": version, "generate_seconds": seconds}
 
 
+def demo_member_ready(database_url):
+    """Whether the demo member has a membership (the membership plugin's demo ran)."""
+    with pg_connect(database_url) as conn:
+        if conn.execute("SELECT to_regclass('membership_membership')").fetchone()[0] is None:
+            return True  # the plugin is not installed here: nothing to load
+        return conn.execute(
+            "SELECT count(*) FROM membership_membership m JOIN accounts_user u ON u.id = m.user_id "
+            "WHERE u.email = %s", [DEMO_MEMBER]).fetchone()[0] > 0
+
+
 # -- server -----------------------------------------------------------------------------------
 def free_port():
     with socket.socket() as s:
@@ -165,17 +190,21 @@ def free_port():
 
 
 class Server:
-    def __init__(self, env, workers, threads, worker_class, gc_freeze=False):
+    def __init__(self, env, workers, threads, worker_class, gc_freeze=False, processes="web"):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "gunicorn", "marketplace.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
-               "--keep-alive", "30", "--log-level", "warning", "--chdir", str(ROOT)]
+        # What `make serve` runs (scripts/serve.py: Procfile, gunicorn.conf.py, MARKETPLACE_ENV=production);
+        # `processes` picks the Procfile entries (a read-only benchmark needs only `web`).
+        cmd = [sys.executable, str(ROOT / "scripts" / "serve.py"), "--no-prepare", "--processes", processes,
+               "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--worker-class", worker_class,
+               "--threads", str(threads)]
         if gc_freeze:
-            cmd += ["--config", str(Path(__file__).with_name("gunicorn_gc.py"))]
+            cmd += ["--gunicorn-config", str(Path(__file__).with_name("gunicorn_gc.py"))]
+        env = {**env, "GUNICORN_LOG_LEVEL": "warning"}
         from importlib.metadata import version
 
-        self.describe = (f"gunicorn {version('gunicorn')}, {workers} {worker_class} workers x {threads} threads"
+        self.describe = (f"make serve's {processes} (gunicorn {version('gunicorn')}, {workers} {worker_class} workers"
+                         f" x {threads} threads, MARKETPLACE_ENV=production)"
                          + (", gc.freeze() in workers (--gc-freeze)" if gc_freeze else ""))
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -216,18 +245,21 @@ class Server:
 
 # -- client ------------------------------------------------------------------------------------------
 class Client:
-    """One keep-alive connection."""
+    """One keep-alive connection (signed in when given a bearer `token`)."""
 
-    def __init__(self, port):
+    def __init__(self, port, token=None):
         self.port = port
         self.conn = None
+        self.headers = {"Content-Type": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
 
     def post(self, body):
         for attempt in (1, 2):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             try:
-                self.conn.request("POST", "/graphql/", body, {"Content-Type": "application/json"})
+                self.conn.request("POST", "/graphql/", body, self.headers)
                 response = self.conn.getresponse()
                 data = response.read()
                 if response.getheader("Connection", "").lower() == "close":
@@ -259,6 +291,15 @@ def check(status, data, what):
     return payload["data"]
 
 
+def sign_in(client, email):
+    """A bearer token for a demo account, or None (the account or the plugin is missing)."""
+    status, data = client.post(body(LOGIN, {"e": email, "p": DEMO_PASSWORD}))
+    if status != 200:
+        return None
+    payload = json.loads(data).get("data") or {}
+    return (payload.get("tokenCreate") or {}).get("accessToken")
+
+
 def percentile(values, p):
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
@@ -278,6 +319,25 @@ def sequential(client, payload, count, warmup, what):
             raise RuntimeError(f"{what}: HTTP {status}")
     return {"p50": percentile(timings, 50), "p95": percentile(timings, 95), "p99": percentile(timings, 99),
             "mean": statistics.fmean(timings), "n": count}
+
+
+def interleaved(callers, payload, count, warmup):
+    """Round-robin the same request over several callers ({name: Client}) so machine noise
+    hits them alike: {name: {"p50", "p95", "p99", "mean", "n"}}."""
+    for name, caller in callers.items():
+        check(*caller.post(payload), f"listing ({name})")
+        for _ in range(warmup):
+            caller.post(payload)
+    timings = {name: [] for name in callers}
+    for _ in range(count):
+        for name, caller in callers.items():
+            started = time.perf_counter()
+            status, _data = caller.post(payload)
+            timings[name].append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise RuntimeError(f"listing ({name}): HTTP {status}")
+    return {name: {"p50": percentile(values, 50), "p95": percentile(values, 95), "p99": percentile(values, 99),
+                   "mean": statistics.fmean(values), "n": len(values)} for name, values in timings.items()}
 
 
 def throughput(port, payload, clients, seconds):
@@ -328,12 +388,13 @@ def throughput(port, payload, clients, seconds):
 
 
 # -- in-process: SQL queries and app/DB time ---------------------------------------------------------
-def in_process(env, product_id, page_sizes, repeat, profile):
+def in_process(env, product_id, page_sizes, repeat, profile, tokens=None):
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+    tokens = tokens or {}
     from django.db import connection
     from django.test import Client as DjangoClient
     from django.test.utils import CaptureQueriesContext
@@ -344,7 +405,7 @@ def in_process(env, product_id, page_sizes, repeat, profile):
         response = client.post("/graphql/", body(query, variables), content_type="application/json")
         check(response.status_code, response.content, "in-process")
 
-    out = {"queries": {}}
+    out = {"queries": {}, "signed_in": {}}
     post(LISTING, {"first": 50})  # warm
     for size in page_sizes:
         with CaptureQueriesContext(connection) as ctx:
@@ -352,6 +413,21 @@ def in_process(env, product_id, page_sizes, repeat, profile):
         out["queries"][size] = len(ctx.captured_queries)
         if size == 50:
             out["sql"] = [q["sql"][:160] for q in ctx.captured_queries]
+    for who, token in tokens.items():
+        if not token:
+            continue
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        client.post("/graphql/", body(LISTING, {"first": 50}), content_type="application/json", **headers)  # warm
+        counts = {}
+        for size in page_sizes:
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.post("/graphql/", body(LISTING, {"first": size}), content_type="application/json",
+                                       **headers)
+            check(response.status_code, response.content, f"in-process ({who})")
+            counts[size] = len(ctx.captured_queries)
+            if size == 50:
+                out.setdefault("member_sql", {})[who] = [q["sql"][:160] for q in ctx.captured_queries]
+        out["signed_in"][who] = counts
     for name, query, variables in (("detail", DETAIL, {"id": product_id}), ("typename", TYPENAME, None)):
         with CaptureQueriesContext(connection) as ctx:
             post(query, variables)
@@ -439,6 +515,26 @@ def report(meta, r):
     rows.append(("app time / DB time, listing first:50 (in-process)",
                  f"{ratio:.1f}x ({ip['total_ms']:.1f} ms total, {ip['db_ms']:.1f} ms in SQL)", TARGETS["ratio"],
                  verdict(ratio <= 5)))
+    anonymous = r.get("listing50_anonymous")
+    if anonymous is not None:
+        rows.append(("listing first:50 anonymous, interleaved with the two below, p50 / p95",
+                     f"{anonymous['p50']:.1f} / {anonymous['p95']:.1f} ms", "", ""))
+    base = (anonymous or listing)["p50"]
+    for who, label in (("member", "a member (member prices)"), ("non_member", "a signed-in non-member")):
+        figures = r.get(f"listing50_{who}")
+        if figures is None:
+            rows.append((f"listing first:50 as {label}", "skipped (could not sign in)", "", ""))
+            continue
+        slower = (figures["p50"] / base - 1) * 100 if base else float("nan")
+        rows.append((f"listing first:50 as {label} p50 / p95",
+                     f"{figures['p50']:.1f} / {figures['p95']:.1f} ms ({slower:+.0f}% vs anonymous)",
+                     TARGETS["member"], verdict(figures["p50"] <= base * 1.2)))
+        counts = r["inproc"]["signed_in"].get(who, {})
+        sizes_signed = [counts.get(size) for size in (10, 50, 100)]
+        if None not in sizes_signed:
+            rows.append((f"SQL queries per listing as {label} (first 10 / 50 / 100)",
+                         " / ".join(map(str, sizes_signed)), TARGETS["member_queries"],
+                         verdict(max(sizes_signed) <= 12 and len(set(sizes_signed)) == 1)))
     widths = [max(len(row[i]) for row in rows + [("what", "measured", "target", "")]) for i in range(4)]
     lines = [
         f"Listing benchmark - {meta['products']:,} products ({meta['listed']:,} listed), PostgreSQL {meta['pg']}, "
@@ -486,6 +582,7 @@ def main():
     server = Server(env, args.workers, args.threads, args.worker_class, args.gc_freeze)
     meta["server"] = server.describe
     results = {}
+    tokens = {}
     meta["load_start"] = os.getloadavg()[0]
     try:
         server.wait()
@@ -499,6 +596,17 @@ def main():
                                                    args.warmup, f"listing first:{size}")
         results["detail"] = sequential(client, body(DETAIL, {"id": product_id}), args.requests, args.warmup,
                                        "detail")
+        for who, email in (("member", DEMO_MEMBER), ("non_member", DEMO_NON_MEMBER)):
+            tokens[who] = sign_in(client, email)
+        signed = {who: Client(server.port, token) for who, token in tokens.items() if token}
+        if signed:
+            log("measuring the listing anonymous / as a member / as a non-member, interleaved")
+            callers = {"anonymous": client, **signed}
+            for who, figures in interleaved(callers, body(LISTING, {"first": 50}), args.requests,
+                                            args.warmup).items():
+                results[f"listing50_{who}"] = figures
+            for caller in signed.values():
+                caller.close()
         client.close()
         log(f"measuring throughput: {args.clients} clients for {args.seconds} s")
         results["throughput"] = throughput(server.port, body(LISTING, {"first": 50}), args.clients, args.seconds)
@@ -506,12 +614,16 @@ def main():
         meta["load_end"] = os.getloadavg()[0]
         server.stop()
     log("counting SQL queries in-process")
-    results["inproc"] = in_process(env, product_id, (10, 50, 100), 50, args.profile)
+    results["inproc"] = in_process(env, product_id, (10, 50, 100), 50, args.profile, tokens)
     print(report(meta, results))
     if args.show_sql:
         print("\nSQL of one listing (first: 50):")
         for sql in results["inproc"]["sql"]:
             print("  " + sql)
+        for who, statements in results["inproc"].get("member_sql", {}).items():
+            print(f"\nSQL of one listing (first: 50) as the {who.replace('_', '-')}:")
+            for sql in statements:
+                print("  " + sql)
     if args.profile:
         print("\nProfile of 50 in-process listing requests (first: 50):\n")
         print(results["inproc"]["profile"])

@@ -233,7 +233,9 @@ def measure(port, queries, warmup, clear_cache=None):
 
 
 def run_workload(env, queries, args, clear=None):
-    server = Server(env, 2, 4, "gthread")
+    # make serve's web process runs in production mode, which wants Redis (its cache) as production has it.
+    server_env = dict(env, REDIS_URL=os.environ.get("REDIS_URL", ""), CACHE_KEY_PREFIX="bench-search")
+    server = Server(server_env, 2, 4, "gthread")
     try:
         server.wait()
         log(f"measuring {args.requests} searches (+{args.warmup} warm-up) on {env['SEARCH_BACKEND']}, "

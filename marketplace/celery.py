@@ -16,6 +16,6 @@ def _add_plugin_beat_entries(sender, **kwargs):
     from marketplace.plugins.manager import get_manager
 
     schedule = dict(sender.conf.beat_schedule or {})
-    for entries in get_manager().call_all("celery_beat_schedule", include_inactive=True):
+    for entries in get_manager().call("celery_beat_schedule", include_inactive=True):
         schedule.update(entries or {})
     sender.conf.beat_schedule = schedule

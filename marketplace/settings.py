@@ -5,6 +5,7 @@ tasks eagerly, prints e-mail to the console and searches with the database backe
 `MARKETPLACE_ENV=production` refuses the insecure defaults.
 """
 import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,7 +66,11 @@ if IS_PRODUCTION:
 
 # First-party plugins shipped with the engine (each is a Django app). Third-party
 # plugins are found through the `marketplace.plugins` entry-point group.
-MARKETPLACE_BUILTIN_PLUGINS = env_list("MARKETPLACE_BUILTIN_PLUGINS", "plugins.stripe,plugins.parts_storefront")
+# The development gateway (plugins.dev_gateway) pays without a network on the embedded
+# defaults; it is left out in production and refuses to start there.
+_DEFAULT_PLUGINS = ("plugins.stripe,plugins.parts_storefront,plugins.membership,plugins.vendor_plans,plugins.group_buy"
+                    + ("" if IS_PRODUCTION else ",plugins.dev_gateway"))
+MARKETPLACE_BUILTIN_PLUGINS = env_list("MARKETPLACE_BUILTIN_PLUGINS", _DEFAULT_PLUGINS)
 MARKETPLACE_PLUGIN_APPS = discover_plugin_apps(MARKETPLACE_BUILTIN_PLUGINS)
 # Trace every hook call (name, arguments, result) to the "marketplace.plugins.trace" logger.
 MARKETPLACE_TRACE_HOOKS = env_bool("MARKETPLACE_TRACE_HOOKS", False)
@@ -90,11 +95,15 @@ INSTALLED_APPS = [
     "marketplace.orders",
     "marketplace.payments",
     "marketplace.api",
+    "storefront",
     *MARKETPLACE_PLUGIN_APPS,
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, GraphiQL) from each stateless app server: collectstatic output in
+    # production (hashed names, cached for ever), the apps' folders in development.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,6 +170,8 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+# The queue tasks go to and workers read: deployments sharing one broker keep apart.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -183,7 +194,7 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Where links in e-mails point (the storefront that handles confirmation and reset).
-STOREFRONT_URL = env("STOREFRONT_URL", "http://127.0.0.1:3000")
+STOREFRONT_URL = env("STOREFRONT_URL", "http://127.0.0.1:8000/shop")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -192,7 +203,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", BASE_DIR / "var" / "static"))
+if IS_PRODUCTION:  # `collectstatic` writes hashed, compressed copies; whitenoise serves them
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+else:  # served straight from the apps' static folders, whatever DEBUG says (no collectstatic needed)
+    WHITENOISE_USE_FINDERS = True
+    warnings.filterwarnings("ignore", message="No directory at: ")  # STATIC_ROOT exists after collectstatic only
 
 # Auth tokens (JWT, HS256).
 JWT_SECRET = env("JWT_SECRET", SECRET_KEY)
@@ -211,10 +230,21 @@ GRAPHENE = {"SCHEMA": "marketplace.api.schema.schema", "ATOMIC_MUTATIONS": False
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 15)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 50)
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 50_000)
+GRAPHQL_INTROSPECTION_COST = env_int("GRAPHQL_INTROSPECTION_COST", 10_000)  # one `__schema` walk
 GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
 GRAPHQL_DEFAULT_PAGE_SIZE = env_int("GRAPHQL_DEFAULT_PAGE_SIZE", 20)
+GRAPHQL_MAX_OFFSET = env_int("GRAPHQL_MAX_OFFSET", 10_000)  # `offset` on connections; page on with cursors
 GRAPHQL_MAX_QUERY_BYTES = env_int("GRAPHQL_MAX_QUERY_BYTES", 200_000)
-GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 60_000)
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 10_000)
+GRAPHQL_MAX_NESTING = env_int("GRAPHQL_MAX_NESTING", 64)  # braces/brackets, before any recursive code runs
+GRAPHQL_MAX_OPERATIONS = env_int("GRAPHQL_MAX_OPERATIONS", 20)
+GRAPHQL_MAX_FRAGMENTS = env_int("GRAPHQL_MAX_FRAGMENTS", 200)
+GRAPHQL_MAX_FIELD_REPEATS = env_int("GRAPHQL_MAX_FIELD_REPEATS", 20)  # one response name per selection set
+GRAPHQL_MAX_VARIABLES = env_int("GRAPHQL_MAX_VARIABLES", 100)  # variable definitions per operation
+GRAPHQL_MAX_OVERLAP_BUDGET = env_int("GRAPHQL_MAX_OVERLAP_BUDGET", 20_000)  # graphql-core's field comparisons
+GRAPHQL_MAX_VARIABLES_DEPTH = env_int("GRAPHQL_MAX_VARIABLES_DEPTH", 32)  # nesting of JSON in `variables`
+GRAPHQL_MAX_STRING_LENGTH = env_int("GRAPHQL_MAX_STRING_LENGTH", 10_000)  # a text input with no model limit
+GRAPHQL_REQUEST_BUDGET_SECONDS = float(env("GRAPHQL_REQUEST_BUDGET_SECONDS", "10"))
 GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", not IS_PRODUCTION)
 
 # Outgoing webhooks.

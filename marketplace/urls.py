@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from marketplace.api.views import GraphQLView
 from marketplace.core.views import health
@@ -10,4 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("webhooks/payments/<slug:gateway>/", gateway_webhook, name="payment-webhook"),
+    # The storefront and the vendor dashboard (storefront/, docs/storefront.md): / and /shop/...
+    path("", include("storefront.urls")),
 ]

@@ -1,6 +1,2 @@
-"""The current time for "open now" (tests replace `now` to pin a weekday and hour)."""
-from django.utils import timezone
-
-
-def now():
-    return timezone.now()
+"""The current time for "open now": the engine's injectable clock (marketplace.core.clock)."""
+from marketplace.core.clock import now  # noqa: F401

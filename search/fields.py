@@ -37,7 +37,7 @@ _mounted = {}
 
 
 def _reserved_names():
-    from .documents import ProductDocument
+    from .mappings import ProductDocument
 
     return set(ProductDocument._doc_type.mapping)
 

@@ -21,7 +21,7 @@ logger = logging.getLogger("search.indexing")
 PRODUCT_EVENTS = {"product_created", "product_updated", "product_deleted"}
 # Every vendor change that may change what its products show, or whether they show.
 VENDOR_EVENTS = {"vendor_approved", "vendor_reinstated", "vendor_suspended", "vendor_closed", "vendor_rejected",
-                 "vendor_updated"}
+                 "vendor_updated", "vendor_storefront_changed"}
 TASK_BATCH = 500
 
 _state = threading.local()

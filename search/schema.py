@@ -1,115 +1,48 @@
 """GraphQL: `searchProducts`, `suggest`, `searchShops`, and staff-managed synonyms.
 
+This module holds product search and the roots; `suggest` and `searchShops` are in
+schema_shops, synonyms in schema_synonyms, shared pieces in schema_common.
+
 Thin: resolvers turn arguments into search.query objects, ask the configured backend,
 and load the core types (Product, Vendor) in one query by id, keeping the backend's
 order and only what is visible now.
 """
-import base64
 from decimal import Decimal
 
 import graphene
-from django.conf import settings
 from graphene import relay
-from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id
 from graphql_sync_dataloaders import SyncFuture
 
-from marketplace.api.mutations import BaseMutation
-from marketplace.api.pagination import check_page_size
-from marketplace.api.types import decode_id
+from marketplace.api.types import decode_ids
 from marketplace.catalog.dataloaders import BrandByIdLoader
 from marketplace.catalog.models import Brand
-from marketplace.catalog.schema import BrandNode, CategoryNode, PriceRangeInput, ProductNode, _category_tree, _ids
+from marketplace.catalog.schema import BrandNode, CategoryNode, PriceRangeInput, ProductNode
+from marketplace.catalog.selectors import category_tree
 from marketplace.catalog.services import visible_products
 from marketplace.core import permissions
-from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, ValidationError
+from marketplace.core.errors import ValidationError
 from marketplace.vendors.dataloaders import VendorByIdLoader
-from marketplace.vendors.models import Vendor, VendorKind, VendorStatus
+from marketplace.vendors.models import VendorKind
 from marketplace.vendors.schema import VendorKindEnum, VendorType
 
-from . import clock, synonyms
+from . import fields as product_fields
 from .backends import get_backend
 from .models import SynonymSet
-from .query import (
-    MAX_WINDOW, Capability, ProductFilters, ProductQuery, ShopQuery, Sort,
-)
-from . import fields as product_fields
-from .text import MAX_QUERY_LENGTH, clean_query, parse_query
+from .query import ProductFilters, ProductQuery, Sort
+from .schema_common import PageInfoMixin, SearchUnsupported, _cursor, _page, _text, _unsupported, _value
+from .schema_shops import GeoPointInput, SearchSuggestions, ShopSearchResult, resolve_search_shops, resolve_suggest
+from .schema_synonyms import SearchSynonymSetDelete, SearchSynonymSetSave, SynonymSetNode
 
 ProductSearchSort = graphene.Enum("ProductSearchSort", [(s.name, s.value) for s in Sort],
                                   description="RELEVANCE (without a query: best sellers first), PRICE_ASC, "
                                               "PRICE_DESC, NEWEST, SALES.")
-SearchCapability = graphene.Enum("SearchCapability", [(c.name, c.value) for c in Capability])
 SearchFacetName = graphene.Enum("SearchFacetName", [("CATEGORY", "category"), ("BRAND", "brand"),
                                                     ("VENDOR_KIND", "vendor_kind"), ("IN_STOCK", "in_stock")])
-MAX_SUGGESTIONS = 20
-MAX_SERVICES = 20
-
-
-def _value(enum_value):
-    return getattr(enum_value, "value", enum_value)
 
 
 def _english(info):
     return (getattr(info.context, "LANGUAGE_CODE", "") or "").startswith("en")
-
-
-# -- common types -------------------------------------------------------------------------
-class SearchUnsupported(graphene.ObjectType):
-    """Something the backend cannot do for this query, said plainly."""
-
-    capability = graphene.Field(SearchCapability, required=True)
-    message = graphene.String(required=True)
-
-    @staticmethod
-    def resolve_capability(root, info):
-        return root.capability.value
-
-
-def _unsupported(notes):
-    return list(notes)
-
-
-def _cursor(offset):
-    return base64.b64encode(f"search:{offset}".encode()).decode()
-
-
-def _offset(after):
-    if not after:
-        return 0
-    try:
-        kind, _, value = base64.b64decode(after.encode(), validate=True).decode().partition(":")
-        offset = int(value)
-    except Exception:
-        offset, kind = -1, None
-    if kind != "search" or offset < 0:
-        raise ValidationError("Not a cursor of this search.", field="after")
-    return offset + 1
-
-
-def _page(first, after):
-    check_page_size({"first": first})
-    limit = settings.GRAPHQL_DEFAULT_PAGE_SIZE if first is None else first
-    offset = _offset(after)
-    if offset + limit > MAX_WINDOW:
-        raise MarketplaceError(f"Search pages reach the first {MAX_WINDOW} results only; narrow the search.",
-                               code=ErrorCode.LIMIT_EXCEEDED, field="after")
-    return offset, limit
-
-
-def _text(query, synonyms_apply=True):
-    text = clean_query(query)
-    if len(text) > MAX_QUERY_LENGTH:
-        raise ValidationError(f"At most {MAX_QUERY_LENGTH} characters.", field="query")
-    return parse_query(text, synonyms.synonym_sets() if (text and synonyms_apply) else ())
-
-
-class PageInfoMixin:
-    @staticmethod
-    def page_info(offset, count, total):
-        return relay.PageInfo(
-            has_previous_page=offset > 0, has_next_page=offset + count < total,
-            start_cursor=_cursor(offset) if count else None, end_cursor=_cursor(offset + count - 1) if count else None)
 
 
 # -- product search -----------------------------------------------------------------------
@@ -135,11 +68,11 @@ def product_filters(info, filter, backend):
     data = {k: v for k, v in dict(filter or {}).items() if v is not None}
     filters = ProductFilters(raw=data)
     if data.get("categories"):
-        filters.category_ids = _ids(data["categories"], CategoryNode, "categories")
+        filters.category_ids = decode_ids(data["categories"], CategoryNode, "categories")
     if data.get("brands"):
-        filters.brand_ids = _ids(data["brands"], BrandNode, "brands")
+        filters.brand_ids = decode_ids(data["brands"], BrandNode, "brands")
     if data.get("vendors"):
-        filters.vendor_ids = _ids(data["vendors"], VendorType, "vendors")
+        filters.vendor_ids = decode_ids(data["vendors"], VendorType, "vendors")
     if data.get("vendor_kind") is not None:
         filters.vendor_kind = _value(data["vendor_kind"])
     price = data.get("price") or {}
@@ -256,7 +189,7 @@ def _facet_values(info, name, values, brands):
         item = SearchFacetValue(count=facet.count)
         item.category, item.brand_id = None, None
         if name == "category":
-            category = _category_tree(info).get(int(facet.key))
+            category = category_tree(info.context).get(int(facet.key))
             if category is None:
                 continue
             item.value = to_global_id("Category", facet.key)
@@ -335,155 +268,6 @@ def resolve_search_products(info, query=None, filter=None, sort_by=None, first=N
         page_info=PageInfoMixin.page_info(offset, len(result.hits), result.total), facets=facets,
         price_ranges=[SearchPriceRange(min=b.min, max=b.max, count=b.count) for b in result.price_ranges],
         unsupported=_unsupported(result.unsupported))
-
-
-# -- suggestions --------------------------------------------------------------------------
-class SearchSuggestion(graphene.ObjectType):
-    text = graphene.String(required=True, description="The completed name.")
-    id = graphene.ID(required=True, description="The Product, Brand or Vendor ID.")
-
-
-class SearchSuggestions(graphene.ObjectType):
-    products = graphene.List(graphene.NonNull(SearchSuggestion), required=True)
-    brands = graphene.List(graphene.NonNull(SearchSuggestion), required=True)
-    shops = graphene.List(graphene.NonNull(SearchSuggestion), required=True)
-    unsupported = graphene.List(graphene.NonNull(SearchUnsupported), required=True)
-
-
-TYPE_NAMES = {"product": "Product", "brand": "Brand", "shop": "Vendor"}
-
-
-def resolve_suggest(info, prefix, limit=5):
-    if limit is None or limit < 1 or limit > MAX_SUGGESTIONS:
-        raise ValidationError(f"Between 1 and {MAX_SUGGESTIONS}.", field="limit")
-    prefix = clean_query(prefix)
-    if len(prefix) > MAX_QUERY_LENGTH:
-        raise ValidationError(f"At most {MAX_QUERY_LENGTH} characters.", field="prefix")
-    backend = get_backend()
-    result = backend.suggest(prefix, limit=limit)
-
-    def convert(items):
-        return [SearchSuggestion(text=s.text, id=to_global_id(TYPE_NAMES[s.kind], s.id)) for s in items[:limit]]
-
-    return SearchSuggestions(products=convert(result.products), brands=convert(result.brands),
-                             shops=convert(result.shops), unsupported=_unsupported(result.unsupported))
-
-
-# -- shop search ----------------------------------------------------------------------------
-class GeoPointInput(graphene.InputObjectType):
-    lat = graphene.Float(required=True)
-    lon = graphene.Float(required=True)
-
-
-class ShopSearchEdge(graphene.ObjectType):
-    cursor = graphene.String(required=True)
-    node = graphene.Field(VendorType, required=True)
-    distance_km = graphene.Float(description="From `near` (great-circle), when both are known.")
-
-
-class ShopSearchResult(graphene.ObjectType):
-    backend = graphene.String(required=True)
-    total_count = graphene.Int(required=True)
-    edges = graphene.List(graphene.NonNull(ShopSearchEdge), required=True)
-    shops = graphene.List(graphene.NonNull(VendorType), required=True, description="The edges' nodes.")
-    page_info = graphene.Field(relay.PageInfo, required=True)
-    unsupported = graphene.List(graphene.NonNull(SearchUnsupported), required=True)
-
-
-def resolve_search_shops(info, query=None, kind=None, near=None, radius_km=None, open_now=None, services=None,
-                         first=None, after=None):
-    offset, limit = _page(first, after)
-    shop_query = ShopQuery(parsed=_text(query), kind=_value(kind), open_now=open_now, offset=offset, limit=limit,
-                           now=clock.now())
-    if near is not None:
-        lat, lon = float(near["lat"]), float(near["lon"])
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValidationError("Latitude -90..90 and longitude -180..180.", field="near")
-        shop_query.lat, shop_query.lon = lat, lon
-    if radius_km is not None:
-        if near is None:
-            raise ValidationError("radiusKm needs near.", code=ErrorCode.REQUIRED, field="near")
-        if not (0 < radius_km <= 20_000):
-            raise ValidationError("Give a radius between 0 and 20000 km.", field="radius_km")
-        shop_query.radius_km = float(radius_km)
-    services = [s.strip() for s in services or [] if s and s.strip()]
-    if len(services) > MAX_SERVICES:
-        raise ValidationError(f"At most {MAX_SERVICES} services.", code=ErrorCode.LIMIT_EXCEEDED, field="services")
-    shop_query.services = services
-    backend = get_backend()
-    result = backend.search_shops(shop_query)
-    ids = [hit.id for hit in result.hits]
-    found = Vendor.objects.in_bulk(ids) if ids else {}
-    edges = []
-    for position, hit in enumerate(result.hits):
-        vendor = found.get(hit.id)
-        if vendor is None or vendor.status != VendorStatus.APPROVED:
-            continue
-        distance = round(hit.distance_km, 3) if hit.distance_km is not None else None
-        edges.append(ShopSearchEdge(cursor=_cursor(offset + position), node=vendor, distance_km=distance))
-    return ShopSearchResult(backend=backend.name, total_count=result.total, edges=edges,
-                            shops=[e.node for e in edges],
-                            page_info=PageInfoMixin.page_info(offset, len(result.hits), result.total),
-                            unsupported=_unsupported(result.unsupported))
-
-
-# -- synonyms (platform staff) --------------------------------------------------------------
-class SynonymSetNode(DjangoObjectType):
-    terms = graphene.List(graphene.NonNull(graphene.String), required=True)
-
-    class Meta:
-        model = SynonymSet
-        name = "SearchSynonymSet"
-        interfaces = (relay.Node,)
-        fields = ("created_at", "updated_at")
-
-    @classmethod
-    def get_node(cls, info, id):
-        if not permissions.is_platform_staff(permissions.current_user(info)):
-            return None
-        return SynonymSet.objects.filter(pk=id).first()
-
-    @staticmethod
-    def resolve_terms(root, info):
-        return list(root.terms)
-
-
-class SearchSynonymSetSave(BaseMutation):
-    """Create a set of equivalent search terms (e.g. ["刹车片", "制动片", "brake pad"]), or
-    replace the terms of an existing one (`id`). Takes effect on the next search."""
-
-    permission = permissions.platform_staff
-    synonym_set = graphene.Field(SynonymSetNode)
-
-    class Arguments:
-        terms = graphene.List(graphene.NonNull(graphene.String), required=True)
-        id = graphene.ID(description="An existing set to replace.")
-
-    @classmethod
-    def perform(cls, info, terms, id=None):
-        existing = None
-        if id:
-            existing = SynonymSet.objects.filter(pk=decode_id(id, SynonymSetNode)).first()
-            if existing is None:
-                raise NotFound("Synonym set not found.", field="id")
-        user = permissions.current_user(info)
-        return cls(synonym_set=synonyms.save_synonym_set(terms, existing, user=user))
-
-
-class SearchSynonymSetDelete(BaseMutation):
-    permission = permissions.platform_staff
-    ok = graphene.Boolean()
-
-    class Arguments:
-        id = graphene.ID(required=True)
-
-    @classmethod
-    def perform(cls, info, id):
-        existing = SynonymSet.objects.filter(pk=decode_id(id, SynonymSetNode)).first()
-        if existing is None:
-            raise NotFound("Synonym set not found.", field="id")
-        synonyms.delete_synonym_set(existing)
-        return cls(ok=True)
 
 
 # -- roots ----------------------------------------------------------------------------------

@@ -161,9 +161,12 @@ def test_addresses(member_gql, make_user, client):
     me = member_gql.data(ME)["me"]
     assert [(a["city"], a["isDefault"]) for a in me["addresses"]] == [("北京市", False), ("天津市", True)]
 
-    invalid = member_gql.mutate(create, {"i": {"fullName": "", "phone": "abc", "country": "China"}})
+    invalid = member_gql.mutate(create, {"i": {"fullName": "", "phone": "abc", "country": "C1"}})
     assert {(e["field"], e["code"]) for e in invalid["errors"]} >= {
         ("fullName", "REQUIRED"), ("phone", "INVALID"), ("country", "INVALID"), ("street", "REQUIRED")}
+    # Longer than the column: refused at the API edge (the limit comes from Address.country).
+    too_long = member_gql.mutate(create, {"i": {**ADDRESS, "country": "China"}})
+    assert too_long["errors"] == [{"field": "country", "code": "INVALID"}]
 
     update = "mutation($id: ID!, $i: AddressInput!) { addressUpdate(id: $id, input: $i) { address { street } errors { field code } } }"
     assert member_gql.mutate(update, {"id": second["id"], "i": {"street": "南京路1号"}})["address"]["street"] == "南京路1号"

@@ -178,9 +178,8 @@ def test_detail_explains_prices_with_campaign_and_floor(gql, make_vendor, make_p
     assert price["final"] == {"amount": "126.00"} and price["floorExempt"] is True and not price["floorApplied"]
 
 
-def test_plugin_price_adjustments_are_applied_and_floored(gql, make_vendor, make_product):
+def test_hook_price_adjustments(gql, make_vendor, make_product, plugin):
     from marketplace.plugins import hookimpl
-    from marketplace.plugins.manager import get_manager
     from marketplace.pricing.pipeline import PriceAdjustment
 
     class HalfPrice:
@@ -191,14 +190,8 @@ def test_plugin_price_adjustments_are_applied_and_floored(gql, make_vendor, make
 
     vendor = make_vendor("plugged")
     make_product(vendor, "pads", price="100.00")
-    manager = get_manager()
-    manager.pm.register(HalfPrice(), name="guestbook-pricing")
-    impl = manager.pm.hook.price_adjustments.get_hookimpls()[-1]
-    impl.plugin_name = "guestbook"  # attribute it to an installed, active plugin
-    try:
-        price = gql.data(DETAIL, {"v": "plugged", "s": "pads"})["product"]["variants"][0]["price"]
-    finally:
-        manager.pm.unregister(name="guestbook-pricing")
+    plugin(HalfPrice(), "half-price")
+    price = gql.data(DETAIL, {"v": "plugged", "s": "pads"})["product"]["variants"][0]["price"]
     assert [a["source"] for a in price["adjustments"]] == ["guestbook", "platform"]
     assert price["final"] == {"amount": "70.00"}
 
@@ -260,13 +253,13 @@ def test_csv_import_reports_rows_and_never_half_writes(client, make_vendor, taxo
     assert missing["errors"][0]["code"] == "INVALID"
 
 
-def test_an_error_in_a_non_null_field_inside_a_batched_list_is_a_field_error_not_a_500(gql, make_vendor, make_product):
+def test_an_error_in_a_non_null_field_inside_a_batched_list_is_a_field_error_not_a_500(gql, make_vendor, make_product,
+                                                                                        plugin):
     """A plugin refusing (MarketplaceError) while prices are computed in a batch: the
     non-null `price` fails, null propagates to the nearest nullable parent, and the
     client gets a coded error with HTTP 200."""
     from marketplace.core.errors import MarketplaceError
     from marketplace.plugins import hookimpl
-    from marketplace.plugins.manager import get_manager
 
     class Refusing:
         @hookimpl
@@ -276,13 +269,8 @@ def test_an_error_in_a_non_null_field_inside_a_batched_list_is_a_field_error_not
     vendor = make_vendor("refusing")
     for i in range(3):
         make_product(vendor, f"p{i}")
-    manager = get_manager()
-    manager.pm.register(Refusing(), name="refusing-pricing")
-    manager.pm.hook.price_adjustments.get_hookimpls()[-1].plugin_name = "guestbook"
-    try:
-        result = gql.execute("{ products(first: 5) { totalCount edges { node { slug variants { price { final { amount } } } } } } }")
-    finally:
-        manager.pm.unregister(name="refusing-pricing")
+    plugin(Refusing(), "refusing-pricing")
+    result = gql.execute("{ products(first: 5) { totalCount edges { node { slug variants { price { final { amount } } } } } } }")
     assert {e["extensions"]["code"] for e in result["errors"]} == {"INVALID_STATE"}
     edges = result["data"]["products"]["edges"]
     assert result["data"]["products"]["totalCount"] == 3 and len(edges) == 3

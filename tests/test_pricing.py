@@ -84,9 +84,8 @@ def test_exempt_prices_are_never_negative_and_still_explain_themselves(list_pric
 
 
 @pytest.mark.django_db
-def test_a_faulty_pricing_plugin_cannot_break_prices(gql, make_vendor, make_product, caplog):
+def test_a_faulty_pricing_plugin_cannot_break_prices(gql, make_vendor, make_product, caplog, plugin):
     from marketplace.plugins import hookimpl
-    from marketplace.plugins.manager import get_manager
 
     class Broken:
         @hookimpl
@@ -97,12 +96,7 @@ def test_a_faulty_pricing_plugin_cannot_break_prices(gql, make_vendor, make_prod
 
     vendor = make_vendor("faulty")
     make_product(vendor, "p", price="10.00")
-    manager = get_manager()
-    manager.pm.register(Broken(), name="broken-pricing")
-    manager.pm.hook.price_adjustments.get_hookimpls()[-1].plugin_name = "guestbook"
-    try:
-        result = gql.data('{ product(vendorSlug: "faulty", slug: "p") { variants { price { final { amount } } } } }')
-    finally:
-        manager.pm.unregister(name="broken-pricing")
+    plugin(Broken(), "broken-pricing")
+    result = gql.data('{ product(vendorSlug: "faulty", slug: "p") { variants { price { final { amount } } } } }')
     assert result["product"]["variants"][0]["price"]["final"] == {"amount": "9.00"}
     assert "invalid price adjustment" in caplog.text

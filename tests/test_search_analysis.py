@@ -118,12 +118,12 @@ def test_the_product_mapping_indexes_chinese_words_next_to_characters(es, make_v
 def test_start_up_check_names_what_a_cluster_lacks(es, monkeypatch):
     from django.core.checks import run_checks
 
-    from search import documents
+    from search import mappings
 
     assert es.analysis_problem() is None
     assert [e for e in run_checks(include_deployment_checks=True, tags=["search"]) if e.id == "search.E003"] == []
     # A cluster without analysis-smartcn (here: a name no node offers) is told plainly.
-    monkeypatch.setitem(documents.REQUIRED_ANALYSIS, "analyzer", ["smartcn", "smartcn_missing_for_test"])
+    monkeypatch.setitem(mappings.REQUIRED_ANALYSIS, "analyzer", ["smartcn", "smartcn_missing_for_test"])
     problem = es.analysis_problem()
     assert "analyzer smartcn_missing_for_test" in problem and "analysis-smartcn" in problem
     assert "bin/elasticsearch-plugin install analysis-smartcn" in problem

@@ -17,7 +17,6 @@ from graphene import Int
 
 from marketplace.catalog.models import Product
 from marketplace.plugins.hookspecs import hookimpl
-from marketplace.plugins.manager import get_manager
 from tests.conftest import gid, in_ci
 
 pytestmark = pytest.mark.django_db
@@ -127,15 +126,11 @@ class StubPlugin:
 
 @pytest.fixture
 def stub_plugin():
-    manager = get_manager()
+    from marketplace.plugins.testing import register_plugin
+
     stub = StubPlugin()
-    name = f"search_stub_{uuid.uuid4().hex[:6]}"
-    manager.plugins[name] = SimpleNamespace(default_active=True, vendor_configurable=False, settings_schema=None,
-                                            plugin_name=name)
-    manager.pm.register(stub, name=name)
-    yield stub
-    manager.pm.unregister(name=name)
-    del manager.plugins[name]
+    with register_plugin(stub, f"search_stub_{uuid.uuid4().hex[:6]}"):
+        yield stub
 
 
 @pytest.fixture
@@ -409,7 +404,7 @@ def test_shops_near_beijing_nearest_first(gql, search_backend, indexed):
     assert bad["errors"][0]["extensions"] == {"code": "REQUIRED", "field": "near"}
 
 
-def test_shops_open_now_and_services(gql, search_backend, indexed, wednesday_morning):
+def test_hook_search_shop_fields(gql, search_backend, indexed, wednesday_morning):
     assert shop_slugs(shops(gql, near=BEIJING, open=True)) == ["cy-repair", "tj-parts"]
     assert shop_slugs(shops(gql, near=BEIJING, open=False)) == ["bj-parts", "hd-dealer"]
     assert shop_slugs(shops(gql, near=BEIJING, services=["oil-change"])) == ["cy-repair", "hd-dealer"]
@@ -449,8 +444,8 @@ def test_staff_synonyms_take_effect_without_reindexing(gql, staff_gql, member_gq
 
 
 # -- parts_storefront, when installed ---------------------------------------------------------
-def test_parts_storefront_fitment_and_part_numbers(gql, search_backend, make_vendor, make_product, taxonomy):
-    """The parts_storefront plugin's search hooks through GraphQL: exact part numbers
+def test_hook_register_product_fields(gql, search_backend, make_vendor, make_product, taxonomy):
+    """The parts_storefront plugin's `register_product_fields` through GraphQL: exact part numbers
     rank first (typed with other spacing/hyphens), `fitsVehicle` filters."""
     from plugins.parts_storefront.models import Fitment, PartNumber, Vehicle, VehicleMake, VehicleModel
 

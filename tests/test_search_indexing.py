@@ -8,7 +8,6 @@ import io
 import itertools
 import time
 import uuid
-from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -16,7 +15,6 @@ from elasticsearch.dsl import Integer
 
 from marketplace.catalog.models import Product
 from marketplace.plugins.hookspecs import hookimpl
-from marketplace.plugins.manager import get_manager
 from tests.conftest import GraphQLClient, gid, in_ci, wait_for
 
 RUN = uuid.uuid4().hex[:8]
@@ -113,15 +111,11 @@ class FlakyFields:
 
 @pytest.fixture
 def flaky_plugin():
-    manager = get_manager()
+    from marketplace.plugins.testing import register_plugin
+
     stub = FlakyFields()
-    name = f"search_flaky_{uuid.uuid4().hex[:6]}"
-    manager.plugins[name] = SimpleNamespace(default_active=True, vendor_configurable=False, settings_schema=None,
-                                            plugin_name=name)
-    manager.pm.register(stub, name=name)
-    yield stub
-    manager.pm.unregister(name=name)
-    del manager.plugins[name]
+    with register_plugin(stub, f"search_flaky_{uuid.uuid4().hex[:6]}"):
+        yield stub
 
 
 # -- incremental, through a real worker ------------------------------------------------------

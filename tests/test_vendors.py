@@ -130,9 +130,9 @@ def test_vendor_scoped_plugin_configuration(client, make_vendor, staff_gql):
     vendor = make_vendor("scoped")
     other = make_vendor("not-mine")
     owner = client_for(client, vendor.owner)
-    update = """mutation($v: ID) { pluginUpdate(name: "guestbook", vendorId: $v, input: {active: false}) {
+    update = """mutation($v: ID) { pluginUpdate(name: "stripe", vendorId: $v, input: {active: false}) {
                   errors { field code } } }"""
-    # guestbook is platform-only; another vendor's scope is forbidden; platform scope is staff-only.
+    # stripe is platform-only; another vendor's scope is forbidden; platform scope is staff-only.
     assert owner.mutate(update, {"v": gid("Vendor", vendor.pk)})["errors"] == [{"field": "vendorId", "code": "INVALID"}]
     assert owner.mutate(update, {"v": gid("Vendor", other.pk)})["errors"][0]["code"] == "PERMISSION_DENIED"
     assert owner.mutate(update, {"v": None})["errors"][0]["code"] == "PERMISSION_DENIED"

@@ -12,10 +12,18 @@ class UserManager(BaseUserManager):
     def create_user(self, email, password=None, **extra):
         if not email:
             raise ValueError("An e-mail address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        from .identity import canonical_email
+
+        user = self.model(email=canonical_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username):
+        """Sign-in through Django (the admin) finds accounts by canonical e-mail too."""
+        from .identity import canonical_email
+
+        return self.get(email=canonical_email(username))
 
     def create_superuser(self, email, password=None, **extra):
         extra.setdefault("is_staff", True)

@@ -9,11 +9,17 @@ from marketplace.core import permissions
 from marketplace.core.ratelimit import client_ip
 
 from . import services
-from .dataloaders import AddressesByUserIdLoader
+from marketplace.api.dataloaders import then
+
+from .dataloaders import AddressesByUserIdLoader, VendorMembershipsByUserIdLoader
 from .models import Address, User
 
 Language = graphene.Enum("LanguageCode", [("ZH_HANS", "zh-hans"), ("EN", "en")])
-Role = graphene.Enum("Role", [("MEMBER", "member"), ("PLATFORM_STAFF", "platform_staff")])
+Role = graphene.Enum("Role", [
+    ("MEMBER", "member"), ("PLATFORM_STAFF", "platform_staff"), ("VENDOR_OWNER", "owner"),
+    ("VENDOR_MANAGER", "manager"), ("VENDOR_STAFF", "staff"),
+], description="MEMBER for everyone; PLATFORM_STAFF for platform operators; VENDOR_* when the user holds "
+               "that role at one vendor or more (see `vendorRoles` for which).")
 
 
 class AddressType(DjangoObjectType):
@@ -29,8 +35,22 @@ class AddressType(DjangoObjectType):
         return Address.objects.filter(pk=id, user=user).first()
 
 
+class VendorRoleType(graphene.ObjectType):
+    """One vendor the user works for, and as what. (Vendor types are referenced by path:
+    accounts sits below the vendors app.)"""
+
+    class Meta:
+        name = "VendorRole"
+
+    vendor = graphene.Field("marketplace.vendors.schema.VendorType", required=True)
+    role = graphene.Field("marketplace.vendors.schema.StaffRoleEnum", required=True)
+
+
 class UserType(DjangoObjectType):
-    roles = graphene.List(graphene.NonNull(Role), required=True)
+    roles = graphene.List(graphene.NonNull(Role), required=True,
+                          description="Platform-wide summary, e.g. [MEMBER, VENDOR_OWNER]; per vendor: `vendorRoles`.")
+    vendor_roles = graphene.List(graphene.NonNull(VendorRoleType), required=True,
+                                 description="The vendors this user works for (any status), with the role at each.")
     email_confirmed = graphene.Boolean(required=True)
     addresses = graphene.List(graphene.NonNull(AddressType), required=True)
     language = graphene.Field(Language, required=True)
@@ -51,10 +71,19 @@ class UserType(DjangoObjectType):
 
     @staticmethod
     def resolve_roles(root, info):
-        roles = ["member"]
-        if root.is_staff:
-            roles.append("platform_staff")
-        return roles
+        def summary(memberships):
+            roles = ["member"]
+            if root.is_staff:
+                roles.append("platform_staff")
+            held = {m.role for m in memberships}
+            roles.extend(role for role in ("owner", "manager", "staff") if role in held)
+            return roles
+
+        return then(VendorMembershipsByUserIdLoader.for_request(info).load(root.pk), summary)
+
+    @staticmethod
+    def resolve_vendor_roles(root, info):
+        return VendorMembershipsByUserIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_email_confirmed(root, info):
@@ -295,8 +324,13 @@ class AddressCreate(BaseMutation):
         return cls(address=address)
 
 
+def _address_owner(address):
+    return address.user_id
+
+
 class AddressUpdate(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(_address_owner)
+    lookup = ("id", AddressType)
     address = graphene.Field(AddressType)
 
     class Arguments:
@@ -304,35 +338,35 @@ class AddressUpdate(BaseMutation):
         input = AddressInput(required=True)
 
     @classmethod
-    def perform(cls, info, id, input):
-        pk = decode_id(id, AddressType, field="id")
-        return cls(address=services.update_address(permissions.current_user(info), pk, dict(input)))
+    def perform(cls, info, instance, id, input):
+        return cls(address=services.update_address(permissions.current_user(info), instance.pk, dict(input)))
 
 
 class AddressDelete(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(_address_owner)
+    lookup = ("id", AddressType)
     ok = graphene.Boolean()
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        services.delete_address(permissions.current_user(info), decode_id(id, AddressType, field="id"))
+    def perform(cls, info, instance, id):
+        services.delete_address(permissions.current_user(info), instance.pk)
         return cls(ok=True)
 
 
 class AddressSetDefault(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(_address_owner)
+    lookup = ("id", AddressType)
     address = graphene.Field(AddressType)
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        pk = decode_id(id, AddressType, field="id")
-        return cls(address=services.set_default_address(permissions.current_user(info), pk))
+    def perform(cls, info, instance, id):
+        return cls(address=services.set_default_address(permissions.current_user(info), instance.pk))
 
 
 class Mutation(graphene.ObjectType):

@@ -5,7 +5,6 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,18 +13,16 @@ from marketplace.core.errors import AuthenticationError, ErrorCode, NotFound, Pe
 from marketplace.core.events import emit
 
 from . import emails, tokens
+from .events import PasswordChanged, UserEmailConfirmed, UserRegistered
+from .identity import canonical_email, clean_email, rate_limit_key
 from .models import Address, AuthSession, User
 
 CONFIRM_SALT = "accounts.confirm-email"
 
 
 def normalize_email(email):
-    email = (email or "").strip().lower()
-    try:
-        validate_email(email)
-    except DjangoValidationError:
-        raise ValidationError("Enter a valid e-mail address.", field="email") from None
-    return email
+    """The canonical, validated form of an address (marketplace.accounts.identity)."""
+    return clean_email(email)
 
 
 def _validate_password(password, user=None, field="password"):
@@ -43,7 +40,7 @@ def register(email, password, first_name="", last_name="", language="zh-hans"):
     email = normalize_email(email)
     if language not in dict(User.LANGUAGES):
         raise ValidationError("Unsupported language.", field="language")
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.filter(email=email).exists():
         raise ValidationError("An account with this e-mail already exists.", code=ErrorCode.UNIQUE, field="email")
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(), language=language)
     _validate_password(password, user)
@@ -57,7 +54,7 @@ def register(email, password, first_name="", last_name="", language="zh-hans"):
         raise ValidationError("An account with this e-mail already exists.", code=ErrorCode.UNIQUE, field="email") from None
     if not user.email_confirmed:
         emails.send_confirmation(user, confirmation_token(user))
-    emit("user_registered", {"user_id": user.pk, "email": user.email})
+    emit(UserRegistered(user_id=user.pk, email=user.email))
     return user
 
 
@@ -81,7 +78,7 @@ def confirm_email(token):
     if not user.email_confirmed:
         user.email_confirmed_at = timezone.now()
         user.save(update_fields=["email_confirmed_at"])
-        emit("user_email_confirmed", {"user_id": user.pk, "email": user.email})
+        emit(UserEmailConfirmed(user_id=user.pk, email=user.email))
     return user
 
 
@@ -91,7 +88,7 @@ def resend_confirmation(email):
         email = normalize_email(email)
     except ValidationError:
         return
-    user = User.objects.filter(email__iexact=email, email_confirmed_at__isnull=True, is_active=True).first()
+    user = User.objects.filter(email=email, email_confirmed_at__isnull=True, is_active=True).first()
     if user is not None:
         emails.send_confirmation(user, confirmation_token(user))
 
@@ -101,17 +98,33 @@ def _check_login_rate(email, ip):
     window = settings.LOGIN_RATE_WINDOW_SECONDS
     if ip and ratelimit.hit(f"login:ip:{ip}", window) > settings.LOGIN_MAX_ATTEMPTS_PER_IP:
         raise RateLimited("Too many sign-in attempts from this address. Try again later.", retry_after=window)
-    if ratelimit.count(f"login:account:{email}") >= settings.LOGIN_MAX_FAILURES_PER_ACCOUNT:
+    if ratelimit.count(rate_limit_key("login:account", email)) >= settings.LOGIN_MAX_FAILURES_PER_ACCOUNT:
         raise RateLimited("Too many failed sign-ins for this account. Try again later.", retry_after=window, field="email")
 
 
+def _client_address(ip):
+    """A valid IP address or None (the column is an IP type; a forwarded header may lie)."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address((ip or "").strip())) if ip else None
+    except ValueError:
+        return None
+
+
+def _printable(text, limit):
+    return "".join(c for c in str(text or "") if c.isprintable())[:limit]
+
+
 def login(email, password, ip=None, user_agent=""):
-    """Check the credentials and open a session. Returns (user, access, refresh)."""
-    email = (email or "").strip().lower()
+    """Check the credentials and open a session. Returns (user, access, refresh).
+    The account is found, and rate-limited, by the canonical form of `email` only."""
+    email = canonical_email(email)
+    ip = _client_address(ip)
     _check_login_rate(email, ip)
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(email=email).first()
     if user is None or not user.check_password(password or ""):
-        ratelimit.hit(f"login:account:{email}", settings.LOGIN_RATE_WINDOW_SECONDS)
+        ratelimit.hit(rate_limit_key("login:account", email), settings.LOGIN_RATE_WINDOW_SECONDS)
         if user is None:
             User().set_password(password or "")  # same work either way: no timing oracle
         raise AuthenticationError("The e-mail or password is wrong.", code=ErrorCode.INVALID_CREDENTIALS)
@@ -119,13 +132,13 @@ def login(email, password, ip=None, user_agent=""):
         raise AuthenticationError("The account is deactivated.", code=ErrorCode.ACCOUNT_INACTIVE)
     if settings.ACCOUNTS_REQUIRE_EMAIL_CONFIRMATION and not user.email_confirmed:
         raise AuthenticationError("Confirm your e-mail address first.", code=ErrorCode.EMAIL_NOT_CONFIRMED, field="email")
-    ratelimit.reset(f"login:account:{email}")
+    ratelimit.reset(rate_limit_key("login:account", email))
     with transaction.atomic():
         session = AuthSession.objects.create(
             user=user,
             refresh_jti=tokens.new_jti(),
             expires_at=timezone.now() + settings.JWT_REFRESH_TTL,
-            user_agent=(user_agent or "")[:255],
+            user_agent=_printable(user_agent, 255),
             ip_address=ip,
         )
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
@@ -161,7 +174,7 @@ def refresh(refresh_token):
 
 
 class _ReusedToken(AuthenticationError):
-    keep_changes = True  # the revocation must be committed
+    """Raised after the revocation committed (the service's own transaction ended)."""
 
     def __init__(self):
         super().__init__(
@@ -209,7 +222,7 @@ def change_password(user, old_password, new_password):
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_all_sessions(user, keep=getattr(user, "auth_session", None))
-    emit("password_changed", {"user_id": user.pk})
+    emit(PasswordChanged(user_id=user.pk))
     return user
 
 
@@ -219,14 +232,14 @@ def request_password_reset(email):
         email = normalize_email(email)
     except ValidationError:
         return
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    user = User.objects.filter(email=email, is_active=True).first()
     if user is not None:
         emails.send_password_reset(user, default_token_generator.make_token(user))
 
 
 @transaction.atomic
 def reset_password(email, token, new_password):
-    user = User.objects.select_for_update().filter(email__iexact=(email or "").strip(), is_active=True).first()
+    user = User.objects.select_for_update().filter(email=canonical_email(email), is_active=True).first()
     if user is None or not default_token_generator.check_token(user, token or ""):
         raise ValidationError("The reset link is invalid or has expired.", code=ErrorCode.TOKEN_INVALID, field="token")
     _validate_password(new_password, user, field="password")
@@ -235,7 +248,7 @@ def reset_password(email, token, new_password):
         user.email_confirmed_at = timezone.now()  # they proved they own the mailbox
     user.save(update_fields=["password", "email_confirmed_at"])
     revoke_all_sessions(user, reason="password reset")
-    emit("password_changed", {"user_id": user.pk})
+    emit(PasswordChanged(user_id=user.pk))
     return user
 
 
@@ -330,3 +343,10 @@ def set_default_address(user, address_id):
         address.is_default = True
         address.save(update_fields=["is_default"])
     return address
+
+
+def clean_address(data, partial=False):
+    """Validate and normalise a postal address dict (the `Address` fields: full_name, phone,
+    country (ISO 3166 alpha-2), province, city, district, street, postal_code). Returns the
+    cleaned dict. Raises ValidationError naming each bad field (REQUIRED, INVALID)."""
+    return _clean_address(data, partial)

@@ -17,6 +17,8 @@ from graphql_sync_dataloaders import DeferredExecutionContext
 
 from marketplace.core.errors import ErrorCode
 
+from .limits import check_budget
+
 logger = logging.getLogger("marketplace.api")
 
 
@@ -28,9 +30,25 @@ def _path_of(error):
     return path if path is not None else Path(None, f"#{id(error)}", None)
 
 
-class ExecutionContext(DeferredExecutionContext):
+class _BudgetMixin:
+    """Checks the request's time budget where a query's work multiplies: before each list
+    is completed (a query without lists is bounded by the depth and cost limits). Mutation
+    fields check it before they start (marketplace.api.inputs); a running mutation is
+    never cut short, its service owns its transaction."""
+
+    def complete_list_value(self, return_type, field_nodes, info, path, result):
+        if self.operation.operation == OperationType.QUERY:
+            check_budget()
+        return super().complete_list_value(return_type, field_nodes, info, path, result)
+
+
+class ExecutionContext(_BudgetMixin, DeferredExecutionContext):
     def handle_field_error(self, error, return_type, path=None):
         return super().handle_field_error(error, return_type, path if path is not None else _path_of(error))
+
+
+class FallbackExecutionContext(_BudgetMixin, StandardExecutionContext):
+    pass
 
 
 def execute_with_fallback(schema, document, operation, **options):
@@ -50,6 +68,6 @@ def execute_with_fallback(schema, document, operation, **options):
     context._dataloaders = {}
     context._immediate_loaders = True
     try:
-        return execute(schema, document, **{**options, "execution_context_class": StandardExecutionContext})
+        return execute(schema, document, **{**options, "execution_context_class": FallbackExecutionContext})
     finally:
         context._immediate_loaders = False

@@ -1,6 +1,7 @@
 """Assemble the GraphQL schema: the core apps' queries and mutations plus whatever
 active plugins contribute through the `graphql_*` hooks."""
 import graphene
+from django.conf import settings
 from graphene import relay
 from graphene.utils.str_converters import to_camel_case
 from graphql import default_field_resolver
@@ -11,16 +12,23 @@ from marketplace.catalog import schema as catalog
 from marketplace.checkout import schema as checkout
 from marketplace.orders import schema as orders
 from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
+from marketplace.payments import schema as payments
+from marketplace.plugins import extensions
 from marketplace.plugins import schema as plugins
+from marketplace.pricing import schema as pricing
 from marketplace.plugins.manager import get_manager
 from marketplace.vendors import schema as vendors
 from marketplace.webhooks import schema as webhooks
 from search import schema as search
 
-CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, checkout.Query, orders.Query, plugins.Query,
-                webhooks.Query, search.Query]
-CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, checkout.Mutation, orders.Mutation,
-                  plugins.Mutation, webhooks.Mutation, search.Mutation]
+from .inputs import guard_schema
+from .types import valid_pk
+from .visibility import install_visibility
+
+CORE_QUERIES = [accounts.Query, vendors.Query, catalog.Query, pricing.Query, checkout.Query, orders.Query,
+                payments.Query, plugins.Query, webhooks.Query, search.Query]
+CORE_MUTATIONS = [accounts.Mutation, vendors.Mutation, catalog.Mutation, pricing.Mutation, checkout.Mutation,
+                  orders.Mutation, payments.Mutation, plugins.Mutation, webhooks.Mutation, search.Mutation]
 
 # Types plugins may add fields to through the `graphql_type_fields` hook.
 EXTENSIBLE_TYPES = {
@@ -29,12 +37,6 @@ EXTENSIBLE_TYPES = {
     "Product": catalog.ProductNode,
     "ProductVariant": catalog.ProductVariantNode,
 }  # product filter inputs come from `register_product_fields` (search.fields)
-# (type name, python field name) -> plugin name, for fields plugins contributed.
-_extension_owners = {}
-
-
-def input_field_owner(type_name, field_name):
-    return _extension_owners.get((type_name, field_name))
 
 
 class NodeQuery(graphene.ObjectType):
@@ -49,7 +51,7 @@ class NodeQuery(graphene.ObjectType):
             type_name, pk = None, None
         graphql_type = info.schema.get_type(type_name) if type_name else None
         graphene_type = getattr(graphql_type, "graphene_type", None)
-        if not pk or not pk.isdigit() or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
+        if not valid_pk(pk) or graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
             raise ValidationError("Not a valid object ID.", field="id")
         return graphene_type.get_node(info, pk)
 
@@ -70,7 +72,7 @@ def _graphql_names(object_type):
 def _collect(hook):
     """[(plugin_name, ObjectType)] contributed through a hook."""
     contributions = []
-    for plugin_name, result in get_manager().call_each(hook):
+    for plugin_name, result in get_manager().call_each(hook, include_inactive=True):
         for object_type in _as_list(result):
             contributions.append((plugin_name, object_type))
     return contributions
@@ -104,8 +106,8 @@ def _guard(resolve, plugin_name):
 def _extend_types():
     """Add plugin fields to extensible types (before graphene builds the schema)."""
     owners = {}
-    for plugin_name, extensions in get_manager().call_each("graphql_type_fields"):
-        for type_name, fields in extensions.items():
+    for plugin_name, contributed in get_manager().call_each("graphql_type_fields", include_inactive=True):
+        for type_name, fields in contributed.items():
             graphene_type = EXTENSIBLE_TYPES.get(type_name)
             if graphene_type is None:
                 raise RuntimeError(f"Plugin {plugin_name!r} extends unknown type {type_name!r}")
@@ -119,8 +121,7 @@ def _extend_types():
                     mounted = field if isinstance(field, graphene.Field) else field.mount_as(graphene.Field)
                 graphene_type._meta.fields[name] = mounted
                 owners[(type_name, name)] = plugin_name
-    _extension_owners.clear()
-    _extension_owners.update(owners)
+    extensions.record(owners)
     return owners
 
 
@@ -128,7 +129,8 @@ def build_schema():
     extension_owners = _extend_types()
     query, query_owners = _root("Query", [*CORE_QUERIES, NodeQuery], _collect("graphql_queries"))
     mutation, mutation_owners = _root("Mutation", CORE_MUTATIONS, _collect("graphql_mutations"))
-    extra_types = [t for _, result in get_manager().call_each("graphql_types") for t in _as_list(result)]
+    extra_types = [t for _, result in get_manager().call_each("graphql_types", include_inactive=True)
+                   for t in _as_list(result)]
     built = graphene.Schema(query=query, mutation=mutation, types=extra_types or None)
     for root_type, owners in ((built.graphql_schema.query_type, query_owners),
                               (built.graphql_schema.mutation_type, mutation_owners)):
@@ -140,6 +142,10 @@ def build_schema():
         field = graphql_type.fields.get(to_camel_case(name))
         if field is not None and hasattr(field, "resolve"):
             field.resolve = _guard(field.resolve, plugin_name)
+    # One visibility rule per type, on every field that returns it.
+    install_visibility(built.graphql_schema)
+    # Last: every argument of every field, core or plugin, passes the edge checks.
+    guard_schema(built.graphql_schema, settings.GRAPHQL_MAX_STRING_LENGTH)
     return built
 
 

@@ -1,7 +1,5 @@
-"""Helpers for global (Relay) IDs."""
-from graphql_relay import from_global_id
-
-from marketplace.core.errors import ErrorCode, ValidationError
+"""Helpers for global (Relay) IDs and enum arguments."""
+from marketplace.core.ids import MAX_PK, decode_id_of, valid_pk  # noqa: F401 (public here too)
 
 
 def enum_value(value):
@@ -12,11 +10,10 @@ def enum_value(value):
 def decode_id(global_id, expected_type, field="id"):
     """Return the primary key inside a global ID of `expected_type`, or raise a
     ValidationError naming the field."""
-    type_name = expected_type._meta.name
-    try:
-        kind, pk = from_global_id(global_id)
-    except Exception:
-        kind, pk = None, None
-    if kind != type_name or not pk or not pk.isdigit():
-        raise ValidationError(f"Expected the ID of a {type_name}.", code=ErrorCode.INVALID, field=field)
-    return pk
+    return decode_id_of(global_id, expected_type._meta.name, field)
+
+
+def decode_ids(global_ids, expected_type, field):
+    """[int primary key] for a list of global IDs of `expected_type`; a ValidationError
+    naming `field` on the first one that is not such an ID."""
+    return [int(decode_id(g, expected_type, field=field)) for g in global_ids]

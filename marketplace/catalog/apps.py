@@ -7,14 +7,12 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self):
-        from marketplace.core.events import register_event_type
+        from marketplace.core.events import register_event
 
-        for name, description in {
-            "product_created": "A product was created (payload: product_id, vendor_id).",
-            "product_updated": "A product, its variants, prices or stock changed (payload: product_id, vendor_id).",
-            "product_deleted": "A product was deleted (payload: product_id, vendor_id).",
-        }.items():
-            register_event_type(name, description)
+        from .events import EVENTS
+
+        for event_class in EVENTS:
+            register_event(event_class)
         from .cache import connect_signals
 
         connect_signals()

@@ -29,7 +29,7 @@ class ProductByIdLoader(DataLoader):
     def batch_load(self, keys):
         from .models import Product
 
-        found = Product.objects.in_bulk(keys)
+        found = Product.objects.select_related("vendor").in_bulk(keys)  # the visibility rule reads the vendor
         return [found.get(key) for key in keys]
 
 
@@ -57,6 +57,21 @@ def explained_prices(variants, user):
     from marketplace.pricing.pipeline import PriceContext, compute_prices, line_for_variant
 
     return compute_prices([line_for_variant(v, v.product) for v in variants], PriceContext(user=user))
+
+
+class StocksByVariantIdLoader(DataLoader):
+    def batch_load(self, keys):
+        stocks = Stock.objects.filter(variant_id__in=keys).select_related("warehouse").order_by("pk")
+        grouped = group_by(stocks, lambda s: s.variant_id)
+        return [grouped.get(key, []) for key in keys]
+
+
+class AttributesByProductTypeIdLoader(DataLoader):
+    def batch_load(self, keys):
+        links = (ProductType.attributes.through.objects.filter(producttype_id__in=keys)
+                 .select_related("attribute").order_by("attribute__slug", "pk"))
+        grouped = group_by(links, lambda link: link.producttype_id)
+        return [[link.attribute for link in grouped.get(key, [])] for key in keys]
 
 
 class AvailableByVariantIdLoader(DataLoader):

@@ -63,6 +63,8 @@ class ProductType(models.Model):
     name_en = models.CharField(max_length=100, blank=True)
     slug = models.SlugField(max_length=100, unique=True)
     attributes = models.ManyToManyField(Attribute, blank=True, related_name="product_types")
+    requires_shipping = models.BooleanField(
+        default=True, help_text="False for services (labour, vouchers): no shipping method, no address needed.")
 
     class Meta:
         ordering = ["slug"]
@@ -131,6 +133,8 @@ class ProductVariant(models.Model):
     currency = models.CharField(max_length=3, default="CNY")
     weight_grams = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    track_inventory = models.BooleanField(
+        default=True, help_text="False for services: always available, no stock reserved.")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -6,22 +6,22 @@ from graphene_django import DjangoObjectType
 from marketplace.api.dataloaders import then
 from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection
-from marketplace.api.types import decode_id, enum_value
+from marketplace.api.types import decode_id, decode_ids, enum_value
 from marketplace.core import permissions
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound
 from marketplace.pricing.schema import Price
 from marketplace.vendors.dataloaders import VendorByIdLoader
 from marketplace.vendors.models import Vendor
-from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role
+from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role, vendor_role
 from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
 from search import fields as product_fields
 from search.fields import mount_filter_inputs
 
-from . import services
+from . import selectors, services
 from .dataloaders import (
-    AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader, CategoryByIdLoader,
-    PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, VariantsByProductIdLoader, available_units,
-    explained_prices,
+    AttributesByProductTypeIdLoader, AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader,
+    CategoryByIdLoader, PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, StocksByVariantIdLoader,
+    VariantsByProductIdLoader, available_units, explained_prices,
 )
 from .models import (
     Attribute, AttributeType, Brand, Category, Product, ProductStatus, ProductType, ProductVariant,
@@ -53,11 +53,7 @@ class CategoryNode(DjangoObjectType):
 
 def _category_tree(info):
     """All categories, read once per request (the tree is small)."""
-    tree = getattr(info.context, "_category_tree", None)
-    if tree is None:
-        tree = {c.pk: c for c in Category.objects.order_by("position", "pk")}
-        info.context._category_tree = tree
-    return tree
+    return selectors.category_tree(info.context)
 
 
 def _descendants(info, category_ids):
@@ -107,7 +103,7 @@ class ProductTypeNode(DjangoObjectType):
 
     @staticmethod
     def resolve_attributes(root, info):
-        return root.attributes.all()
+        return AttributesByProductTypeIdLoader.for_request(info).load(root.pk)
 
 
 class AttributeValue(graphene.ObjectType):
@@ -116,7 +112,8 @@ class AttributeValue(graphene.ObjectType):
 
 
 class ProductVariantNode(DjangoObjectType):
-    product = graphene.Field(lambda: ProductNode, required=True)
+    product = graphene.Field(lambda: ProductNode,
+                             description="Null when the product is not visible to the caller (e.g. back to draft).")
     price = graphene.Field(Price, required=True, description="The explained unit price for the caller.")
     available = graphene.Int(required=True, description="Units that can be bought now.")
     in_stock = graphene.Boolean(required=True)
@@ -129,10 +126,26 @@ class ProductVariantNode(DjangoObjectType):
         interfaces = (relay.Node,)
         fields = ("sku", "name", "list_price", "sale_price", "currency", "weight_grams", "is_active")
 
+    # One visibility rule, whatever path reaches a variant (marketplace.api.visibility).
+    visibility_follows = ("Product",)  # `Product.variants` lists only what its product shows
+
+    @classmethod
+    def visible_to(cls, info, variant):
+        user = permissions.current_user(info)
+        decided = selectors.variant_visibility(variant, user)
+        if decided is not None:
+            return decided
+        return then(ProductByIdLoader.for_request(info).load(variant.product_id),
+                    lambda product: product is not None and bool(selectors.variant_visibility(variant, user, product)))
+
+    @classmethod
+    def filter_visible(cls, info, variants):
+        return selectors.visible_variants(variants, permissions.current_user(info))
+
     @classmethod
     def get_node(cls, info, id):
         variant = ProductVariant.objects.select_related("product__vendor").filter(pk=id).first()
-        if variant and _product_visible(info, variant.product):
+        if variant and selectors.variant_is_visible(variant, permissions.current_user(info)):
             return variant
         return None
 
@@ -167,7 +180,7 @@ class ProductVariantNode(DjangoObjectType):
     def resolve_stocks(root, info):
         if not has_vendor_role(permissions.current_user(info), root.vendor_id):
             return None
-        return root.stocks.select_related("warehouse").order_by("pk")
+        return StocksByVariantIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_cost_price(root, info):
@@ -213,12 +226,6 @@ class StockNode(graphene.ObjectType):
     available = graphene.Int(required=True)
 
 
-def _product_visible(info, product):
-    if product.status == ProductStatus.PUBLISHED and product.vendor.status == "approved":
-        return True
-    return has_vendor_role(permissions.current_user(info), product.vendor_id)
-
-
 def _attach_product(product):
     def attach(variants):
         for variant in variants:
@@ -248,10 +255,25 @@ class ProductNode(DjangoObjectType):
                   "sales_count")
         connection_class = CountableConnection
 
+    # One visibility rule, whatever path reaches a product (marketplace.api.visibility).
+    @classmethod
+    def visible_to(cls, info, product):
+        user = permissions.current_user(info)
+        decided = selectors.product_visibility(product, user)
+        if decided is not None:
+            return decided
+        return then(VendorByIdLoader.for_request(info).load(product.vendor_id),
+                    lambda vendor: bool(selectors.product_visibility(
+                        product, user, vendor_status=selectors.listing_status(vendor) if vendor is not None else "")))
+
+    @classmethod
+    def filter_visible(cls, info, products):
+        return selectors.visible_subset(products, permissions.current_user(info))
+
     @classmethod
     def get_node(cls, info, id):
         product = Product.objects.select_related("vendor").filter(pk=id).first()
-        return product if product and _product_visible(info, product) else None
+        return product if product and selectors.product_is_visible(product, permissions.current_user(info)) else None
 
     @staticmethod
     def count_cache_key(queryset):
@@ -362,8 +384,7 @@ class ProductSortInput(graphene.InputObjectType):
 SORT_COLUMNS = {"name": "name_zh", "price": "min_price", "newest": "created_at", "sales": "sales_count"}
 
 
-def _ids(global_ids, node_type, field):
-    return [int(decode_id(g, node_type, field=field)) for g in global_ids]
+_ids = decode_ids
 
 
 def filter_products(info, qs, filter):
@@ -432,7 +453,7 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_products(root, info, filter=None, sort_by=None, **kwargs):
-        qs = filter_products(info, services.visible_products(), filter)
+        qs = filter_products(info, selectors.visible_products(), filter)
         return sort_products(qs, sort_by).select_related("vendor", "brand", "product_type")
 
     @staticmethod
@@ -443,7 +464,7 @@ class Query(graphene.ObjectType):
             product = Product.objects.select_related("vendor").filter(vendor__slug=vendor_slug, slug=slug).first()
         else:
             raise MarketplaceError("Give `id`, or `vendorSlug` and `slug`.", code=ErrorCode.REQUIRED, field="id")
-        return product if product and _product_visible(info, product) else None
+        return product if product and selectors.product_is_visible(product, permissions.current_user(info)) else None
 
     @staticmethod
     def resolve_vendor_products(root, info, vendor_id, status=None, filter=None, **kwargs):
@@ -456,28 +477,22 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_storefront_categories(root, info, vendor_slug):
-        ids = services.visible_products().filter(vendor__slug=vendor_slug).values_list("category_id", flat=True).distinct()
+        ids = selectors.visible_products().filter(vendor__slug=vendor_slug).values_list("category_id", flat=True).distinct()
         tree = _category_tree(info)
         return [tree[i] for i in sorted(set(ids), key=lambda i: (tree[i].position, i))]
 
 
 # -- mutations --------------------------------------------------------------------------
-def _product_for_staff(info, global_id, field="id"):
-    product = Product.objects.select_related("vendor", "product_type").filter(
-        pk=decode_id(global_id, ProductNode, field=field)).first()
-    if product is None:
-        raise NotFound("Product not found.", field=field)
-    require_vendor_role(info, product.vendor_id, ANY_STAFF)
-    return product
+def _vendor_of(obj):
+    return obj.vendor_id
 
 
-def _variant_for_staff(info, global_id):
-    variant = ProductVariant.objects.select_related("product__vendor").filter(
-        pk=decode_id(global_id, ProductVariantNode)).first()
-    if variant is None:
-        raise NotFound("Variant not found.", field="id")
-    require_vendor_role(info, variant.vendor_id, ANY_STAFF)
-    return variant
+def _products():
+    return Product.objects.select_related("vendor", "product_type")
+
+
+def _variants():
+    return ProductVariant.objects.select_related("product__vendor")
 
 
 class CategoryInput(graphene.InputObjectType):
@@ -649,7 +664,7 @@ def _product_data(input):
 class ProductCreate(BaseMutation):
     """Vendor staff add a product to their own vendor."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from="vendor_id")
     product = graphene.Field(ProductNode)
 
     class Arguments:
@@ -659,13 +674,13 @@ class ProductCreate(BaseMutation):
     @classmethod
     def perform(cls, info, vendor_id, input):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
-        require_vendor_role(info, pk, ANY_STAFF)
         vendor = Vendor.objects.get(pk=pk)
         return cls(product=services.save_product(vendor, _product_data(input)))
 
 
 class ProductUpdate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductNode, _products)
     product = graphene.Field(ProductNode)
 
     class Arguments:
@@ -673,26 +688,27 @@ class ProductUpdate(BaseMutation):
         input = ProductInput(required=True)
 
     @classmethod
-    def perform(cls, info, id, input):
-        product = _product_for_staff(info, id)
-        return cls(product=services.save_product(product.vendor, _product_data(input), product))
+    def perform(cls, info, instance, id, input):
+        return cls(product=services.save_product(instance.vendor, _product_data(input), instance))
 
 
 class ProductDelete(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductNode, _products)
     ok = graphene.Boolean()
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        services.delete_product(_product_for_staff(info, id))
+    def perform(cls, info, instance, id):
+        services.delete_product(instance)
         return cls(ok=True)
 
 
 class ProductSetAttributes(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductNode, _products)
     product = graphene.Field(ProductNode)
 
     class Arguments:
@@ -700,8 +716,8 @@ class ProductSetAttributes(BaseMutation):
         values = GenericScalar(required=True, description='{"attribute-slug": value, ...}; null removes a value.')
 
     @classmethod
-    def perform(cls, info, id, values):
-        product = _product_for_staff(info, id)
+    def perform(cls, info, instance, id, values):
+        product = instance
         if not isinstance(values, dict):
             raise MarketplaceError("Give an object of attribute slugs to values.", field="values")
         return cls(product=services.set_attribute_values(product, values))
@@ -718,7 +734,8 @@ class VariantInput(graphene.InputObjectType):
 
 
 class ProductVariantCreate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("product_id", ProductNode, _products)
     variant = graphene.Field(ProductVariantNode)
 
     class Arguments:
@@ -726,13 +743,13 @@ class ProductVariantCreate(BaseMutation):
         input = VariantInput(required=True)
 
     @classmethod
-    def perform(cls, info, product_id, input):
-        product = _product_for_staff(info, product_id, field="product_id")
-        return cls(variant=services.save_variant(product, dict(input)))
+    def perform(cls, info, instance, product_id, input):
+        return cls(variant=services.save_variant(instance, dict(input)))
 
 
 class ProductVariantUpdate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductVariantNode, _variants)
     variant = graphene.Field(ProductVariantNode)
 
     class Arguments:
@@ -740,28 +757,29 @@ class ProductVariantUpdate(BaseMutation):
         input = VariantInput(required=True)
 
     @classmethod
-    def perform(cls, info, id, input):
-        variant = _variant_for_staff(info, id)
-        return cls(variant=services.save_variant(variant.product, dict(input), variant))
+    def perform(cls, info, instance, id, input):
+        return cls(variant=services.save_variant(instance.product, dict(input), instance))
 
 
 class ProductVariantDelete(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("id", ProductVariantNode, _variants)
     ok = graphene.Boolean()
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        services.delete_variant(_variant_for_staff(info, id))
+    def perform(cls, info, instance, id):
+        services.delete_variant(instance)
         return cls(ok=True)
 
 
 class StockSet(BaseMutation):
     """Set the units of a variant in one of the vendor's warehouses."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_vendor_of)
+    lookup = ("variant_id", ProductVariantNode, _variants)
     variant = graphene.Field(ProductVariantNode)
 
     class Arguments:
@@ -770,10 +788,9 @@ class StockSet(BaseMutation):
         quantity = graphene.Int(required=True)
 
     @classmethod
-    def perform(cls, info, variant_id, warehouse_id, quantity):
-        variant = _variant_for_staff(info, variant_id)
-        services.set_stock(variant, decode_id(warehouse_id, WarehouseType, field="warehouse_id"), quantity)
-        return cls(variant=variant)
+    def perform(cls, info, instance, variant_id, warehouse_id, quantity):
+        services.set_stock(instance, decode_id(warehouse_id, WarehouseType, field="warehouse_id"), quantity)
+        return cls(variant=instance)
 
 
 class ImportError_(graphene.ObjectType):
@@ -790,7 +807,7 @@ class ProductImportCsv(BaseMutation):
     """Create or update products from CSV (one row per variant; see docs/catalog.md).
     Each product imports whole or not at all; errors name the CSV row."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from="vendor_id")
     created = graphene.Int()
     updated = graphene.Int()
     row_errors = graphene.List(graphene.NonNull(ImportError_))
@@ -802,7 +819,6 @@ class ProductImportCsv(BaseMutation):
     @classmethod
     def perform(cls, info, vendor_id, csv):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
-        require_vendor_role(info, pk, ANY_STAFF)
         if len(csv.encode()) > 5_000_000:
             raise MarketplaceError("At most 5 MB per import; split the file.", code=ErrorCode.LIMIT_EXCEEDED, field="csv")
         result = services.import_products_csv(Vendor.objects.get(pk=pk), csv)

@@ -12,6 +12,8 @@ from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, Valid
 from marketplace.core.events import emit
 from marketplace.vendors.models import VendorStatus, Warehouse
 
+from .events import ProductCreated, ProductDeleted, ProductUpdated
+
 from .models import (
     Attribute, AttributeType, Brand, Category, Product, ProductAttributeValue, ProductStatus, ProductType,
     ProductVariant, Stock,
@@ -21,11 +23,24 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_PRICE = Decimal("9999999999.99")
 
 
-def _slug(value, field="slug"):
+def _slug(value, model, field="slug"):
+    """A slug for `model`: lowercase letters, digits and hyphens, at most the length of
+    the model's own `slug` column."""
     value = (value or "").strip().lower()
-    if not SLUG_RE.match(value) or len(value) > 150:
+    if not SLUG_RE.match(value):
         raise ValidationError("Use lowercase letters, digits and hyphens.", field=field)
+    max_length = model._meta.get_field("slug").max_length
+    if len(value) > max_length:
+        raise ValidationError(f"At most {max_length} characters.", field=field)
     return value
+
+
+def _whole(text, maximum=2**31 - 1):
+    """A CSV cell as a whole number within an integer column, or None."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > maximum:
+        return None
+    return int(text)
 
 
 def _price(value, field, required=True):
@@ -86,7 +101,7 @@ def _apply_names(obj, data, extra_text=()):
         if value is not None:
             setattr(obj, name, value)
     if data.get("slug") is not None or obj.pk is None:
-        slug = _slug(data.get("slug"))
+        slug = _slug(data.get("slug"), model)
         if model.objects.filter(slug=slug).exclude(pk=obj.pk).exists():
             raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug")
         obj.slug = slug
@@ -131,6 +146,8 @@ def save_brand(data, brand=None):
 @transaction.atomic
 def save_product_type(data, product_type=None):
     product_type = _apply_names(product_type or ProductType(), data)
+    if data.get("requires_shipping") is not None:
+        product_type.requires_shipping = bool(data["requires_shipping"])
     product_type.save()
     if data.get("attribute_ids") is not None:
         attributes = list(Attribute.objects.filter(pk__in=data["attribute_ids"]))
@@ -198,7 +215,7 @@ def save_product(vendor, data, product=None):
             setattr(product, name, value)
     if data.get("slug") is not None or creating:
         try:
-            slug = _slug(data.get("slug"))
+            slug = _slug(data.get("slug"), Product)
             if Product.objects.filter(vendor=vendor, slug=slug).exclude(pk=product.pk).exists():
                 raise ValidationError("This slug is taken in your store.", code=ErrorCode.UNIQUE, field="slug")
             product.slug = slug
@@ -216,10 +233,26 @@ def save_product(vendor, data, product=None):
             product.status = data["status"]
     if errors:
         raise ValidationError(errors=errors)
+    _check_quota(vendor, product, creating)
     product.save()
-    emit("product_created" if creating else "product_updated",
-         {"product_id": product.pk, "vendor_id": vendor.pk}, vendor_id=vendor.pk)
+    event_class = ProductCreated if creating else ProductUpdated
+    emit(event_class(product_id=product.pk, vendor_id=vendor.pk))
     return product
+
+
+def _check_quota(vendor, product, creating):
+    """The vendor's `max_products` entitlement: refuse a new product, or publishing one,
+    beyond it (LIMIT_EXCEEDED). Never unpublishes anything."""
+    from marketplace.plugins.entitlements import check_limit
+
+    if creating:
+        check_limit(vendor.pk, "max_products", lambda: Product.objects.filter(vendor=vendor).count())
+    publishing = product.status == ProductStatus.PUBLISHED and (
+        creating or not Product.objects.filter(pk=product.pk, status=ProductStatus.PUBLISHED).exists())
+    if publishing:
+        check_limit(vendor.pk, "max_products",
+                    lambda: Product.objects.filter(vendor=vendor, status=ProductStatus.PUBLISHED).count(),
+                    field="status")
 
 
 def _delete_or_refuse(obj):
@@ -237,7 +270,7 @@ def _delete_or_refuse(obj):
 def delete_product(product):
     payload = {"product_id": product.pk, "vendor_id": product.vendor_id}
     _delete_or_refuse(product)
-    emit("product_deleted", payload, vendor_id=payload["vendor_id"])
+    emit(ProductDeleted(product_id=payload["product_id"], vendor_id=payload["vendor_id"]))
 
 
 def _coerce_attribute_value(attribute, value):
@@ -318,6 +351,8 @@ def save_variant(product, data, variant=None):
             variant.weight_grams = int(data["weight_grams"])
     if data.get("is_active") is not None:
         variant.is_active = bool(data["is_active"])
+    if data.get("track_inventory") is not None:
+        variant.track_inventory = bool(data["track_inventory"])
     if errors:
         raise ValidationError(errors=errors)
     try:
@@ -357,7 +392,7 @@ def set_stock(variant, warehouse_id, quantity):
 
 
 def _touch(product):
-    emit("product_updated", {"product_id": product.pk, "vendor_id": product.vendor_id}, vendor_id=product.vendor_id)
+    emit(ProductUpdated(product_id=product.pk, vendor_id=product.vendor_id))
 
 
 def refresh_summaries(product_ids):
@@ -378,8 +413,10 @@ def refresh_summaries(product_ids):
 
 
 def visible_products():
-    """Published products of approved vendors: what listings, search and detail show."""
-    return Product.objects.filter(status=ProductStatus.PUBLISHED, vendor__status=VendorStatus.APPROVED)
+    """Published products of approved vendors (the rule lives in catalog.selectors)."""
+    from .selectors import visible_products as rule
+
+    return rule()
 
 
 # -- CSV import -------------------------------------------------------------------------
@@ -464,10 +501,10 @@ def _import_product(vendor, slug, rows, categories, brands, types, warehouses):
                             "sale_price": row.get("sale_price") or None, "cost_price": row.get("cost_price") or None,
                             "name": row.get("variant_name") or None}
             if row.get("weight_grams"):
-                if not row["weight_grams"].isdigit():
+                if _whole(row["weight_grams"]) is None:
                     fail(number, ValidationError("Weight must be a whole number of grams.", field="weight_grams"))
                     continue
-                variant_data["weight_grams"] = int(row["weight_grams"])
+                variant_data["weight_grams"] = _whole(row["weight_grams"])
             try:
                 variant = save_variant(product, variant_data, variant)
             except ValidationError as exc:
@@ -475,11 +512,11 @@ def _import_product(vendor, slug, rows, categories, brands, types, warehouses):
                 continue
             if row.get("quantity"):
                 warehouse_id = warehouses.get(row.get("warehouse")) if row.get("warehouse") else next(iter(warehouses.values()), None)
-                if warehouse_id is None or not row["quantity"].isdigit():
+                if warehouse_id is None or _whole(row["quantity"]) is None:
                     fail(number, ValidationError("Give a known warehouse and a whole quantity.", field="quantity"))
                     continue
                 try:
-                    set_stock(variant, warehouse_id, int(row["quantity"]))
+                    set_stock(variant, warehouse_id, _whole(row["quantity"]))
                 except ValidationError as exc:
                     fail(number, exc)
         if errors:

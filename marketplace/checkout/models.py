@@ -40,6 +40,8 @@ class Checkout(models.Model):
     email = models.EmailField(blank=True)
     shipping_address = models.JSONField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="CNY")
+    metadata = models.JSONField(default=dict, blank=True,
+                                help_text="Plugin data by plugin name, e.g. {\"membership\": {\"code\": \"JIAXIAO-A\"}}.")
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -52,17 +54,37 @@ class Checkout(models.Model):
         ]
 
 
+PRODUCT_LINE = "product"
+
+
 class CheckoutLine(models.Model):
+    """A cart line: a catalog variant (kind "product"), or a line a plugin sells (kind
+    registered through `register_line_kinds`, identified by `reference`, e.g. a plan code).
+    `vendor` is the seller; None means the platform itself. `metadata` holds plugin data by
+    plugin name (a booking hold, a deal and share code): written by plugins, shown to the
+    cart's owner, copied to the order line at completion."""
+
     checkout = models.ForeignKey(Checkout, related_name="lines", on_delete=models.CASCADE)
-    variant = models.ForeignKey("catalog.ProductVariant", related_name="+", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=60, default=PRODUCT_LINE)
+    variant = models.ForeignKey("catalog.ProductVariant", null=True, blank=True, related_name="+",
+                                on_delete=models.CASCADE)
+    reference = models.CharField(max_length=100, blank=True, default="")
+    vendor = models.ForeignKey("vendors.Vendor", null=True, blank=True, related_name="+", on_delete=models.CASCADE)
     quantity = models.PositiveIntegerField()
+    metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.UniqueConstraint(fields=["checkout", "variant"], name="checkout_variant_once"),
+            models.UniqueConstraint(fields=["checkout", "variant"], condition=Q(variant__isnull=False),
+                                    name="checkout_variant_once"),
+            models.UniqueConstraint(fields=["checkout", "kind", "reference"], condition=Q(variant__isnull=True),
+                                    name="checkout_plugin_line_once"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="checkout_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(kind=PRODUCT_LINE, variant__isnull=False)
+                                   | (~Q(kind=PRODUCT_LINE) & Q(variant__isnull=True)),
+                                   name="checkout_line_kind_matches_variant"),
         ]
 
 

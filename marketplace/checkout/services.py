@@ -1,37 +1,52 @@
-"""Carts: lines, address, shipping choice, totals, and completion into an order."""
-import math
-import uuid
-from collections import OrderedDict
-from dataclasses import dataclass
-from decimal import Decimal
+"""Carts: lines (catalog variants and plugin lines), e-mail, address, shipping choice,
+and merging an anonymous cart at sign-in. Totals live in `totals.py`, completion into an
+order in `completion.py`. Every service owns its transaction.
 
-from django.conf import settings
+Errors about one input line name it: the field is `lines.<index>.<name>` (0-based index
+in the list the client sent), e.g. `lines.1.quantity` with code OUT_OF_STOCK.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import Sum
 
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, ValidationError
-from marketplace.core.money import quantize
-from marketplace.pricing.pipeline import PriceContext, compute_prices, line_for_variant
 
-from .models import Checkout, CheckoutLine, CheckoutShipping, ShippingMethod
+from .kinds import get_kind
+from .models import PRODUCT_LINE, Checkout, CheckoutLine, CheckoutShipping, ShippingMethod
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
 
 
+@dataclass(frozen=True)
+class LineInput:
+    """One line a client asks for: a catalog variant, or a plugin line (`kind`,
+    `reference`, `metadata`)."""
+
+    variant_id: int | None = None
+    quantity: int = 1
+    kind: str = PRODUCT_LINE
+    reference: str = ""
+    metadata: dict | None = None
+
+
 # -- access ----------------------------------------------------------------------------
-def _token(token):
+def parse_token(token):
+    """The checkout token as a UUID; NotFound (field "token") for anything else."""
     try:
         return uuid.UUID(str(token))
-    except ValueError:
+    except (ValueError, AttributeError, TypeError):
         raise NotFound("Checkout not found.", field="token") from None
 
 
-def get_checkout(token, user=None, lock=False):
+def get_checkout(token, user=None, lock=False) -> Checkout:
     """The open checkout with this token, if the caller may use it: an anonymous cart by
-    its token; a member's cart only by that member."""
-    token = _token(token)
+    its token; a member's cart only by that member. Raises NotFound (field "token")."""
+    token = parse_token(token)
     qs = Checkout.objects.select_for_update() if lock else Checkout.objects
     checkout = qs.filter(token=token, completed_at__isnull=True).first()
     if checkout is None:
@@ -41,105 +56,220 @@ def get_checkout(token, user=None, lock=False):
     return checkout
 
 
-@transaction.atomic
-def create_checkout(user=None, email=""):
+def member_checkout(user) -> Checkout | None:
+    """The member's open cart (at most one exists), or None."""
+    return Checkout.objects.filter(user=user, completed_at__isnull=True).first()
+
+
+def _open_cart(user, email):
     if user is not None and user.is_authenticated:
-        existing = Checkout.objects.filter(user=user, completed_at__isnull=True).first()
+        existing = Checkout.objects.select_for_update().filter(user=user, completed_at__isnull=True).first()
         if existing:
             return existing
         try:
             with transaction.atomic():
                 return Checkout.objects.create(user=user, email=user.email)
         except IntegrityError:  # created concurrently
-            return Checkout.objects.get(user=user, completed_at__isnull=True)
-    return Checkout.objects.create(email=(email or "").strip().lower())
+            return Checkout.objects.select_for_update().get(user=user, completed_at__isnull=True)
+    if email:
+        from marketplace.accounts.services import normalize_email
+
+        email = normalize_email(email)
+    return Checkout.objects.create(email=email or "")
 
 
 @transaction.atomic
-def attach(token, user):
-    """At sign-in: merge an anonymous cart into the member's open cart."""
-    token = _token(token)
-    anonymous = Checkout.objects.select_for_update().filter(token=token, user__isnull=True,
-                                                           completed_at__isnull=True).first()
-    if anonymous is None:
-        raise NotFound("Checkout not found.", field="token")
-    mine = Checkout.objects.select_for_update().filter(user=user, completed_at__isnull=True).first()
-    if mine is None:
-        anonymous.user = user
-        anonymous.email = user.email
-        anonymous.save(update_fields=["user", "email", "updated_at"])
-        return anonymous
-    for line in anonymous.lines.all():
-        existing = mine.lines.filter(variant_id=line.variant_id).first()
-        if existing:
-            existing.quantity = min(existing.quantity + line.quantity, MAX_QUANTITY)
-            existing.save(update_fields=["quantity"])
-        else:
-            CheckoutLine.objects.create(checkout=mine, variant_id=line.variant_id, quantity=line.quantity)
-    if mine.shipping_address is None and anonymous.shipping_address:
-        mine.shipping_address = anonymous.shipping_address
-    mine.save()
-    anonymous.delete()
-    return mine
+def create_checkout(user=None, email="", lines=()) -> Checkout:
+    """Start a cart (a member's existing open cart is reused) and add `lines` (LineInput).
+    All or nothing: a bad line refuses the whole call, each error naming its line."""
+    checkout = _open_cart(user, email)
+    if lines:
+        add_lines(checkout, lines, user=user)
+    return checkout
 
 
 # -- lines -----------------------------------------------------------------------------
-def _sellable_variant(variant_id):
+def _sellable_variants(variant_ids):
     from marketplace.catalog.models import ProductVariant
     from marketplace.catalog.services import visible_products
 
-    variant = (ProductVariant.objects.select_related("product", "product__vendor")
-               .filter(pk=variant_id, is_active=True, product__in=visible_products()).first())
-    if variant is None:
-        raise NotFound("This product is not for sale.", field="variant_id")
-    return variant
+    return (ProductVariant.objects.select_related("product", "product__vendor", "product__product_type")
+            .filter(pk__in=variant_ids, is_active=True, product__in=visible_products()).in_bulk())
 
 
-def _available(variant_id):
-    from django.db.models import Sum
-
+def available(variant_ids) -> dict[int, int]:
+    """{variant_id: units that can still be sold} over active warehouses."""
     from marketplace.catalog.models import Stock
 
-    row = Stock.objects.filter(variant_id=variant_id, warehouse__is_active=True).aggregate(
-        q=Sum("quantity"), r=Sum("reserved"))
-    return (row["q"] or 0) - (row["r"] or 0)
+    rows = (Stock.objects.filter(variant_id__in=variant_ids, warehouse__is_active=True)
+            .values("variant_id").annotate(q=Sum("quantity"), r=Sum("reserved")))
+    found = {row["variant_id"]: (row["q"] or 0) - (row["r"] or 0) for row in rows}
+    return {variant_id: found.get(variant_id, 0) for variant_id in variant_ids}
 
 
-def _check_quantity(quantity):
+def _quantity_error(quantity, field):
     if quantity is None or quantity < 1 or quantity > MAX_QUANTITY:
-        raise ValidationError(f"Quantity must be between 1 and {MAX_QUANTITY}.", field="quantity")
+        return MarketplaceError(f"Quantity must be between 1 and {MAX_QUANTITY}.", field=field)
+    return None
+
+
+def _check_product_lines(wanted, field_of):
+    """Check catalog lines {variant_id: new total quantity}: sellable, in stock. Returns
+    (variants, errors)."""
+    variants = _sellable_variants(list(wanted))
+    stock = available([v for v, variant in variants.items() if variant.track_inventory])
+    errors = []
+    for variant_id, quantity in wanted.items():
+        variant = variants.get(variant_id)
+        if variant is None:
+            errors.append(MarketplaceError("This product is not for sale.", code=ErrorCode.NOT_FOUND,
+                                           field=field_of(variant_id, "variant_id")))
+        elif variant.track_inventory and quantity > stock[variant_id]:
+            errors.append(MarketplaceError(f"{variant.sku}: only {max(stock[variant_id], 0)} left in stock.",
+                                           code=ErrorCode.OUT_OF_STOCK, field=field_of(variant_id, "quantity")))
+    return variants, errors
+
+
+def _plugin_line(checkout, item, user, field):
+    """Validate a plugin line and return (kind, description, metadata)."""
+    kind = get_kind(item.kind, field=f"{field}.kind")
+    try:
+        description = kind.describe(item.reference)
+        metadata = kind.clean_metadata(item.reference, dict(item.metadata or {}), user)
+    except MarketplaceError as exc:
+        for error in exc.as_list():
+            error.field = f"{field}.{error.field or 'reference'}"
+        raise
+    if item.quantity > kind.max_quantity:
+        raise ValidationError(f"At most {kind.max_quantity} of this per order.", field=f"{field}.quantity")
+    return kind, description, metadata
 
 
 @transaction.atomic
-def set_line(checkout, variant_id, quantity, add=False):
-    """Add units (add=True) or set the quantity of a variant; quantity 0 removes it."""
+def add_lines(checkout, lines, user=None, add=True) -> Checkout:
+    """Add units of each line (`add=True`) or set their quantities (`add=False`, where 0
+    removes a line). All or nothing; errors name `lines.<index>`. Raises ValidationError
+    (INVALID quantity, NOT_FOUND product, OUT_OF_STOCK, LIMIT_EXCEEDED lines)."""
     checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
-    line = checkout.lines.filter(variant_id=variant_id).first()
-    new_quantity = (line.quantity if (line and add) else 0) + quantity
-    if new_quantity == 0 and not add:
-        if line:
-            line.delete()
-        return checkout
-    if add:
-        _check_quantity(quantity)
-    _check_quantity(new_quantity)
-    variant = _sellable_variant(variant_id)
-    available = _available(variant.pk)
-    if new_quantity > available:
-        raise ValidationError(f"Only {max(available, 0)} left in stock.", code=ErrorCode.OUT_OF_STOCK, field="quantity")
-    if line is None:
-        if checkout.lines.count() >= MAX_LINES:
-            raise ValidationError(f"A cart holds at most {MAX_LINES} different items.", code=ErrorCode.LIMIT_EXCEEDED)
-        CheckoutLine.objects.create(checkout=checkout, variant=variant, quantity=new_quantity)
-    else:
-        line.quantity = new_quantity
-        line.save(update_fields=["quantity"])
+    existing = {line.variant_id: line for line in checkout.lines.filter(variant__isnull=False)}
+    plugin_lines = {(line.kind, line.reference): line for line in checkout.lines.filter(variant__isnull=True)}
+    errors, wanted, index_of = [], {}, {}
+    for index, item in enumerate(lines):
+        field = f"lines.{index}"
+        if item.kind != PRODUCT_LINE:
+            continue
+        if item.variant_id is None:
+            errors.append(MarketplaceError("Give a variant.", code=ErrorCode.REQUIRED, field=f"{field}.variant_id"))
+            continue
+        if add or item.quantity != 0:
+            error = _quantity_error(item.quantity, f"{field}.quantity")
+            if error:
+                errors.append(error)
+                continue
+        current = existing[item.variant_id].quantity if item.variant_id in existing else 0
+        base = wanted.get(item.variant_id, current) if add else 0
+        wanted[item.variant_id] = base + item.quantity
+        index_of[item.variant_id] = index
+        if wanted[item.variant_id] > MAX_QUANTITY:
+            errors.append(MarketplaceError(f"Quantity must be between 1 and {MAX_QUANTITY}.", field=f"{field}.quantity"))
+    keep = {v: q for v, q in wanted.items() if q > 0}
+    variants, stock_errors = _check_product_lines(keep, lambda v, name: f"lines.{index_of[v]}.{name}")
+    errors += stock_errors
+    prepared = []
+    for index, item in enumerate(lines):
+        if item.kind == PRODUCT_LINE:
+            continue
+        try:
+            prepared.append((item, *_plugin_line(checkout, item, user, f"lines.{index}")))
+        except MarketplaceError as exc:
+            errors += exc.as_list()
+    if errors:
+        raise ValidationError(errors=errors)
+    new_count = len([v for v in keep if v not in existing]) + len(
+        [p for p in prepared if (p[0].kind, p[0].reference) not in plugin_lines])
+    if checkout.lines.count() + new_count > MAX_LINES:
+        raise ValidationError(f"A cart holds at most {MAX_LINES} different items.", code=ErrorCode.LIMIT_EXCEEDED,
+                              field="lines")
+    for variant_id, quantity in wanted.items():
+        line = existing.get(variant_id)
+        if quantity == 0:
+            if line:
+                line.delete()
+        elif line is None:
+            CheckoutLine.objects.create(checkout=checkout, variant=variants[variant_id],
+                                        vendor_id=variants[variant_id].vendor_id, quantity=quantity)
+        else:
+            line.quantity = quantity
+            line.save(update_fields=["quantity"])
+    for item, kind, description, metadata in prepared:
+        line = plugin_lines.get((item.kind, item.reference))
+        data = {"quantity": item.quantity, "vendor_id": description.seller_id,
+                "metadata": {kind.plugin: metadata} if metadata else {}}
+        if line is None:
+            CheckoutLine.objects.create(checkout=checkout, kind=item.kind, reference=item.reference, **data)
+        else:
+            for name, value in data.items():
+                setattr(line, name, value)
+            line.save(update_fields=list(data))
+    checkout.save(update_fields=["updated_at"])
+    return checkout
+
+
+def set_line(checkout, variant_id, quantity, add=False, user=None) -> Checkout:
+    """Add units (add=True) or set the quantity of one variant; quantity 0 removes it."""
+    if not add and quantity < 0:
+        raise ValidationError("Quantity cannot be negative.", field="quantity")
+    try:
+        return add_lines(checkout, [LineInput(variant_id=int(variant_id), quantity=quantity)], user=user, add=add)
+    except ValidationError as exc:
+        for error in exc.as_list():  # one line: name the argument, not the list
+            error.field = (error.field or "").replace("lines.0.", "") or None
+        raise
+
+
+@transaction.atomic
+def remove_line(checkout, line_id) -> Checkout:
+    """Remove a cart line by its id (any kind). Raises NotFound (field "line_id")."""
+    deleted, _ = CheckoutLine.objects.filter(checkout=checkout, pk=line_id).delete()
+    if not deleted:
+        raise NotFound("No such line in this cart.", field="line_id")
     checkout.save(update_fields=["updated_at"])
     return checkout
 
 
 @transaction.atomic
-def set_email(checkout, email):
+def set_line_metadata(checkout, line_id, namespace, data) -> CheckoutLine:
+    """Store plugin data on a cart line under `namespace` (the plugin's name); None removes
+    it. Copied to the order line at completion. Raises NotFound."""
+    line = CheckoutLine.objects.select_for_update().filter(checkout=checkout, pk=line_id).first()
+    if line is None:
+        raise NotFound("No such line in this cart.", field="line_id")
+    metadata = dict(line.metadata or {})
+    if data is None:
+        metadata.pop(namespace, None)
+    else:
+        metadata[namespace] = data
+    line.metadata = metadata
+    line.save(update_fields=["metadata"])
+    return line
+
+
+@transaction.atomic
+def set_checkout_metadata(checkout, namespace, data) -> Checkout:
+    """Store plugin data on the cart under `namespace`; None removes it."""
+    checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
+    metadata = dict(checkout.metadata or {})
+    if data is None:
+        metadata.pop(namespace, None)
+    else:
+        metadata[namespace] = data
+    checkout.metadata = metadata
+    checkout.save(update_fields=["metadata", "updated_at"])
+    return checkout
+
+
+@transaction.atomic
+def set_email(checkout, email) -> Checkout:
     from marketplace.accounts.services import normalize_email
 
     checkout.email = normalize_email(email)
@@ -148,10 +278,10 @@ def set_email(checkout, email):
 
 
 @transaction.atomic
-def set_shipping_address(checkout, data):
-    from marketplace.accounts.services import _clean_address
+def set_shipping_address(checkout, data) -> Checkout:
+    from marketplace.accounts.services import clean_address
 
-    cleaned = _clean_address(data)
+    cleaned = clean_address(data)
     cleaned.setdefault("country", "CN")
     checkout.shipping_address = cleaned
     checkout.save(update_fields=["shipping_address", "updated_at"])
@@ -159,188 +289,130 @@ def set_shipping_address(checkout, data):
 
 
 @transaction.atomic
-def set_shipping_method(checkout, vendor_id, method_id):
+def set_shipping_method(checkout, vendor_id, method_id) -> Checkout:
+    """Choose one vendor's shipping method. Raises NotFound (field "shipping_method_id"),
+    ValidationError (the cart holds nothing of this vendor that ships)."""
     method = ShippingMethod.objects.filter(pk=method_id, vendor_id=vendor_id, is_active=True).first()
     if method is None:
         raise NotFound("This vendor has no such shipping method.", field="shipping_method_id")
-    if not checkout.lines.filter(variant__vendor_id=vendor_id).exists():
+    if not checkout.lines.filter(vendor_id=vendor_id).exists():
         raise ValidationError("The cart has nothing from this vendor.", field="vendor_id")
     CheckoutShipping.objects.update_or_create(checkout=checkout, vendor_id=vendor_id, defaults={"method": method})
+    checkout.save(update_fields=["updated_at"])
     return checkout
 
 
-# -- totals ------------------------------------------------------------------------------
-@dataclass
-class VendorPart:
-    vendor: object
-    lines: list  # [(line, variant, PriceExplanation)]
-    subtotal: Decimal
-    weight_grams: int
-    method: ShippingMethod | None
-    shipping: Decimal | None
-    methods: list
-
-
-@dataclass
-class Totals:
-    parts: list
-    subtotal: Decimal
-    shipping: Decimal | None
-    total: Decimal | None
-    currency: str
-
-
-def shipping_cost(method, subtotal, weight_grams):
-    if method.free_over is not None and subtotal >= method.free_over:
-        return Decimal("0.00")
-    if method.kind == ShippingMethod.WEIGHT:
-        kilos = math.ceil(weight_grams / 1000) if weight_grams else 0
-        return quantize(method.price + method.price_per_kg * kilos)
-    return quantize(method.price)
-
-
-def compute_totals(checkout, user=None, lines=None, lock_variants=False):
-    """Price every line with the pipeline (one batch) and add shipping per vendor."""
-    from marketplace.catalog.models import ProductVariant
-    from marketplace.vendors.models import Vendor
-
-    if lines is None:
-        lines = list(checkout.lines.all())
-    variants = ProductVariant.objects.select_related("product").in_bulk([l.variant_id for l in lines])
-    context = PriceContext(user=user)
-    prices = compute_prices([line_for_variant(v, v.product) for v in variants.values()], context)
-    vendor_ids = sorted({v.vendor_id for v in variants.values()})
-    vendors = Vendor.objects.in_bulk(vendor_ids)
-    chosen = {c.vendor_id: c.method for c in checkout.shipping_choices.select_related("method")}
-    methods = {}
-    for method in ShippingMethod.objects.filter(vendor_id__in=vendor_ids, is_active=True):
-        methods.setdefault(method.vendor_id, []).append(method)
-    grouped = OrderedDict((vid, []) for vid in vendor_ids)
-    for line in lines:
-        variant = variants[line.variant_id]
-        grouped[variant.vendor_id].append((line, variant, prices[variant.pk]))
-    parts = []
-    for vendor_id, items in grouped.items():
-        subtotal = quantize(sum((p.final_price * l.quantity for l, v, p in items), Decimal("0")))
-        weight = sum(v.weight_grams * l.quantity for l, v, p in items)
-        method = chosen.get(vendor_id)
-        cost = shipping_cost(method, subtotal, weight) if method else None
-        parts.append(VendorPart(vendors[vendor_id], items, subtotal, weight, method, cost, methods.get(vendor_id, [])))
-    subtotal = quantize(sum((p.subtotal for p in parts), Decimal("0")))
-    shipping = None if any(p.shipping is None for p in parts) else quantize(sum((p.shipping for p in parts), Decimal("0")))
-    total = None if shipping is None else subtotal + shipping
-    return Totals(parts, subtotal, shipping, total, checkout.currency)
-
-
-# -- completion ----------------------------------------------------------------------------
-def _plan(lines_by_variant, lock):
-    """Which stock rows cover which units: warehouse by warehouse, in primary-key order.
-    With `lock`, the rows are locked first (SELECT ... FOR UPDATE, pk order, so concurrent
-    checkouts never deadlock). Raises OUT_OF_STOCK when a variant cannot be covered."""
-    from marketplace.catalog.models import Stock
-
-    stocks = Stock.objects.filter(variant_id__in=list(lines_by_variant), warehouse__is_active=True).order_by("pk")
-    if lock:
-        stocks = stocks.select_for_update()
-    stocks = list(stocks)
-    by_variant = {}
-    for stock in stocks:
-        by_variant.setdefault(stock.variant_id, []).append(stock)
-    plan = []
-    errors = []
-    for variant_id, (quantity, sku) in lines_by_variant.items():
-        remaining = quantity
-        for stock in by_variant.get(variant_id, []):
-            take = min(remaining, stock.quantity - stock.reserved)
-            if take > 0:
-                plan.append((variant_id, stock, take))
-                remaining -= take
-            if remaining == 0:
-                break
-        if remaining > 0:
-            errors.append(MarketplaceError(f"{sku}: only {quantity - remaining} left in stock.",
-                                           code=ErrorCode.OUT_OF_STOCK, field="lines"))
-    if errors:
-        raise ValidationError(errors=errors)
-    return plan
-
-
-def _apply(plan):
-    """Reserve the planned units with conditional updates (never below zero available).
-    Returns False when a row no longer has the units (the plan went stale)."""
-    from marketplace.catalog.models import Stock
-
-    for _variant_id, stock, take in sorted(plan, key=lambda item: item[1].pk):
-        updated = Stock.objects.filter(pk=stock.pk, quantity__gte=F("reserved") + take).update(
-            reserved=F("reserved") + take)
-        if updated != 1:
-            return False
-    return True
-
-
+# -- vendors' shipping methods ---------------------------------------------------------------
 @transaction.atomic
-def complete(checkout_token, user=None):
-    """Turn a checkout into an unpaid order with one sub-order per vendor, reserving the
-    stock atomically. Under any concurrency there is no oversell: stock rows are locked
-    and reserved inside this transaction."""
-    from marketplace.orders import services as orders
+def save_shipping_method(method, data) -> ShippingMethod:
+    """Create or change a vendor's shipping method from input `data` (name_zh, name_en,
+    kind "flat"/"weight", price, price_per_kg, free_over: Decimals in CNY, is_active).
+    Raises ValidationError (REQUIRED name/price, INVALID negative or non-finite amounts)."""
+    from decimal import Decimal
 
-    checkout = get_checkout(checkout_token, user, lock=True)
-    lines = list(checkout.lines.all())
-    if not lines:
-        raise ValidationError("The cart is empty.", code=ErrorCode.INVALID_STATE, field="lines")
-    errors = []
-    if not (checkout.email or (user and user.is_authenticated)):
-        errors.append(MarketplaceError("An e-mail address is required.", code=ErrorCode.REQUIRED, field="email"))
-    if not checkout.shipping_address:
-        errors.append(MarketplaceError("A shipping address is required.", code=ErrorCode.REQUIRED, field="shipping_address"))
-    totals = compute_totals(checkout, user=user, lines=lines)
-    from marketplace.catalog.services import visible_products
-
-    sellable = set(visible_products().filter(variants__in=[l.variant_id for l in lines], variants__is_active=True)
-                   .values_list("variants__id", flat=True))
-    for part in totals.parts:
-        for line, variant, _price in part.lines:
-            if variant.pk not in sellable:
-                errors.append(MarketplaceError(f"{variant.sku} is no longer for sale; remove it from the cart.",
-                                               code=ErrorCode.NOT_FOUND, field="lines"))
-        if part.vendor.status != "approved":
-            errors.append(MarketplaceError(f"{part.vendor.name_zh} is not selling now.", code=ErrorCode.INVALID_STATE,
-                                           field="lines"))
-        if part.method is None:
-            errors.append(MarketplaceError(f"Choose a shipping method for {part.vendor.name_zh}.",
-                                           code=ErrorCode.REQUIRED, field="shipping_method"))
-    if errors:
-        raise ValidationError(errors=errors)
-    from marketplace.plugins.manager import get_manager
-
-    context = PriceContext(user=user)
-    get_manager().call_all("checkout_validate", checkout=checkout,
-                           lines=[(v, l.quantity, p) for part in totals.parts for l, v, p in part.lines],
-                           context=context)
-    wanted = {l.variant_id: (l.quantity, v.sku) for part in totals.parts for l, v, p in part.lines}
-    # Write the order first from a plan made without locks, then reserve as the last
-    # statements before commit: the hot stock rows stay locked only for those updates.
-    plan = _plan(wanted, lock=False)
-    order = orders.create_order(checkout, totals, plan, user=user)
-    checkout.completed_at = timezone.now()
-    checkout.save(update_fields=["completed_at", "updated_at"])
-    with transaction.atomic():
-        applied = _apply(plan)
-        if not applied:
-            transaction.set_rollback(True)  # undo any partial reservation of the stale plan
-    if not applied:  # another checkout took those units meanwhile: lock, re-plan, re-allocate
-        plan = _plan(wanted, lock=True)
-        orders.replace_allocations(order, plan)
-        if not _apply(plan):
-            raise ValidationError("Stock changed; try again.", code=ErrorCode.OUT_OF_STOCK, field="lines")
-    from marketplace.catalog.services import refresh_summaries
-
-    product_ids = {v.product_id for part in totals.parts for _l, v, _p in part.lines}
-    transaction.on_commit(lambda: refresh_summaries(product_ids))
-    return order
+    for name in ("name_zh", "name_en"):
+        if data.get(name) is not None:
+            setattr(method, name, data[name].strip()[:100])
+    if not method.name_zh:
+        raise ValidationError("A name is required.", code=ErrorCode.REQUIRED, field="name_zh")
+    if data.get("kind") is not None:
+        method.kind = getattr(data["kind"], "value", data["kind"])
+    for name in ("price", "price_per_kg", "free_over"):
+        if data.get(name) is not None:
+            value = Decimal(data[name])
+            if not value.is_finite() or value < 0 or value > Decimal("9999999999.99"):
+                raise ValidationError("Must be a finite amount, not negative.", field=name)
+            setattr(method, name, value.quantize(Decimal("0.01")))
+    if method.price is None:
+        raise ValidationError("A price is required.", code=ErrorCode.REQUIRED, field="price")
+    if data.get("is_active") is not None:
+        method.is_active = data["is_active"]
+    method.save()
+    return method
 
 
-def payment_timeout():
-    return timezone.timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
+# -- sign-in ------------------------------------------------------------------------------
+@transaction.atomic
+def attach(token, user):
+    """At sign-in: merge an anonymous cart into the member's open cart (or make it the
+    member's cart when they have none), line by line with the checks adding makes (for
+    sale, in stock, quantity and line limits). Returns (checkout, problems): lines that
+    could not come along entirely are clamped to what is in stock or left out, each problem
+    an error naming the anonymous cart's line (`lines.<index>`). Raises NotFound (field
+    "token")."""
+    token = parse_token(token)
+    anonymous = Checkout.objects.select_for_update().filter(token=token, user__isnull=True,
+                                                           completed_at__isnull=True).first()
+    if anonymous is None:
+        raise NotFound("Checkout not found.", field="token")
+    mine = Checkout.objects.select_for_update().filter(user=user, completed_at__isnull=True).first()
+    incoming = list(anonymous.lines.order_by("pk"))
+    if mine is None:  # the anonymous cart becomes the member's, its lines checked in place
+        anonymous.user = user
+        anonymous.email = user.email
+        anonymous.save(update_fields=["user", "email", "updated_at"])
+        mine = anonymous
+        CheckoutLine.objects.filter(pk__in=[line.pk for line in incoming]).delete()
+    problems = _merge_lines(mine, incoming)
+    if mine.pk != anonymous.pk:
+        if mine.shipping_address is None and anonymous.shipping_address:
+            mine.shipping_address = anonymous.shipping_address
+        mine.metadata = {**(anonymous.metadata or {}), **(mine.metadata or {})}
+        mine.save()
+        anonymous.delete()
+    return mine, problems
 
+
+def _merge_lines(mine, incoming):
+    problems = []
+    current = {line.variant_id: line for line in mine.lines.filter(variant__isnull=False)}
+    current_plugin = {(line.kind, line.reference) for line in mine.lines.filter(variant__isnull=True)}
+    count = mine.lines.count()
+    product_lines = [(i, line) for i, line in enumerate(incoming) if line.variant_id is not None]
+    variants = _sellable_variants([line.variant_id for _, line in product_lines])
+    stock = available([v for v, variant in variants.items() if variant.track_inventory])
+    for index, line in product_lines:
+        field = f"lines.{index}"
+        variant = variants.get(line.variant_id)
+        if variant is None:
+            problems.append(MarketplaceError("This product is no longer for sale; it was left out.",
+                                             code=ErrorCode.NOT_FOUND, field=f"{field}.variant_id"))
+            continue
+        existing = current.get(line.variant_id)
+        have = existing.quantity if existing else 0
+        quantity = min(have + line.quantity, MAX_QUANTITY)
+        if variant.track_inventory and quantity > stock[line.variant_id]:
+            quantity = max(stock[line.variant_id], have)
+            problems.append(MarketplaceError(f"{variant.sku}: only {max(stock[line.variant_id], 0)} left in stock; "
+                                             f"the cart now holds {quantity}.", code=ErrorCode.OUT_OF_STOCK,
+                                             field=f"{field}.quantity"))
+        if existing is not None:
+            if quantity != existing.quantity:
+                existing.quantity = quantity
+                existing.save(update_fields=["quantity"])
+            continue
+        if quantity <= 0:
+            continue
+        if count >= MAX_LINES:
+            problems.append(MarketplaceError(f"A cart holds at most {MAX_LINES} different items; this one was left out.",
+                                             code=ErrorCode.LIMIT_EXCEEDED, field=field))
+            continue
+        current[line.variant_id] = CheckoutLine.objects.create(
+            checkout=mine, variant=variant, vendor_id=variant.vendor_id, quantity=quantity, metadata=line.metadata)
+        count += 1
+    for index, line in enumerate(incoming):
+        if line.variant_id is not None or (line.kind, line.reference) in current_plugin:
+            continue
+        try:
+            get_kind(line.kind)
+            if count >= MAX_LINES:
+                raise ValidationError(f"A cart holds at most {MAX_LINES} different items.",
+                                      code=ErrorCode.LIMIT_EXCEEDED)
+        except MarketplaceError as exc:
+            problems.append(MarketplaceError(exc.message + " It was left out.", code=exc.code, field=f"lines.{index}"))
+            continue
+        CheckoutLine.objects.create(checkout=mine, kind=line.kind, reference=line.reference, vendor_id=line.vendor_id,
+                                    quantity=line.quantity, metadata=line.metadata)
+        current_plugin.add((line.kind, line.reference))
+        count += 1
+    return problems

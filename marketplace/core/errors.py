@@ -24,11 +24,21 @@ class ErrorCode(str, Enum):
     INVALID_STATE = "INVALID_STATE"
     OUT_OF_STOCK = "OUT_OF_STOCK"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    OVERLAPS = "OVERLAPS"
     PLUGIN_DISABLED = "PLUGIN_DISABLED"
+    PLUGIN_FAILED = "PLUGIN_FAILED"
+    ENTITLEMENT_REQUIRED = "ENTITLEMENT_REQUIRED"
+    PRICE_CHANGED = "PRICE_CHANGED"
+    SLOT_TAKEN = "SLOT_TAKEN"
+    GROUP_FULL = "GROUP_FULL"
+    GROUP_CLOSED = "GROUP_CLOSED"
+    SOLD_OUT = "SOLD_OUT"
     PAGE_SIZE_EXCEEDED = "PAGE_SIZE_EXCEEDED"
     QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+    TOO_MANY_OPERATIONS = "TOO_MANY_OPERATIONS"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -40,9 +50,6 @@ class MarketplaceError(Exception):
     """Base for errors a client should see, with a stable code."""
 
     code = ErrorCode.INVALID
-    # True when the writes made before the error must still be committed (e.g. a
-    # security measure such as revoking a session whose refresh token was reused).
-    keep_changes = False
 
     def __init__(self, message, code=None, field=None):
         super().__init__(message)

@@ -1,79 +1,155 @@
-"""Domain events: emitted inside a transaction, dispatched after it commits.
+"""Domain events: typed classes, emitted inside a transaction, dispatched after it commits.
 
-`emit("user_registered", {...})` schedules the event; when the surrounding
-transaction commits, active plugins receive it through the `handle_event` hook and
-subscribed webhooks get a signed delivery through Celery. A rolled-back transaction
-emits nothing.
+An event is a frozen dataclass subclassing `Event`, with a unique snake_case `name`, a
+`description` and typed fields (its payload):
+
+    @dataclass(frozen=True, kw_only=True)
+    class OrderPaid(Event):
+        name = "order_paid"
+        description = "An order's payment was captured."
+        order_id: int
+        vendor_totals: dict[int, Decimal]
+
+    emit(OrderPaid(order_id=order.pk, vendor_totals={...}))
+
+Core apps register their classes with `register_event` in `AppConfig.ready()`; plugins
+return theirs from the `register_events` hook. The registry is built once, at the first
+use after start-up, and frozen. When the surrounding transaction commits, subscribers
+registered with `subscribe` (core apps such as search and webhooks) and then active
+plugins (the `handle_event` hook) receive the event; a rolled-back transaction emits
+nothing.
 """
+from __future__ import annotations
+
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.db import transaction
 
+from . import clock
+
 logger = logging.getLogger("marketplace.events")
 
-# Events the core emits. Apps add their own with `register_event_type`; plugins
-# declare theirs through the `event_types` hook.
-CORE_EVENT_TYPES = {
-    "user_registered": "A member registered an account (payload: user_id, email).",
-    "user_email_confirmed": "A member confirmed their e-mail address (payload: user_id, email).",
-    "password_changed": "A user changed or reset their password (payload: user_id).",
-    "plugin_updated": "Platform staff changed a plugin's activation or settings (payload: plugin, vendor_id, active).",
-}
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every domain event. `vendor_id` is the event's scope (plugins switched off
+    for that vendor do not receive it) and part of its payload."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    vendor_id: int | None = None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: datetime = field(default_factory=clock.now)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The event's own fields as JSON-ready values (Decimal and dates as strings)."""
+        return {f.name: _json(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.name not in ("id", "occurred_at")}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The envelope webhooks deliver."""
+        return {"id": self.id, "name": self.name, "occurred_at": self.occurred_at.isoformat(),
+                "vendor_id": self.vendor_id, "payload": self.payload}
 
 
-def register_event_type(name, description):
-    CORE_EVENT_TYPES.setdefault(name, description)
+def _json(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json(v) for v in value]
+    return value
 
 
-# Core apps (search indexing, ...) subscribe here; plugins use the `handle_event` hook.
-_subscribers = []
+@dataclass(frozen=True, kw_only=True)
+class PluginUpdated(Event):
+    name = "plugin_updated"
+    description = "Platform staff changed a plugin's activation or settings (payload: plugin, active)."
+    plugin: str
+    active: bool
 
 
-def subscribe(function):
-    """Register `function(event)` to receive every domain event after commit. For core
-    apps, called from AppConfig.ready(). Failures are logged and contained."""
-    if function not in _subscribers:
-        _subscribers.append(function)
+_core: dict[str, type[Event]] = {}
+_registry: dict[str, type[Event]] | None = None
+_sources = []  # callables returning [(owner, [Event classes])]: the plugins app adds one
+
+
+def add_source(source):
+    """Register a source of more event classes, read once when the registry is built
+    (the plugins app adds the plugins' `register_events` hook this way)."""
+    global _registry
+    if source not in _sources:
+        _sources.append(source)
+        _registry = None
+
+
+def register_event(event_class: type[Event]) -> type[Event]:
+    """Register a core event class (call from AppConfig.ready()). Usable as a decorator."""
+    _check(event_class)
+    existing = _core.get(event_class.name)
+    if existing is not None and existing is not event_class:
+        raise RuntimeError(f"Two event classes are named {event_class.name!r}")
+    _core[event_class.name] = event_class
+    return event_class
+
+
+def _check(event_class):
+    if not (isinstance(event_class, type) and issubclass(event_class, Event)) or not event_class.name:
+        raise TypeError(f"{event_class!r} is not an Event subclass with a name")
+
+
+def registry() -> dict[str, type[Event]]:
+    """Every event class by name: the core's and those plugins register. Built once."""
+    global _registry
+    if _registry is None:
+        found = dict(_core)
+        for source in _sources:
+            for owner, classes in source():
+                for event_class in classes or ():
+                    _check(event_class)
+                    if found.get(event_class.name, event_class) is not event_class:
+                        raise RuntimeError(f"{owner!r} registers the event name {event_class.name!r} twice")
+                    found[event_class.name] = event_class
+        _registry = found
+    return _registry
+
+
+def event_types() -> dict[str, str]:
+    """{name: description} of every known event."""
+    return {name: cls.description for name, cls in registry().items()}
+
+
+# Core apps (search indexing, webhooks) subscribe here; the plugins app subscribes the
+# `handle_event` hook (plugins active in the event's scope receive it there).
+_subscribers: list[tuple[Any, tuple[type[Event], ...]]] = []
+
+
+def subscribe(function, *event_classes: type[Event]):
+    """Register `function(event)` to receive events after commit: every event, or only
+    instances of `event_classes`. For core apps, called from AppConfig.ready(). Failures
+    are logged and contained."""
+    entry = (function, tuple(event_classes))
+    if entry not in _subscribers:
+        _subscribers.append(entry)
     return function
 
 
-def event_types():
-    """All known event names: the core's and those plugins declare."""
-    from marketplace.plugins.manager import get_manager
-
-    types = dict(CORE_EVENT_TYPES)
-    for declared in get_manager().call_all("event_types", include_inactive=True):
-        types.update(declared)
-    return types
-
-
-@dataclass(frozen=True)
-class Event:
-    name: str
-    payload: dict
-    vendor_id: int | None = None
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-
-    def as_dict(self):
-        return {
-            "id": self.id,
-            "name": self.name,
-            "occurred_at": self.occurred_at.isoformat(),
-            "vendor_id": self.vendor_id,
-            "payload": self.payload,
-        }
-
-
-def emit(name, payload, vendor_id=None, using=None):
-    """Schedule a domain event for dispatch after the current transaction commits
-    (immediately when no transaction is open). Returns the Event."""
-    if name not in event_types():
-        raise ValueError(f"Unknown event type {name!r}; declare it first")
-    event = Event(name=name, payload=payload, vendor_id=vendor_id)
+def emit(event: Event, using=None) -> Event:
+    """Schedule `event` for dispatch after the current transaction commits (immediately
+    when no transaction is open). Raises TypeError for an unregistered event class."""
+    if not isinstance(event, Event) or registry().get(event.name) is not type(event):
+        raise TypeError(f"Unknown event {event!r}: register its class first")
 
     def dispatch_after_commit():
         try:
@@ -85,17 +161,14 @@ def emit(name, payload, vendor_id=None, using=None):
     return event
 
 
-def dispatch(event):
-    from marketplace.plugins.manager import get_manager
-    from marketplace.webhooks.services import enqueue_deliveries
-
-    for subscriber in list(_subscribers):
+def dispatch(event: Event):
+    for subscriber, classes in list(_subscribers):
+        if classes and not isinstance(event, classes):
+            continue
         try:
             subscriber(event)
         except Exception:
             logger.exception("Event subscriber %r failed on %s", subscriber, event.name)
-    get_manager().call_all("handle_event", vendor_id=event.vendor_id, notify=True, event=event)
-    try:
-        enqueue_deliveries(event)
-    except Exception:
-        logger.exception("Could not enqueue webhook deliveries for %s %s", event.name, event.id)
+
+
+register_event(PluginUpdated)

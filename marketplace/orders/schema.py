@@ -1,4 +1,7 @@
+"""GraphQL of orders, sub-orders, fulfilment, refunds and the ledger: thin; reads here,
+writes through services. Payment types and mutations live in marketplace/payments/schema.py."""
 import graphene
+from graphene.types.generic import GenericScalar
 from graphene import relay
 from graphene_django import DjangoObjectType
 
@@ -6,14 +9,15 @@ from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection
 from marketplace.api.types import decode_id, enum_value
 from marketplace.core import permissions
-from marketplace.core.errors import NotFound, PermissionDenied
+from marketplace.core.errors import NotFound
 from marketplace.pricing.schema import Money, money
-from marketplace.vendors.permissions import ANY_STAFF, MANAGERS, has_vendor_role, require_vendor_role
+from marketplace.vendors.permissions import ANY_STAFF, MANAGERS, has_vendor_role, require_vendor_role, vendor_role
 from marketplace.vendors.schema import VendorType
 
 from . import ledger, services
-from marketplace.payments.models import Payment
-
+from .dataloaders import (
+    LinesByVendorOrderIdLoader, PaymentsByOrderIdLoader, RefundsByVendorOrderIdLoader, VendorOrdersByOrderIdLoader,
+)
 from .models import LedgerEntry, Order, OrderLine, VendorOrder
 
 OrderStatusEnum = graphene.Enum("OrderStatus", [(s.upper(), s) for s in
@@ -24,83 +28,87 @@ VendorOrderStatusEnum = graphene.Enum("VendorOrderStatus", [(s.upper(), s) for s
                                                              "refunded")])
 
 
-
-class PaymentType(DjangoObjectType):
-    client_secret = graphene.String(description="For the storefront to confirm the payment (only when just created).")
-    amount = graphene.Field(Money, required=True)
-
-    class Meta:
-        model = Payment
-        name = "Payment"
-        interfaces = (relay.Node,)
-        fields = ("gateway", "reference", "capture_method", "status", "created_at")
-        convert_choices_to_enum = False
-
-    @classmethod
-    def get_node(cls, info, id):
-        payment = cls._meta.model.objects.select_related("order").filter(pk=id).first()
-        return payment if payment and _may_see_order(info, payment.order) else None
-
-    @staticmethod
-    def resolve_client_secret(root, info):
-        return getattr(root, "client_secret", None)
-
-    @staticmethod
-    def resolve_amount(root, info):
-        return money(root.amount, root.currency)
-
-
 class OrderLineType(DjangoObjectType):
+    kind = graphene.String(required=True, description='"product", or the plugin line kind (e.g. "membership").')
     unit_price = graphene.Field(Money, required=True)
     unit_list_price = graphene.Field(Money, required=True)
-    total = graphene.Field(Money, required=True)
+    discount = graphene.Field(Money, required=True, description="Order-level discount allocated to this line.")
+    total = graphene.Field(Money, required=True, description="unit price x quantity - discount")
+    tendered = graphene.Field(Money, required=True, description="Paid by tenders (points, store credit).")
     price_explanation = graphene.JSONString(required=True)
+    metadata = GenericScalar(required=True, description="Plugin data carried from the cart line.")
+    fulfilled = graphene.Boolean(required=True)
 
     class Meta:
         model = OrderLine
         name = "OrderLine"
-        fields = ("product_name", "sku", "quantity")
+        fields = ("product_name", "sku", "quantity", "reference", "requires_shipping", "fulfilled_at")
+
+    @staticmethod
+    def _currency(root):
+        return root.vendor_order.order.currency if "vendor_order" in root._state.fields_cache else "CNY"
 
     @staticmethod
     def resolve_unit_price(root, info):
-        return money(root.unit_price, "CNY")
+        return money(root.unit_price, OrderLineType._currency(root))
 
     @staticmethod
     def resolve_unit_list_price(root, info):
-        return money(root.unit_list_price, "CNY")
+        return money(root.unit_list_price, OrderLineType._currency(root))
+
+    @staticmethod
+    def resolve_discount(root, info):
+        return money(root.discount, OrderLineType._currency(root))
 
     @staticmethod
     def resolve_total(root, info):
-        return money(root.total, "CNY")
+        return money(root.total, OrderLineType._currency(root))
+
+    @staticmethod
+    def resolve_tendered(root, info):
+        return money(root.tendered, OrderLineType._currency(root))
+
+    @staticmethod
+    def resolve_fulfilled(root, info):
+        return root.fulfilled_at is not None
 
 
 class VendorOrderType(DjangoObjectType):
-    """One vendor's part of an order. Vendor staff see these, never the whole order."""
+    """One seller's part of an order. Vendor staff see these, never the whole order."""
 
     status = graphene.Field(VendorOrderStatusEnum, required=True)
-    vendor = graphene.Field(VendorType, required=True)
+    vendor = graphene.Field(VendorType, description="The seller; null for the platform's own lines.")
     order_number = graphene.String(required=True)
     customer_email = graphene.String(required=True)
-    shipping_address = graphene.JSONString(required=True)
+    shipping_address = graphene.JSONString()
     lines = graphene.List(graphene.NonNull(OrderLineType), required=True)
     subtotal = graphene.Field(Money, required=True)
+    discount = graphene.Field(Money, required=True)
     shipping = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
+    tendered = graphene.Field(Money, required=True)
     refunded = graphene.Field(Money, required=True)
     commission = graphene.Field(Money, required=True)
+    on_hold = graphene.Boolean(required=True, description="Paid but not fulfillable yet (e.g. a forming group).")
+    order_id = graphene.ID(required=True, description="The whole Order's global ID (for `orderRefund`); reading "
+                                                       "the Order itself stays the buyer's and platform staff's.")
+    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"), required=True,
+                            description="Money returned on this sub-order, oldest first.")
 
     class Meta:
         model = VendorOrder
         name = "VendorOrder"
         interfaces = (relay.Node,)
-        fields = ("shipping_method_name", "carrier", "tracking_number", "fulfilled_at", "commission_rate")
+        fields = ("shipping_method_name", "carrier", "tracking_number", "fulfilled_at", "commission_rate",
+                  "hold_reason")
         connection_class = CountableConnection
 
     @classmethod
     def get_node(cls, info, id):
         vendor_order = VendorOrder.objects.select_related("order").filter(pk=id).first()
-        if vendor_order and (_may_see_order(info, vendor_order.order)
-                             or has_vendor_role(permissions.current_user(info), vendor_order.vendor_id)):
+        if vendor_order and (_may_see_order(info, vendor_order.order) or (
+                vendor_order.vendor_id is not None
+                and has_vendor_role(permissions.current_user(info), vendor_order.vendor_id))):
             return vendor_order
         return None
 
@@ -117,6 +125,14 @@ class VendorOrderType(DjangoObjectType):
         return root.order.number
 
     @staticmethod
+    def resolve_order_id(root, info):
+        return relay.Node.to_global_id("Order", root.order_id)
+
+    @staticmethod
+    def resolve_refunds(root, info):
+        return RefundsByVendorOrderIdLoader.for_request(info).load(root.pk)
+
+    @staticmethod
     def resolve_customer_email(root, info):
         return root.order.email
 
@@ -126,11 +142,15 @@ class VendorOrderType(DjangoObjectType):
 
     @staticmethod
     def resolve_lines(root, info):
-        return root.lines.all()
+        return LinesByVendorOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
         return money(root.subtotal, root.order.currency)
+
+    @staticmethod
+    def resolve_discount(root, info):
+        return money(root.discount, root.order.currency)
 
     @staticmethod
     def resolve_shipping(root, info):
@@ -139,6 +159,10 @@ class VendorOrderType(DjangoObjectType):
     @staticmethod
     def resolve_total(root, info):
         return money(root.total, root.order.currency)
+
+    @staticmethod
+    def resolve_tendered(root, info):
+        return money(root.tendered, root.order.currency)
 
     @staticmethod
     def resolve_refunded(root, info):
@@ -152,12 +176,18 @@ class VendorOrderType(DjangoObjectType):
 class OrderType(DjangoObjectType):
     status = graphene.Field(OrderStatusEnum, required=True)
     vendor_orders = graphene.List(graphene.NonNull(VendorOrderType), required=True)
-    payments = graphene.List(graphene.NonNull(PaymentType), required=True)
+    payments = graphene.List(graphene.NonNull("marketplace.payments.schema.PaymentType"), required=True)
     subtotal = graphene.Field(Money, required=True)
+    discount_total = graphene.Field(Money, required=True)
     shipping_total = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
+    tendered_total = graphene.Field(Money, required=True, description="Paid by tenders (points, store credit).")
+    amount_due = graphene.Field(Money, required=True, description="What the gateway captures: total - tendered.")
     refunded_total = graphene.Field(Money, required=True)
-    shipping_address = graphene.JSONString(required=True)
+    shipping_address = graphene.JSONString()
+    metadata = GenericScalar(required=True)
+    checkout_token = graphene.UUID(description="The cart's token, which `orderPaymentCreate` takes to pay the order "
+                                               "later (only those who may read the order see it).")
 
     class Meta:
         model = Order
@@ -177,16 +207,24 @@ class OrderType(DjangoObjectType):
         return enum_value(root.status)
 
     @staticmethod
+    def resolve_checkout_token(root, info):
+        return root.checkout_token
+
+    @staticmethod
     def resolve_vendor_orders(root, info):
-        return root.vendor_orders.select_related("vendor", "order").prefetch_related("lines")
+        return VendorOrdersByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_payments(root, info):
-        return root.payments.all()
+        return PaymentsByOrderIdLoader.for_request(info).load(root.pk)
 
     @staticmethod
     def resolve_subtotal(root, info):
         return money(root.subtotal, root.currency)
+
+    @staticmethod
+    def resolve_discount_total(root, info):
+        return money(root.discount_total, root.currency)
 
     @staticmethod
     def resolve_shipping_total(root, info):
@@ -197,8 +235,20 @@ class OrderType(DjangoObjectType):
         return money(root.total, root.currency)
 
     @staticmethod
+    def resolve_tendered_total(root, info):
+        return money(root.tendered_total, root.currency)
+
+    @staticmethod
+    def resolve_amount_due(root, info):
+        return money(root.amount_due, root.currency)
+
+    @staticmethod
     def resolve_refunded_total(root, info):
         return money(root.refunded_total, root.currency)
+
+    @staticmethod
+    def resolve_metadata(root, info):
+        return root.metadata or {}
 
 
 def _may_see_order(info, order):
@@ -208,16 +258,9 @@ def _may_see_order(info, order):
     return user.is_staff or order.user_id == user.pk
 
 
-def _own_order(info, global_id, field="order_id"):
-    order = Order.objects.filter(pk=decode_id(global_id, OrderType, field=field)).first()
-    if order is None or not _may_see_order(info, order):
-        raise NotFound("Order not found.", field=field)
-    return order
-
-
 class LedgerEntryType(DjangoObjectType):
     amount = graphene.Field(Money, required=True)
-    order_number = graphene.String(required=True)
+    order_number = graphene.String()
 
     class Meta:
         model = LedgerEntry
@@ -230,7 +273,12 @@ class LedgerEntryType(DjangoObjectType):
     @classmethod
     def get_node(cls, info, id):
         entry = LedgerEntry.objects.filter(pk=id).first()
-        return entry if entry and has_vendor_role(permissions.current_user(info), entry.vendor_id) else None
+        if entry is None:
+            return None
+        user = permissions.current_user(info)
+        if entry.vendor_id is None:
+            return entry if permissions.is_platform_staff(user) else None
+        return entry if has_vendor_role(user, entry.vendor_id) else None
 
     @staticmethod
     def resolve_amount(root, info):
@@ -238,7 +286,7 @@ class LedgerEntryType(DjangoObjectType):
 
     @staticmethod
     def resolve_order_number(root, info):
-        return root.order.number
+        return root.order.number if root.order_id else None
 
 
 class VendorLedger(graphene.ObjectType):
@@ -248,7 +296,8 @@ class VendorLedger(graphene.ObjectType):
 
     @staticmethod
     def resolve_entries(root, info, **kwargs):
-        return LedgerEntry.objects.filter(vendor_id=root.vendor_id, account="vendor_payable").select_related("order").order_by("-pk")
+        return (LedgerEntry.objects.filter(vendor_id=root.vendor_id, account="vendor_payable")
+                .select_related("order").order_by("-pk"))
 
 
 class Query(graphene.ObjectType):
@@ -284,7 +333,8 @@ class Query(graphene.ObjectType):
     def resolve_vendor_orders(root, info, vendor_id, status=None, **kwargs):
         pk = decode_id(vendor_id, VendorType, field="vendor_id")
         require_vendor_role(info, pk, ANY_STAFF)
-        qs = VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor").order_by("-pk")
+        qs = (VendorOrder.objects.filter(vendor_id=pk).select_related("order", "vendor")
+              .prefetch_related("lines", "refunds").order_by("-pk"))
         return qs.filter(status=enum_value(status)) if status is not None else qs
 
     @staticmethod
@@ -297,30 +347,15 @@ class Query(graphene.ObjectType):
         return ledger_view
 
 
-class OrderPaymentCreate(BaseMutation):
-    """Start (or restart) paying an unpaid order with a gateway; returns the client secret."""
-
-    permission = permissions.allow_any
-    payment = graphene.Field(PaymentType)
-
-    class Arguments:
-        order_number = graphene.String(required=True)
-        checkout_token = graphene.UUID(required=True, description="Proves the anonymous buyer owns the order.")
-        gateway = graphene.String(required=True)
-        capture_method = graphene.String(default_value="automatic")
-
-    @classmethod
-    def perform(cls, info, order_number, checkout_token, gateway, capture_method="automatic"):
-        from marketplace.payments import services as payments
-
-        order = Order.objects.filter(number=order_number, checkout_token=checkout_token).first()
-        if order is None:
-            raise NotFound("Order not found.", field="order_number")
-        return cls(payment=payments.create_payment(order, gateway, capture_method))
+def _mine(order):
+    return order.user_id
 
 
 class OrderCancel(BaseMutation):
-    permission = permissions.authenticated
+    """The buyer cancels an unpaid order; its stock and claims are released."""
+
+    permission = permissions.user_owned(_mine, staff=True)
+    lookup = ("id", OrderType)
     order = graphene.Field(OrderType)
 
     class Arguments:
@@ -328,51 +363,53 @@ class OrderCancel(BaseMutation):
         reason = graphene.String()
 
     @classmethod
-    def perform(cls, info, id, reason=None):
-        order = _own_order(info, id, field="id")
-        return cls(order=services.cancel(order.pk, reason or "Cancelled by the customer"))
+    def perform(cls, info, instance, id, reason=None):
+        return cls(order=services.cancel(instance.pk, reason or "Cancelled by the customer"))
 
 
 class OrderConfirmReceived(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(_mine, staff=True)
+    lookup = ("id", OrderType)
     order = graphene.Field(OrderType)
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
-        order = _own_order(info, id, field="id")
-        return cls(order=services.confirm_received(order.pk))
+    def perform(cls, info, instance, id):
+        return cls(order=services.confirm_received(instance.pk))
 
 
 class VendorOrderFulfil(BaseMutation):
-    """A vendor ships its own sub-order."""
+    """A seller ships its own sub-order (carrier and tracking number when anything ships;
+    a sub-order of services only is fulfilled without them)."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=lambda vendor_order: vendor_order.vendor_id)
+    lookup = ("id", VendorOrderType)
     vendor_order = graphene.Field(VendorOrderType)
 
     class Arguments:
         id = graphene.ID(required=True)
-        carrier = graphene.String(required=True)
-        tracking_number = graphene.String(required=True)
+        carrier = graphene.String()
+        tracking_number = graphene.String()
 
     @classmethod
-    def perform(cls, info, id, carrier, tracking_number):
-        vendor_order = VendorOrder.objects.filter(pk=decode_id(id, VendorOrderType)).first()
-        if vendor_order is None:
-            raise NotFound("Order not found.", field="id")
-        require_vendor_role(info, vendor_order.vendor_id, ANY_STAFF)
-        return cls(vendor_order=services.fulfil(vendor_order.pk, carrier, tracking_number))
+    def perform(cls, info, instance, id, carrier=None, tracking_number=None):
+        return cls(vendor_order=services.fulfil(instance.pk, carrier or "", tracking_number or ""))
 
 
 class OrderRefund(BaseMutation):
     """Refund money to the customer: platform staff for any order; a vendor's owner or
-    managers for their own sub-order. Without `amount`, everything still unrefunded."""
+    managers for their own sub-order. Without `amount`, everything still unrefunded. Each
+    sub-order's refund stands on its own: when the gateway fails on one, those before it
+    stay refunded and booked (the error names the failure)."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(MANAGERS, vendor_from=lambda vendor_order: vendor_order.vendor_id)
+    lookup = ("vendor_order_id", VendorOrderType)
     order = graphene.Field(OrderType, description="The whole order: platform staff only.")
     vendor_order = graphene.Field(VendorOrderType, description="The refunded sub-order, when one was named.")
+    refunds = graphene.List(graphene.NonNull("marketplace.payments.schema.RefundType"),
+                            description="The refunds made by this call (null when it failed before any).")
 
     class Arguments:
         order_id = graphene.ID(required=True)
@@ -381,43 +418,21 @@ class OrderRefund(BaseMutation):
         reason = graphene.String()
 
     @classmethod
-    def perform(cls, info, order_id, vendor_order_id=None, amount=None, reason=None):
+    def perform(cls, info, order_id, instance=None, vendor_order_id=None, amount=None, reason=None):
         from marketplace.payments import services as payments
 
         user = permissions.require_login(info)
-        order_pk = decode_id(order_id, OrderType, field="order_id")
-        vendor_order_pk = decode_id(vendor_order_id, VendorOrderType, "vendor_order_id") if vendor_order_id else None
-        if not user.is_staff:
-            vendor_order = VendorOrder.objects.filter(pk=vendor_order_pk, order_id=order_pk).first() if vendor_order_pk else None
-            if vendor_order is None:
-                raise PermissionDenied("Vendors refund their own sub-order: give vendorOrderId.")
-            require_vendor_role(info, vendor_order.vendor_id, MANAGERS)
-        payments.refund(order_pk, amount=amount, vendor_order_id=vendor_order_pk, reason=reason or "")
+        order_pk = int(decode_id(order_id, OrderType, field="order_id"))
+        if instance is not None and instance.order_id != order_pk:
+            raise NotFound("That sub-order is not part of this order.", field="vendor_order_id")
+        refunds = payments.refund(order_pk, amount=amount, vendor_order_id=instance.pk if instance else None,
+                                  reason=reason or "")
         return cls(order=Order.objects.get(pk=order_pk) if user.is_staff else None,
-                   vendor_order=VendorOrder.objects.get(pk=vendor_order_pk) if vendor_order_pk else None)
-
-
-class PaymentCapture(BaseMutation):
-    """Capture an authorised (manual-capture) payment. Platform staff."""
-
-    permission = permissions.platform_staff
-    payment = graphene.Field(PaymentType)
-
-    class Arguments:
-        id = graphene.ID(required=True)
-        amount = graphene.Decimal()
-
-    @classmethod
-    def perform(cls, info, id, amount=None):
-        from marketplace.payments import services as payments
-
-        return cls(payment=payments.capture(decode_id(id, PaymentType), amount))
+                   vendor_order=VendorOrder.objects.get(pk=instance.pk) if instance else None, refunds=refunds)
 
 
 class Mutation(graphene.ObjectType):
-    order_payment_create = OrderPaymentCreate.Field()
     order_cancel = OrderCancel.Field()
     order_confirm_received = OrderConfirmReceived.Field()
     vendor_order_fulfil = VendorOrderFulfil.Field()
     order_refund = OrderRefund.Field()
-    payment_capture = PaymentCapture.Field()

@@ -30,5 +30,9 @@ def gateway_webhook(request, gateway):
         except MarketplaceError as exc:  # e.g. the gateway is not configured
             logger.error("Cannot verify %s webhooks: %s", gateway, exc.message)
             return JsonResponse({"error": exc.message}, status=503)
-        results = [services.process_event(handler.name, event) for event in events]
+        try:
+            results = [services.process_event(handler.name, event) for event in events]
+        except MarketplaceError as exc:  # e.g. a plugin refused in a transactional hook: retry later
+            logger.error("Could not apply a %s webhook event: %s", gateway, exc.message)
+            return JsonResponse({"error": exc.message, "retry": True}, status=503)
     return JsonResponse({"received": len(events), "results": results})

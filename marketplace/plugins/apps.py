@@ -9,7 +9,18 @@ class PluginsConfig(AppConfig):
     def ready(self):
         from celery.signals import task_postrun, task_prerun
 
+        from marketplace.core import events
+
+        from . import entitlements, manager
         from .manager import configuration_scope
+
+        # The composition root of the plugin framework: the manager gates activation by
+        # entitlements, and core events reach plugins, without core or the manager
+        # importing the layers above them.
+        manager.configure(gate=entitlements.has_entitlement,
+                          scope_hooks=[(entitlements.open_scope, entitlements.close_scope, entitlements.invalidate)])
+        events.add_source(plugin_event_classes)
+        events.subscribe(dispatch_to_plugins)
 
         scopes = {}
 
@@ -27,3 +38,17 @@ class PluginsConfig(AppConfig):
                     scope.__exit__(None, None, None)
                 except ValueError:  # token from another context (eager tasks nested in a request)
                     pass
+
+
+def plugin_event_classes():
+    """[(plugin name, [Event classes])] from the `register_events` hook."""
+    from .manager import get_manager
+
+    return get_manager().call_each("register_events", include_inactive=True)
+
+
+def dispatch_to_plugins(event):
+    """Deliver a committed event to the plugins active in its scope (`handle_event`)."""
+    from .manager import get_manager
+
+    get_manager().call("handle_event", vendor_id=event.vendor_id, event=event)

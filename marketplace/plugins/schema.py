@@ -4,6 +4,7 @@ import graphene
 from graphene.types.generic import GenericScalar
 
 from marketplace.api.mutations import BaseMutation
+from marketplace.vendors.permissions import MANAGERS, vendor_role
 from marketplace.core import permissions
 
 from . import services
@@ -101,7 +102,7 @@ class PluginUpdate(BaseMutation):
     staff) or for one vendor (its owner or managers; vendor-configurable plugins only).
     Takes effect on the next request; no deploy needed."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(MANAGERS, vendor_from="vendor_id")  # no vendorId: platform staff only
     plugin = graphene.Field(Plugin)
 
     class Arguments:
@@ -111,10 +112,6 @@ class PluginUpdate(BaseMutation):
 
     @classmethod
     def perform(cls, info, name, input, vendor_id=None):
-        from marketplace.vendors.permissions import MANAGERS
-
-        if vendor_id is None:
-            permissions.require_platform_staff(info)
         vendor_pk = _vendor_pk(info, vendor_id, MANAGERS)
         services.update_plugin(name, vendor_id=vendor_pk, active=input.active, settings=input.settings,
                                inherit=bool(input.inherit))

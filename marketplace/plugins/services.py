@@ -3,7 +3,7 @@ import pydantic
 from django.db import transaction
 
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, ValidationError
-from marketplace.core.events import emit
+from marketplace.core.events import PluginUpdated, emit
 
 from .manager import get_manager, invalidate_configuration
 from .models import PluginConfiguration
@@ -56,6 +56,21 @@ def validate_settings(plugin, data, inherited=None):
     return _stored(model, data.keys())
 
 
+def check_activation(plugin, vendor_id):
+    """Refuse to switch a plugin on for a scope: without the vendor entitlement it requires
+    (ENTITLEMENT_REQUIRED), or when the plugin's own guard refuses (its ValidationError)."""
+    if vendor_id is not None and plugin.requires_entitlement:
+        from .entitlements import require
+
+        require(vendor_id, plugin.requires_entitlement, field="active")
+    try:
+        plugin.check_activation(vendor_id)
+    except MarketplaceError as exc:
+        for error in exc.as_list():
+            error.field = error.field or "active"
+        raise
+
+
 @transaction.atomic
 def update_plugin(name, vendor_id=None, active=None, settings=None, replace_settings=False, inherit=False):
     """Change a plugin's switch and/or settings in one scope. `active=None` leaves the
@@ -80,11 +95,14 @@ def update_plugin(name, vendor_id=None, active=None, settings=None, replace_sett
             inherited = platform.settings if platform else {}
         merged = dict(settings) if replace_settings else {**config.settings, **settings}
         config.settings = validate_settings(plugin, merged, inherited)
+    switching_on = bool(active) and not inherit
     if inherit:
         config.active = None
     elif active is not None:
         config.active = active
+    if switching_on:
+        check_activation(plugin, vendor_id)
     config.save()
     invalidate_configuration()
-    emit("plugin_updated", {"plugin": name, "vendor_id": vendor_id, "active": get_manager().is_active(name, vendor_id)})
+    emit(PluginUpdated(plugin=name, vendor_id=vendor_id, active=get_manager().is_active(name, vendor_id)))
     return config

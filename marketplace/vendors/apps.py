@@ -7,15 +7,9 @@ class VendorsConfig(AppConfig):
     verbose_name = "Vendors"
 
     def ready(self):
-        from marketplace.core.events import register_event_type
+        from marketplace.core.events import register_event
 
-        for name, description in {
-            "vendor_applied": "A member applied to open a vendor (payload: vendor_id, kind).",
-            "vendor_approved": "Platform staff approved a vendor (payload: vendor_id).",
-            "vendor_rejected": "Platform staff rejected an application (payload: vendor_id, reason).",
-            "vendor_suspended": "A vendor was suspended; its products left listings (payload: vendor_id, reason).",
-            "vendor_reinstated": "A suspended vendor was reinstated (payload: vendor_id).",
-            "vendor_closed": "A vendor closed (payload: vendor_id, reason).",
-            "vendor_updated": "A vendor's profile changed (payload: vendor_id).",
-        }.items():
-            register_event_type(name, description)
+        from .events import EVENTS
+
+        for event_class in EVENTS:
+            register_event(event_class)

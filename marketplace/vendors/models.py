@@ -41,7 +41,9 @@ class Vendor(models.Model):
     # {"mon": [["09:00", "18:00"]], ...} in the business time zone; missing day = closed.
     opening_hours = models.JSONField(default=dict, blank=True)
     commission_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True,
-                                          help_text="Platform commission; empty = the platform default.")
+                                          help_text="Platform commission; empty = the plan's or platform default.")
+    storefront_hidden = models.BooleanField(
+        default=False, help_text="Kept by StorefrontHold rows: hidden from listings and search while any hold exists.")
     applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="vendor_applications")
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -57,6 +59,21 @@ class Vendor(models.Model):
     @property
     def is_visible(self):
         return self.status == VendorStatus.APPROVED
+
+
+class StorefrontHold(models.Model):
+    """A reason, owned by a plugin (e.g. vendor_plans: "subscription cancelled"), to keep a
+    vendor's storefront out of listings and search. Independent of the vendor's status:
+    a plugin lifting its hold never undoes a suspension by platform staff."""
+
+    vendor = models.ForeignKey(Vendor, related_name="storefront_holds", on_delete=models.CASCADE)
+    owner = models.CharField(max_length=60, help_text="The plugin that placed the hold.")
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["vendor", "owner"], name="one_storefront_hold_per_owner")]
 
 
 class StaffRole(models.TextChoices):

@@ -2,7 +2,7 @@ import graphene
 from graphene import relay
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
-from django.utils import timezone
+from marketplace.core import clock
 
 from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection
@@ -11,10 +11,10 @@ from marketplace.core import permissions
 from marketplace.core.errors import NotFound
 
 from . import services
-from .dataloaders import WarehousesByVendorIdLoader
+from .dataloaders import StaffByVendorIdLoader, WarehousesByVendorIdLoader
 from .models import StaffRole, Vendor, VendorKind, VendorStaff, VendorStatus, Warehouse
 from .opening import is_open
-from .permissions import ANY_STAFF, MANAGERS, has_vendor_role, require_vendor_role, vendor_roles
+from .permissions import ANY_STAFF, MANAGERS, has_vendor_role, require_vendor_role, vendor_role, vendor_roles
 
 VendorKindEnum = graphene.Enum("VendorKind", [(k.name, k.value) for k in VendorKind])
 VendorStatusEnum = graphene.Enum("VendorStatus", [(k.name, k.value) for k in VendorStatus])
@@ -104,7 +104,7 @@ class VendorType(DjangoObjectType):
 
     @staticmethod
     def resolve_is_open_now(root, info):
-        return is_open(root.opening_hours, timezone.now())
+        return is_open(root.opening_hours, clock.now())
 
     @staticmethod
     def resolve_latitude(root, info):
@@ -128,7 +128,7 @@ class VendorType(DjangoObjectType):
     def resolve_staff(cls, root, info):
         if not cls._staff_only(root, info):
             return None
-        return root.staff.select_related("user")
+        return StaffByVendorIdLoader.for_request(info).load(root.pk)
 
     @classmethod
     def resolve_commission_rate(cls, root, info):
@@ -244,7 +244,7 @@ VendorSuspend = _staff_transition("VendorSuspend", services.suspend, True)
 class VendorClose(BaseMutation):
     """The owner (or platform staff) closes a vendor for good."""
 
-    permission = permissions.authenticated
+    permission = vendor_role((StaffRole.OWNER,), vendor_from="id")
     vendor = graphene.Field(VendorType)
 
     class Arguments:
@@ -254,12 +254,11 @@ class VendorClose(BaseMutation):
     @classmethod
     def perform(cls, info, id, reason=""):
         pk = vendor_pk(id)
-        require_vendor_role(info, pk, (StaffRole.OWNER,))
         return cls(vendor=services.close(pk, reason or ""))
 
 
 class VendorUpdate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(MANAGERS, vendor_from="id")
     vendor = graphene.Field(VendorType)
 
     class Arguments:
@@ -269,7 +268,6 @@ class VendorUpdate(BaseMutation):
     @classmethod
     def perform(cls, info, id, input):
         pk = vendor_pk(id)
-        require_vendor_role(info, pk, MANAGERS)
         return cls(vendor=services.update_profile(pk, dict(input)))
 
 
@@ -289,7 +287,7 @@ class VendorSetCommission(BaseMutation):
 class VendorStaffInvite(BaseMutation):
     """Owners invite managers and staff; managers invite staff. The invitee gets an e-mail."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(MANAGERS, vendor_from="vendor_id")
     email = graphene.String()
     role = graphene.Field(StaffRoleEnum)
 
@@ -301,7 +299,7 @@ class VendorStaffInvite(BaseMutation):
     @classmethod
     def perform(cls, info, vendor_id, email, role):
         pk = vendor_pk(vendor_id)
-        user = require_vendor_role(info, pk, MANAGERS)
+        user = permissions.current_user(info)
         invitation, _token = services.invite_staff(pk, user, email, enum_value(role))
         return cls(email=invitation.email, role=enum_value(invitation.role))
 
@@ -321,7 +319,7 @@ class VendorInvitationAccept(BaseMutation):
 
 
 class VendorStaffRemove(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from="vendor_id")
     ok = graphene.Boolean()
 
     class Arguments:
@@ -333,7 +331,7 @@ class VendorStaffRemove(BaseMutation):
         from marketplace.accounts.schema import UserType
 
         pk = vendor_pk(vendor_id)
-        user = require_vendor_role(info, pk, ANY_STAFF)
+        user = permissions.current_user(info)
         services.remove_staff(pk, user, decode_id(user_id, UserType, field="user_id"))
         return cls(ok=True)
 
@@ -347,7 +345,7 @@ class WarehouseInput(graphene.InputObjectType):
 
 
 class WarehouseCreate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(MANAGERS, vendor_from="vendor_id")
     warehouse = graphene.Field(WarehouseType)
 
     class Arguments:
@@ -357,12 +355,12 @@ class WarehouseCreate(BaseMutation):
     @classmethod
     def perform(cls, info, vendor_id, input):
         pk = vendor_pk(vendor_id)
-        require_vendor_role(info, pk, MANAGERS)
         return cls(warehouse=services.create_warehouse(pk, dict(input)))
 
 
 class WarehouseUpdate(BaseMutation):
-    permission = permissions.authenticated
+    permission = vendor_role(MANAGERS, vendor_from=lambda warehouse: warehouse.vendor_id)
+    lookup = ("id", WarehouseType)
     warehouse = graphene.Field(WarehouseType)
 
     class Arguments:
@@ -370,12 +368,8 @@ class WarehouseUpdate(BaseMutation):
         input = WarehouseInput(required=True)
 
     @classmethod
-    def perform(cls, info, id, input):
-        warehouse = Warehouse.objects.filter(pk=decode_id(id, WarehouseType)).first()
-        if warehouse is None:
-            raise NotFound("Warehouse not found.", field="id")
-        require_vendor_role(info, warehouse.vendor_id, MANAGERS)
-        return cls(warehouse=services.update_warehouse(warehouse, dict(input)))
+    def perform(cls, info, instance, id, input):
+        return cls(warehouse=services.update_warehouse(instance, dict(input)))
 
 
 class Mutation(graphene.ObjectType):

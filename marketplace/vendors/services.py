@@ -6,12 +6,18 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from marketplace.core import clock
 
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound, PermissionDenied, ValidationError
 from marketplace.core.events import emit
 
-from .models import StaffRole, Vendor, VendorInvitation, VendorKind, VendorStaff, VendorStatus, Warehouse, hash_token
+from .events import (
+    VendorApplied, VendorApproved, VendorClosed, VendorRejected, VendorReinstated, VendorStorefrontChanged,
+    VendorSuspended, VendorUpdated,
+)
+from .models import (
+    StaffRole, StorefrontHold, Vendor, VendorInvitation, VendorKind, VendorStaff, VendorStatus, Warehouse, hash_token,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -110,7 +116,7 @@ def apply(user, kind, slug, data):
     except IntegrityError:
         raise ValidationError("This slug is taken.", code=ErrorCode.UNIQUE, field="slug") from None
     VendorStaff.objects.create(vendor=vendor, user=user, role=StaffRole.OWNER)
-    emit("vendor_applied", {"vendor_id": vendor.pk, "kind": kind}, vendor_id=vendor.pk)
+    emit(VendorApplied(vendor_id=vendor.pk, kind=kind))
     return vendor
 
 
@@ -121,13 +127,10 @@ def _move(vendor_id, status, reason="", event=None):
     vendor.status = status
     vendor.status_reason = (reason or "").strip()[:500]
     if status == VendorStatus.APPROVED and vendor.approved_at is None:
-        vendor.approved_at = timezone.now()
+        vendor.approved_at = clock.now()
     vendor.save(update_fields=["status", "status_reason", "approved_at", "updated_at"])
-    if event:
-        payload = {"vendor_id": vendor.pk}
-        if reason:
-            payload["reason"] = vendor.status_reason
-        emit(event, payload, vendor_id=vendor.pk)
+    if event is not None:
+        emit(event(vendor))
     return vendor
 
 
@@ -139,7 +142,12 @@ def _require_reason(reason):
 @transaction.atomic
 def approve(vendor_id):
     vendor = get_vendor(vendor_id)
-    event = "vendor_reinstated" if vendor.status == VendorStatus.SUSPENDED else "vendor_approved"
+    if vendor.status == VendorStatus.SUSPENDED:
+        def event(v):
+            return VendorReinstated(vendor_id=v.pk)
+    else:
+        def event(v):
+            return VendorApproved(vendor_id=v.pk, kind=v.kind)
     vendor = _move(vendor_id, VendorStatus.APPROVED, event=event)
     if not vendor.warehouses.exists():
         Warehouse.objects.create(vendor=vendor, name="主仓库 Main warehouse", province=vendor.province,
@@ -150,18 +158,21 @@ def approve(vendor_id):
 @transaction.atomic
 def reject(vendor_id, reason):
     _require_reason(reason)
-    return _move(vendor_id, VendorStatus.REJECTED, reason, event="vendor_rejected")
+    return _move(vendor_id, VendorStatus.REJECTED, reason,
+                 event=lambda v: VendorRejected(vendor_id=v.pk, reason=v.status_reason))
 
 
 @transaction.atomic
 def suspend(vendor_id, reason):
     _require_reason(reason)
-    return _move(vendor_id, VendorStatus.SUSPENDED, reason, event="vendor_suspended")
+    return _move(vendor_id, VendorStatus.SUSPENDED, reason,
+                 event=lambda v: VendorSuspended(vendor_id=v.pk, reason=v.status_reason))
 
 
 @transaction.atomic
 def close(vendor_id, reason=""):
-    return _move(vendor_id, VendorStatus.CLOSED, reason, event="vendor_closed")
+    return _move(vendor_id, VendorStatus.CLOSED, reason,
+                 event=lambda v: VendorClosed(vendor_id=v.pk, reason=v.status_reason))
 
 
 @transaction.atomic
@@ -172,7 +183,41 @@ def update_profile(vendor_id, data):
     for name, value in _clean_profile(data).items():
         setattr(vendor, name, value)
     vendor.save()
-    emit("vendor_updated", {"vendor_id": vendor.pk}, vendor_id=vendor.pk)
+    emit(VendorUpdated(vendor_id=vendor.pk))
+    return vendor
+
+
+@transaction.atomic
+def hold_storefront(vendor_id, owner, reason):
+    """Hide a vendor's storefront from listings and search because of `owner` (a plugin
+    name), e.g. an unpaid subscription. Nothing is deleted; the vendor's status is not
+    touched. Idempotent per owner (the reason is updated). Emits
+    `vendor_storefront_changed`. Raises NotFound, ValidationError (REQUIRED reason)."""
+    _require_reason(reason)
+    vendor = get_vendor(vendor_id, lock=True)
+    StorefrontHold.objects.update_or_create(vendor=vendor, owner=owner, defaults={"reason": reason.strip()[:300]})
+    return _sync_storefront(vendor)
+
+
+@transaction.atomic
+def release_storefront(vendor_id, owner):
+    """Lift `owner`'s hold; the storefront shows again when no other hold remains (and the
+    vendor is approved). Idempotent."""
+    vendor = get_vendor(vendor_id, lock=True)
+    StorefrontHold.objects.filter(vendor=vendor, owner=owner).delete()
+    return _sync_storefront(vendor)
+
+
+def _sync_storefront(vendor):
+    holds = sorted(StorefrontHold.objects.filter(vendor=vendor).values_list("owner", flat=True))
+    hidden = bool(holds)
+    if vendor.storefront_hidden != hidden:
+        vendor.storefront_hidden = hidden
+        vendor.save(update_fields=["storefront_hidden", "updated_at"])
+        from marketplace.catalog.cache import bump
+
+        bump()
+        emit(VendorStorefrontChanged(vendor_id=vendor.pk, hidden=hidden, holds=holds))
     return vendor
 
 
@@ -205,12 +250,12 @@ def invite_staff(vendor_id, actor, email, role):
     email = normalize_email(email)
     if role not in INVITABLE_BY.get(_actor_role(actor, vendor_id), set()):
         raise PermissionDenied("Your role cannot invite someone as " + str(role) + ".")
-    if VendorStaff.objects.filter(vendor=vendor, user__email__iexact=email).exists():
+    if VendorStaff.objects.filter(vendor=vendor, user__email=email).exists():  # canonical forms
         raise ValidationError("This person already works here.", code=ErrorCode.UNIQUE, field="email")
     token = secrets.token_urlsafe(32)
     invitation = VendorInvitation.objects.create(
         vendor=vendor, email=email, role=role, token_hash=hash_token(token), invited_by=actor,
-        expires_at=timezone.now() + timedelta(days=7),
+        expires_at=clock.now() + timedelta(days=7),
     )
     from marketplace.accounts.tasks import send_email
 
@@ -226,13 +271,15 @@ def accept_invitation(user, token):
     invitation = VendorInvitation.objects.select_for_update().filter(token_hash=hash_token(token or "")).first()
     if invitation is None or invitation.revoked_at or invitation.accepted_at:
         raise ValidationError("The invitation is invalid.", code=ErrorCode.TOKEN_INVALID, field="token")
-    if invitation.expires_at < timezone.now():
+    if invitation.expires_at < clock.now():
         raise ValidationError("The invitation has expired.", code=ErrorCode.TOKEN_EXPIRED, field="token")
-    if invitation.email.lower() != user.email.lower():
+    from marketplace.accounts.identity import canonical_email
+
+    if canonical_email(invitation.email) != canonical_email(user.email):
         raise PermissionDenied("This invitation is for another e-mail address.")
     staff, created = VendorStaff.objects.get_or_create(
         vendor_id=invitation.vendor_id, user=user, defaults={"role": invitation.role})
-    invitation.accepted_at = timezone.now()
+    invitation.accepted_at = clock.now()
     invitation.save(update_fields=["accepted_at"])
     return staff
 

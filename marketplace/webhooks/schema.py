@@ -3,7 +3,7 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from marketplace.api.mutations import BaseMutation
-from marketplace.api.pagination import ConnectionField, CountableConnection
+from marketplace.api.pagination import ConnectionField, CountableConnection, NestedConnectionField
 from marketplace.api.types import decode_id
 from marketplace.core import permissions
 from marketplace.core.errors import NotFound
@@ -30,7 +30,7 @@ class WebhookDeliveryType(DjangoObjectType):
 
 class WebhookType(DjangoObjectType):
     events = graphene.List(graphene.NonNull(graphene.String), required=True)
-    deliveries = ConnectionField(WebhookDeliveryType)
+    deliveries = NestedConnectionField(WebhookDeliveryType, parent_field="subscription_id")
 
     class Meta:
         model = WebhookSubscription
@@ -46,7 +46,7 @@ class WebhookType(DjangoObjectType):
 
     @staticmethod
     def resolve_deliveries(root, info, **kwargs):
-        return root.deliveries.order_by("-pk")
+        return WebhookDelivery.objects.order_by("-pk")  # every webhook's; the field narrows to this one
 
 
 class EventTypeInfo(graphene.ObjectType):

@@ -14,11 +14,19 @@ from .signing import sign
 logger = logging.getLogger("marketplace.webhooks")
 
 
+DELIVER_TASK = "marketplace.webhooks.tasks.deliver_webhook"
+
+
+def _deliver_later(delivery_id):
+    """Queue the delivery task by its registered name (the tasks module calls these services)."""
+    from celery import current_app
+
+    current_app.tasks[DELIVER_TASK].delay(delivery_id)
+
+
 def enqueue_deliveries(event):
     """Record one delivery per active subscription to the event and send each through
     Celery. Delivering the same event twice creates no second delivery."""
-    from .tasks import deliver_webhook
-
     subscriptions = [
         s for s in WebhookSubscription.objects.filter(is_active=True) if event.name in (s.events or [])
     ]
@@ -36,7 +44,7 @@ def enqueue_deliveries(event):
             continue
         ids.append(delivery.pk)
     for delivery_id in ids:
-        deliver_webhook.delay(delivery_id)
+        _deliver_later(delivery_id)
     return ids
 
 
@@ -86,8 +94,6 @@ def attempt_delivery(delivery_id):
 
 
 def retry_due(grace_seconds=300):
-    from .tasks import deliver_webhook
-
     cutoff = timezone.now() - timezone.timedelta(seconds=grace_seconds)
     from django.db.models import Q
 
@@ -97,7 +103,7 @@ def retry_due(grace_seconds=300):
         .values_list("pk", flat=True)[:500]
     )
     for delivery_id in due:
-        deliver_webhook.delay(delivery_id)
+        _deliver_later(delivery_id)
     return len(due)
 
 

@@ -172,31 +172,27 @@ def assign_fitments():
     """Add fitment, the catalog's own part numbers (the `part-number` attribute: OE for a
     car maker's genuine part, else the manufacturer's) and OE cross-references to every
     variant. Returns (fitments added, part numbers added)."""
-    from marketplace.plugins.domain import ProductVariant
+    from marketplace.plugins.catalog import variant_infos
 
     vehicles = list(Vehicle.objects.select_related("model__make"))
     makes = {m[0] for m in MAKES}
-    catalog_numbers = dict(ProductVariant.objects.filter(
-        product__attribute_values__attribute__slug="part-number").values_list(
-        "pk", "product__attribute_values__value"))
-    variants = ProductVariant.objects.select_related("product__product_type", "product__brand").order_by("pk")
     fitments, numbers = [], []
-    for variant in variants:
+    for variant in variant_infos(with_attributes=True):
         product = variant.product
-        if product.product_type.slug in SKIP_TYPES:
+        if product.product_type_slug in SKIP_TYPES:
             continue
         text = f"{product.name_zh} {product.name_en}".lower()
-        kind = kind_of(text, product.product_type.slug)
+        kind = kind_of(text, product.product_type_slug)
         fits = vehicles_for(text, vehicles, kind)
-        fitments.extend(Fitment(variant=variant, vehicle=v) for v in fits)
+        fitments.extend(Fitment(variant_id=variant.variant_id, vehicle=v) for v in fits)
         wanted = {}
-        if catalog_numbers.get(variant.pk):
-            genuine = product.brand is not None and product.brand.slug in makes
-            wanted[str(catalog_numbers[variant.pk])] = PartNumberKind.OE if genuine else PartNumberKind.MANUFACTURER
+        if variant.attributes.get("part-number"):
+            genuine = product.brand_slug is not None and product.brand_slug in makes
+            wanted[str(variant.attributes["part-number"])] = PartNumberKind.OE if genuine else PartNumberKind.MANUFACTURER
         for slug in sorted({v.model.slug for v in fits}):
             for number in OE_NUMBERS.get((slug, kind), []):
                 wanted.setdefault(number, PartNumberKind.OE)
-        numbers.extend(PartNumber(variant=variant, number=n, normalized=normalize_part_number(n), kind=k)
+        numbers.extend(PartNumber(variant_id=variant.variant_id, number=n, normalized=normalize_part_number(n), kind=k)
                        for n, k in wanted.items() if normalize_part_number(n))
     before = (Fitment.objects.count(), PartNumber.objects.count())
     # Unique constraints make both idempotent: existing rows are left alone.
@@ -207,14 +203,17 @@ def assign_fitments():
 
 def storefront_pages():
     """A page for each approved parts vendor that has none, featuring its best sellers."""
-    from marketplace.plugins.domain import Vendor, VendorKind, VendorStatus, visible_products
+    from marketplace.plugins.catalog import visible_products
+    from marketplace.plugins.vendors import VendorKind, VendorStatus, vendor_infos
 
     created = 0
-    vendors = Vendor.objects.filter(kind=VendorKind.PARTS_VENDOR, status=VendorStatus.APPROVED)
-    for vendor in vendors.exclude(pk__in=StorefrontPage.objects.values("vendor_id")):
-        featured = list(visible_products().filter(vendor=vendor).order_by("-sales_count", "pk")
+    have_pages = set(StorefrontPage.objects.values_list("vendor_id", flat=True))
+    for vendor in vendor_infos(kind=VendorKind.PARTS_VENDOR, status=VendorStatus.APPROVED):
+        if vendor.vendor_id in have_pages:
+            continue
+        featured = list(visible_products().filter(vendor_id=vendor.vendor_id).order_by("-sales_count", "pk")
                         .values_list("pk", flat=True)[:4])
-        services.update_storefront_page(vendor, {
+        services.update_storefront_page(vendor.vendor_id, {
             "headline_zh": f"{vendor.name_zh}：正品配件，按车型找件",
             "headline_en": f"{vendor.name_en or vendor.name_zh}: genuine-quality parts, found by your car",
             "banner_url": f"https://picsum.photos/seed/{vendor.slug}/1200/300",
@@ -226,9 +225,9 @@ def storefront_pages():
 
 def demo_garage():
     """The demo member drives a 2021 Corolla hybrid."""
-    from marketplace.plugins.domain import User
+    from marketplace.plugins.accounts import find_user
 
-    user = User.objects.filter(email="member@demo.marketplace").first()
+    user = find_user("member@demo.marketplace")
     vehicle = Vehicle.objects.filter(model__slug="corolla", fuel="hybrid").first()
     if user is None or vehicle is None or GarageVehicle.objects.filter(user=user).exists():
         return 0

@@ -4,12 +4,12 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from marketplace.plugins import is_active
-from marketplace.plugins.domain import (
-    ANY_STAFF, MANAGERS, ProductVariant, Vendor, has_vendor_role, require_vendor_role, visible_products,
-)
+from marketplace.plugins.catalog import variant_info, visible_products
 from marketplace.plugins.graphql import (
-    BaseMutation, NotFound, ProductNode, ProductVariantNode, ValidationError, VendorType, decode_id, permissions,
+    BaseMutation, NotFound, ProductNode, ProductVariantNode, ValidationError, VendorType, decode_id, enum_value,
+    permissions, vendor_role,
 )
+from marketplace.plugins.vendors import ANY_STAFF, MANAGERS, has_vendor_role, vendor_info
 
 from . import services
 from .dataloaders import PartNumbersByVariantIdLoader, VehiclesByVariantIdLoader
@@ -23,10 +23,6 @@ PLUGIN = services.PLUGIN
 FuelEnum = graphene.Enum("VehicleFuel", [(k.name, k.value) for k in Fuel])
 BodyEnum = graphene.Enum("VehicleBody", [(k.name, k.value) for k in Body])
 PartNumberKindEnum = graphene.Enum("PartNumberKind", [(k.name, k.value) for k in PartNumberKind])
-
-
-def _value(enum_value):
-    return getattr(enum_value, "value", enum_value)
 
 
 # -- types ----------------------------------------------------------------------------------
@@ -208,14 +204,15 @@ class Query(graphene.ObjectType):
         page = StorefrontPage.objects.select_related("vendor").filter(vendor__slug=vendor_slug).first()
         if page is None or not is_active(PLUGIN, page.vendor_id):
             return None
-        if page.vendor.is_visible or has_vendor_role(permissions.current_user(info), page.vendor_id):
+        listed = page.vendor.status == "approved" and not page.vendor.storefront_hidden
+        if listed or has_vendor_role(permissions.current_user(info), page.vendor_id):
             return page
         return None
 
 
 # -- mutations ------------------------------------------------------------------------------
 class GarageVehicleAdd(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.self_service
     garage_vehicle = graphene.Field(GarageVehicleNode)
     garage = graphene.List(graphene.NonNull(GarageVehicleNode), description="The whole garage after the change.")
 
@@ -234,21 +231,23 @@ class GarageVehicleAdd(BaseMutation):
 
 
 class GarageVehicleRemove(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(lambda item: item.user_id)
+    lookup = ("id", GarageVehicleNode)
     garage = graphene.List(graphene.NonNull(GarageVehicleNode), description="The whole garage after the change.")
 
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
+    def perform(cls, info, instance, id):
         user = info.context.user
-        services.remove_garage_vehicle(user, decode_id(id, GarageVehicleNode))
+        services.remove_garage_vehicle(user, instance.pk)
         return cls(garage=_garage(user))
 
 
 class GarageVehicleSetDefault(BaseMutation):
-    permission = permissions.authenticated
+    permission = permissions.user_owned(lambda item: item.user_id)
+    lookup = ("id", GarageVehicleNode)
     garage_vehicle = graphene.Field(GarageVehicleNode)
     garage = graphene.List(graphene.NonNull(GarageVehicleNode), description="The whole garage after the change.")
 
@@ -256,24 +255,21 @@ class GarageVehicleSetDefault(BaseMutation):
         id = graphene.ID(required=True)
 
     @classmethod
-    def perform(cls, info, id):
+    def perform(cls, info, instance, id):
         user = info.context.user
-        item = services.set_default_garage_vehicle(user, decode_id(id, GarageVehicleNode))
+        item = services.set_default_garage_vehicle(user, instance.pk)
         return cls(garage_vehicle=item, garage=_garage(user))
 
 
-def _variant_for_staff(info, variant_id):
-    variant = ProductVariant.objects.filter(pk=decode_id(variant_id, ProductVariantNode, field="variant_id")).first()
-    if variant is None:
-        raise NotFound("Variant not found.", field="variant_id")
-    require_vendor_role(info, variant.vendor_id, ANY_STAFF)
-    return variant
+def _variant_vendor(variant):
+    return variant.vendor_id
 
 
 class FitmentSet(BaseMutation):
     """Replace the vehicles a variant fits (staff of the variant's vendor)."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_variant_vendor)
+    lookup = ("variant_id", ProductVariantNode)
     variant = graphene.Field(ProductVariantNode)
 
     class Arguments:
@@ -281,10 +277,10 @@ class FitmentSet(BaseMutation):
         vehicle_ids = graphene.List(graphene.NonNull(graphene.ID), required=True)
 
     @classmethod
-    def perform(cls, info, variant_id, vehicle_ids):
-        variant = _variant_for_staff(info, variant_id)
-        services.set_fitments(variant, [decode_id(v, VehicleNode, field="vehicle_ids") for v in vehicle_ids])
-        return cls(variant=variant)
+    def perform(cls, info, instance, variant_id, vehicle_ids):
+        services.set_fitments(variant_info(instance.pk),
+                              [decode_id(v, VehicleNode, field="vehicle_ids") for v in vehicle_ids])
+        return cls(variant=instance)
 
 
 class PartNumberInput(graphene.InputObjectType):
@@ -295,7 +291,8 @@ class PartNumberInput(graphene.InputObjectType):
 class PartNumbersSet(BaseMutation):
     """Replace a variant's OE and manufacturer numbers (staff of the variant's vendor)."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(ANY_STAFF, vendor_from=_variant_vendor)
+    lookup = ("variant_id", ProductVariantNode)
     variant = graphene.Field(ProductVariantNode)
 
     class Arguments:
@@ -303,10 +300,10 @@ class PartNumbersSet(BaseMutation):
         numbers = graphene.List(graphene.NonNull(PartNumberInput), required=True)
 
     @classmethod
-    def perform(cls, info, variant_id, numbers):
-        variant = _variant_for_staff(info, variant_id)
-        services.set_part_numbers(variant, [{"number": n.number, "kind": _value(n.kind)} for n in numbers])
-        return cls(variant=variant)
+    def perform(cls, info, instance, variant_id, numbers):
+        services.set_part_numbers(variant_info(instance.pk),
+                                  [{"number": n.number, "kind": enum_value(n.kind)} for n in numbers])
+        return cls(variant=instance)
 
 
 class StorefrontPageInput(graphene.InputObjectType):
@@ -319,7 +316,7 @@ class StorefrontPageInput(graphene.InputObjectType):
 class StorefrontPageUpdate(BaseMutation):
     """The vendor's owner or a manager edits its storefront page."""
 
-    permission = permissions.authenticated
+    permission = vendor_role(MANAGERS, vendor_from="vendor_id")
     storefront_page = graphene.Field(StorefrontPageType)
 
     class Arguments:
@@ -328,18 +325,17 @@ class StorefrontPageUpdate(BaseMutation):
 
     @classmethod
     def perform(cls, info, vendor_id, input):
-        pk = decode_id(vendor_id, VendorType, field="vendor_id")
-        require_vendor_role(info, pk, MANAGERS)
-        vendor = Vendor.objects.filter(pk=pk).first()
+        pk = int(decode_id(vendor_id, VendorType, field="vendor_id"))
+        vendor = vendor_info(pk)
         if vendor is None:
             raise NotFound("Vendor not found.", field="vendor_id")
-        if not is_active(PLUGIN, vendor.pk):
+        if not is_active(PLUGIN, pk):
             raise ValidationError("Storefront pages are switched off for this vendor.", code="PLUGIN_DISABLED")
         data = {k: v for k, v in input.items() if k != "featured_products"}
         if input.get("featured_products") is not None:
             data["featured_product_ids"] = [decode_id(p, ProductNode, field="featured_products")
                                             for p in input["featured_products"]]
-        return cls(storefront_page=services.update_storefront_page(vendor, data))
+        return cls(storefront_page=services.update_storefront_page(pk, data))
 
 
 class VehicleMakeInput(graphene.InputObjectType):
@@ -403,7 +399,7 @@ class VehicleCreate(BaseMutation):
         model = VehicleModel.objects.filter(pk=decode_id(model_id, VehicleModelNode, field="model_id")).first()
         if model is None:
             raise NotFound("Model not found.", field="model_id")
-        data = {k: _value(v) for k, v in input.items()}
+        data = {k: enum_value(v) for k, v in input.items()}
         return cls(vehicle=services.create_vehicle(model, data))
 
 

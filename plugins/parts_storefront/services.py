@@ -3,11 +3,11 @@ permission first (the GraphQL layer) and pass plain values."""
 import re
 
 from django.db import transaction
-from django.utils import timezone
 
-from marketplace.plugins import emit, get_settings
-from marketplace.plugins.domain import Product, User
-from marketplace.plugins.graphql import NotFound, ValidationError
+from marketplace.plugins import clock, get_settings
+from marketplace.plugins.accounts import lock_user
+from marketplace.plugins.catalog import touch_product, vendor_product_ids
+from marketplace.plugins.errors import NotFound, ValidationError
 
 from .models import (
     Body, FeaturedProduct, Fitment, Fuel, GarageVehicle, PartNumber, PartNumberKind, StorefrontPage, Vehicle,
@@ -21,7 +21,7 @@ MIN_YEAR = 1950
 
 
 def _max_year():
-    return timezone.now().year + 2  # next model years are sold before the calendar year
+    return clock.now().year + 2  # next model years are sold before the calendar year
 
 
 def _text(data, name, model, required=False):
@@ -56,8 +56,7 @@ def _gather(*checks):
 
 def _product_changed(variant):
     """Fitment and part numbers are part of a product's search document."""
-    emit("product_updated", {"product_id": variant.product_id, "vendor_id": variant.vendor_id},
-         vendor_id=variant.vendor_id)
+    touch_product(variant.product_id)
 
 
 # -- vehicle registry (platform staff) ----------------------------------------------------
@@ -109,13 +108,14 @@ def create_vehicle(model, data):
 # -- fitment and part numbers (the variant's vendor staff) ---------------------------------
 @transaction.atomic
 def set_fitments(variant, vehicle_ids):
-    """Replace the vehicles a variant fits. Returns them."""
+    """Replace the vehicles a variant (a `VariantInfo`) fits. Returns them."""
     wanted = {int(pk) for pk in vehicle_ids}
     vehicles = list(Vehicle.objects.filter(pk__in=wanted).select_related("model__make"))
     if len(vehicles) != len(wanted):
         raise NotFound("A vehicle was not found.", field="vehicle_ids")
-    Fitment.objects.filter(variant=variant).exclude(vehicle_id__in=wanted).delete()
-    Fitment.objects.bulk_create([Fitment(variant=variant, vehicle=v) for v in vehicles], ignore_conflicts=True)
+    Fitment.objects.filter(variant_id=variant.variant_id).exclude(vehicle_id__in=wanted).delete()
+    Fitment.objects.bulk_create([Fitment(variant_id=variant.variant_id, vehicle=v) for v in vehicles],
+                                ignore_conflicts=True)
     _product_changed(variant)
     return vehicles
 
@@ -141,23 +141,23 @@ def set_part_numbers(variant, numbers):
             cleaned[normalized] = (raw, kind)
     if errors:
         raise ValidationError(errors=errors)
-    existing = {p.normalized: p for p in PartNumber.objects.filter(variant=variant)}
+    existing = {p.normalized: p for p in PartNumber.objects.filter(variant_id=variant.variant_id)}
     PartNumber.objects.filter(pk__in=[p.pk for n, p in existing.items() if n not in cleaned]).delete()
     for normalized, (raw, kind) in cleaned.items():
         current = existing.get(normalized)
         if current is None:
-            PartNumber.objects.create(variant=variant, number=raw, kind=kind)
+            PartNumber.objects.create(variant_id=variant.variant_id, number=raw, kind=kind)
         elif (current.number, current.kind) != (raw, kind):
             current.number, current.kind = raw, kind
             current.save()
     _product_changed(variant)
-    return list(PartNumber.objects.filter(variant=variant).order_by("pk"))
+    return list(PartNumber.objects.filter(variant_id=variant.variant_id).order_by("pk"))
 
 
 # -- my garage (the member) ----------------------------------------------------------------
 def _lock_garage(user):
     """Serialise changes to one member's garage (count limit, single default)."""
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    lock_user(user.pk)
     return GarageVehicle.objects.filter(user=user)
 
 
@@ -221,10 +221,10 @@ def _banner(data):
 
 
 @transaction.atomic
-def update_storefront_page(vendor, data):
+def update_storefront_page(vendor_id, data):
     """Change the given fields of a vendor's page (created on first use).
     `featured_product_ids`: ordered product ids of this vendor; replaces the list."""
-    page, _ = StorefrontPage.objects.select_for_update().get_or_create(vendor=vendor)
+    page, _ = StorefrontPage.objects.select_for_update().get_or_create(vendor_id=vendor_id)
     checks = {"banner_url": lambda: _banner(data), "headline_zh": lambda: _text(data, "headline_zh", StorefrontPage),
               "headline_en": lambda: _text(data, "headline_en", StorefrontPage)}
     given = [name for name in checks if data.get(name) is not None]
@@ -233,11 +233,11 @@ def update_storefront_page(vendor, data):
     page.save()
     if data.get("featured_product_ids") is not None:
         ids = list(dict.fromkeys(int(pk) for pk in data["featured_product_ids"]))
-        limit = get_settings(PLUGIN, vendor.pk).max_featured_products
+        limit = get_settings(PLUGIN, vendor_id).max_featured_products
         if len(ids) > limit:
             raise ValidationError(f"Feature at most {limit} products.", code="LIMIT_EXCEEDED",
                                   field="featured_products")
-        if Product.objects.filter(pk__in=ids, vendor=vendor).count() != len(ids):
+        if len(vendor_product_ids(vendor_id, ids)) != len(ids):
             raise NotFound("A product was not found in this store.", field="featured_products")
         FeaturedProduct.objects.filter(page=page).delete()
         FeaturedProduct.objects.bulk_create(

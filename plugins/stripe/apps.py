@@ -16,5 +16,6 @@ class StripeConfig(PluginAppConfig):
     name = "plugins.stripe"
     label = "stripe_gateway"
     plugin_name = "stripe"
-    plugin_description = "Stripe payments: PaymentIntents, manual capture, refunds, signed webhooks."
+    plugin_description = ("Stripe payments: PaymentIntents, manual capture, refunds, signed webhooks; Stripe Billing "
+                          "for subscriptions (the SUBSCRIPTIONS capability).")
     settings_schema = StripeSettings

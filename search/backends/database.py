@@ -22,8 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Value
 
 from marketplace.catalog.models import Product, ProductStatus, ProductVariant
-from marketplace.catalog.services import visible_products
-from marketplace.vendors.models import Vendor, VendorStatus
+from marketplace.catalog.selectors import is_listed, listed_vendors, visible_products
+from marketplace.vendors.models import Vendor
 
 from .. import fields as product_fields
 from ..documents import CategoryPaths
@@ -93,14 +93,13 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
         kind, in one statement; their text does not depend on the vendor."""
         from ..models import ProductSearchRow
 
-        vendor = Vendor.objects.filter(pk=vendor_id).only("status", "kind").first()
+        vendor = Vendor.objects.filter(pk=vendor_id).only("status", "storefront_hidden", "kind").first()
         rows = ProductSearchRow.objects.filter(vendor_id=vendor_id)
         self._rows_changed()
         if vendor is None:
             return IndexOutcome(deleted=rows.update(visible=False))
         published = Exists(Product.objects.filter(pk=OuterRef("product_id"), status=ProductStatus.PUBLISHED))
-        approved = vendor.status == VendorStatus.APPROVED
-        updated = rows.update(vendor_kind=vendor.kind, visible=published if approved else Value(False))
+        updated = rows.update(vendor_kind=vendor.kind, visible=published if is_listed(vendor) else Value(False))
         return IndexOutcome(indexed=updated)
 
     def rebuild(self, progress=None, chunk_size=1000, kinds=("products", "shops"), force=False):
@@ -144,7 +143,7 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
         newest_row = ProductSearchRow.objects.aggregate(n=Max("updated_at"))["n"]
         lag = max(0.0, (newest_db - newest_row).total_seconds()) if newest_db and newest_row else None
         engine = dbtext.engine()
-        shops = Vendor.objects.filter(status=VendorStatus.APPROVED).count()
+        shops = listed_vendors().count()
         return {
             "backend": self.name, "engine": engine,
             "products": {"alias": ProductSearchRow._meta.db_table,

@@ -3,7 +3,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 
 from marketplace.catalog.models import Brand, Product
-from marketplace.vendors.models import Vendor, VendorStatus
+from marketplace.catalog.selectors import listed_vendors
 from marketplace.vendors.opening import is_open
 
 from ..documents import shop_extra_fields, shop_offers
@@ -74,7 +74,7 @@ class DatabaseSuggestions:
             text = brand.name_zh if brand.name_zh.casefold().startswith(folded) else brand.name_en
             result.brands.append(Suggestion("brand", brand.pk, text))
         starts = Q(name_zh__istartswith=prefix) | Q(name_en__istartswith=prefix) | Q(name_en__icontains=" " + prefix)
-        for vendor in Vendor.objects.filter(status=VendorStatus.APPROVED).filter(starts).order_by("pk")[:limit]:
+        for vendor in listed_vendors().filter(starts).order_by("pk")[:limit]:
             text = vendor.name_zh if vendor.name_zh.casefold().startswith(folded) else vendor.name_en
             result.shops.append(Suggestion("shop", vendor.pk, text))
         return result
@@ -93,7 +93,7 @@ class DatabaseSuggestions:
         return out
 
     def search_shops(self, query):
-        qs = Vendor.objects.filter(status=VendorStatus.APPROVED)
+        qs = listed_vendors()
         if query.kind:
             qs = qs.filter(kind=query.kind)
         vendors = list(qs.order_by("pk"))

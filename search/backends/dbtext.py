@@ -235,7 +235,7 @@ def build_rows(products, paths, codes_by_product):
     """(ProductSearchRow objects, ProductSearchText objects, vocabulary words) for a
     batch of products (vendor and brand loaded)."""
     from marketplace.catalog.models import ProductStatus
-    from marketplace.vendors.models import VendorStatus
+    from marketplace.catalog.selectors import is_listed
 
     from ..documents import family_key
     from ..models import ProductSearchRow, ProductSearchText
@@ -254,7 +254,7 @@ def build_rows(products, paths, codes_by_product):
         vendor = product.vendor
         facts.append(ProductSearchRow(
             product_id=product.pk,
-            visible=product.status == ProductStatus.PUBLISHED and vendor.status == VendorStatus.APPROVED,
+            visible=product.status == ProductStatus.PUBLISHED and is_listed(vendor),
             vendor_id=vendor.pk, vendor_kind=vendor.kind, category_id=product.category_id, brand_id=product.brand_id,
             in_stock=product.in_stock, price=product.min_price, sales_count=product.sales_count or 0,
             created_at=product.created_at, family=family_key(product.brand_id, product.name_zh), codes=codes_text))

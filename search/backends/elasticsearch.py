@@ -24,13 +24,12 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError
 from elasticsearch.helpers import scan, streaming_bulk
 
 from marketplace.catalog.models import Product
-from marketplace.catalog.services import visible_products
-from marketplace.vendors.models import Vendor, VendorStatus
+from marketplace.catalog.selectors import listed_vendors, visible_products
 
 from ..documents import (
-    PRODUCTS, REQUIRED_ANALYSIS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields, product_documents,
-    shop_documents, version_now,
+    CategoryPaths, build_index, is_visible, plugin_fields, product_documents, shop_documents, version_now,
 )
+from ..mappings import PRODUCTS, REQUIRED_ANALYSIS, SHOPS
 from ..query import MAX_WINDOW, IndexOutcome
 from .base import SearchBackend
 from .esquery import ElasticsearchQueries, SearchUnavailable
@@ -85,7 +84,7 @@ class ElasticsearchBackend(ElasticsearchQueries, SearchBackend):
     # -- what the cluster must offer ----------------------------------------------------
     def analysis_problem(self):
         """None when the cluster offers every analysis component the mappings name
-        (search.documents.REQUIRED_ANALYSIS), else what is missing and how to fix it.
+        (search.mappings.REQUIRED_ANALYSIS), else what is missing and how to fix it.
         One `_analyze` call per component."""
         missing = []
         for kind, names in REQUIRED_ANALYSIS.items():
@@ -226,7 +225,7 @@ class ElasticsearchBackend(ElasticsearchQueries, SearchBackend):
         if not ids:
             return IndexOutcome()
         version = version_now()
-        vendors = list(Vendor.objects.filter(pk__in=ids, status=VendorStatus.APPROVED).order_by("pk"))
+        vendors = list(listed_vendors().filter(pk__in=ids).order_by("pk"))
         gone = set(ids) - {v.pk for v in vendors}
         return self._write(self.write_targets(SHOPS), shop_documents(vendors, now=dj_timezone.now()), sorted(gone),
                            version, refresh=refresh)
@@ -259,7 +258,7 @@ class ElasticsearchBackend(ElasticsearchQueries, SearchBackend):
         if kind == PRODUCTS:
             qs = visible_products().select_related("vendor", "brand").order_by("pk")
         else:
-            qs = Vendor.objects.filter(status=VendorStatus.APPROVED).order_by("pk")
+            qs = listed_vendors().order_by("pk")
         total = qs.count()
 
         def batches():
@@ -358,8 +357,7 @@ class ElasticsearchBackend(ElasticsearchQueries, SearchBackend):
         out = {"backend": self.name, "url": self.url}
         sources = {
             PRODUCTS: (visible_products(), visible_products().aggregate(n=Max("updated_at"))["n"]),
-            SHOPS: (Vendor.objects.filter(status=VendorStatus.APPROVED),
-                    Vendor.objects.filter(status=VendorStatus.APPROVED).aggregate(n=Max("updated_at"))["n"]),
+            SHOPS: (listed_vendors(), listed_vendors().aggregate(n=Max("updated_at"))["n"]),
         }
         for kind, (qs, db_newest) in sources.items():
             indices = self.indices_behind(self.alias(kind))

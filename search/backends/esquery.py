@@ -14,7 +14,7 @@ from elasticsearch import ApiError, ConnectionError as ESConnectionError, NotFou
 from elasticsearch.dsl import Q
 
 from .. import fields as product_fields
-from ..documents import PRODUCTS
+from ..mappings import PRODUCTS
 from ..query import FACETS, PRICE_BUCKETS, FacetValue, PriceBucket, ProductHit, ProductResult, Sort
 from ..text import merge_adjacent_tags
 from .essuggest import ElasticsearchSuggestions, SearchUnavailable

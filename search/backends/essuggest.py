@@ -16,7 +16,8 @@ from elasticsearch.dsl import Q, Search
 from marketplace.core.errors import ErrorCode, MarketplaceError
 from marketplace.vendors.models import VendorStatus
 
-from ..documents import BRAND_KEY_SEPARATOR, PRODUCTS, SHOPS, taxonomy_matching
+from ..documents import taxonomy_matching
+from ..mappings import BRAND_KEY_SEPARATOR, PRODUCTS, SHOPS
 from ..query import ShopHit, ShopResult, Suggestion, Suggestions
 from ..text import clean_query, week_minute
 

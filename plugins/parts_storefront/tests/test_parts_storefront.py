@@ -147,7 +147,8 @@ def test_registry_is_public_to_read_and_platform_staff_to_write(registry, staff_
 
 
 # -- fitment and part numbers ------------------------------------------------------------------
-def test_vendor_staff_set_fitment_and_part_numbers(registry, shop):
+def test_hook_graphql_type_fields(registry, shop):
+    """parts_storefront adds `fitments` and `partNumbers` to ProductVariant; vendor staff set them."""
     _product, variant = shop.product("corolla-front-pads", "卡罗拉 前刹车片")
     variant_id = gid("ProductVariant", variant)
     payload = shop.api.mutate(FITMENT_SET, {"v": variant_id, "ids": [registry["corolla_new"], registry["lavida"]]})
@@ -222,6 +223,7 @@ def test_part_number_lookup_and_filter_ignore_case_spaces_and_hyphens(shop, gql)
 
 
 def test_fits_vehicle_filter(registry, shop, gql):
+    """parts_storefront narrows listings with its `fitsVehicle` filter."""
     corolla, corolla_variant = shop.product("corolla-pads", "卡罗拉刹车片")
     lavida, lavida_variant = shop.product("lavida-pads", "朗逸刹车片")
     shop.product("universal-wiper", "通用雨刮")
@@ -363,6 +365,7 @@ query($n: Int!) { products(first: $n) { edges { node { slug variants {
 
 def test_listing_with_fitment_runs_a_constant_number_of_queries(registry, shop, gql):
     from marketplace.catalog.models import ProductVariant
+    from marketplace.plugins.catalog import variant_infos
     from plugins.parts_storefront import services
     from plugins.parts_storefront.models import Vehicle
 
@@ -370,9 +373,9 @@ def test_listing_with_fitment_runs_a_constant_number_of_queries(registry, shop, 
     for i in range(30):
         product, variant = shop.product(f"pads-{i:02}")
         second = catalog.save_variant(product, {"sku": f"pads-{i:02}-b", "list_price": "120.00"})
-        for v in (variant, second):
+        for v in variant_infos([variant.pk, second.pk]):
             services.set_fitments(v, vehicles[i % 3: i % 3 + 2])
-            services.set_part_numbers(v, [{"number": f"04465-0{i:04}"}, {"number": f"X-{v.pk}"}])
+            services.set_part_numbers(v, [{"number": f"04465-0{i:04}"}, {"number": f"X-{v.variant_id}"}])
     assert ProductVariant.objects.count() == 60
 
     counts = {}

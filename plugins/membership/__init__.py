@@ -1,0 +1,1 @@
+"""The platform membership plugin: yearly paid membership, member prices, partner codes."""
