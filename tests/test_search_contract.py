@@ -404,6 +404,28 @@ def test_shops_near_beijing_nearest_first(gql, search_backend, indexed):
     assert bad["errors"][0]["extensions"] == {"code": "REQUIRED", "field": "near"}
 
 
+def test_held_storefront_leaves_product_and_shop_search(gql, search_backend, indexed):
+    """A vendor whose storefront a plugin holds (vendor plans: an unpaid plan) is hidden
+    from product search, shop search and suggestions on both backends, and returns when
+    the hold is lifted - through the same events that feed indexing."""
+    from marketplace.plugins.vendors import hide_storefront, show_storefront
+
+    shop = indexed.shops.a  # bj-parts: bosch-front and compat-pads
+    before = set(slugs(search(gql, q="刹车片")))
+    assert {"bosch-front", "compat-pads"} <= before
+    hide_storefront(shop.pk, "search_test", "unpaid plan")
+    search_backend.index()
+    assert set(slugs(search(gql, q="刹车片"))) == before - {"bosch-front", "compat-pads"}
+    assert "bj-parts" not in shop_slugs(shops(gql, near=BEIJING))
+    assert shops(gql, q="京城汽配")["totalCount"] == 0
+    assert gql.data(SUGGEST, {"p": "京城"})["suggest"]["shops"] == []
+    show_storefront(shop.pk, "search_test")
+    search_backend.index()
+    assert set(slugs(search(gql, q="刹车片"))) == before
+    assert shop_slugs(shops(gql, near=BEIJING))[0] == "bj-parts"
+    assert [s["text"] for s in gql.data(SUGGEST, {"p": "京城"})["suggest"]["shops"]] == ["京城汽配"]
+
+
 def test_hook_search_shop_fields(gql, search_backend, indexed, wednesday_morning):
     assert shop_slugs(shops(gql, near=BEIJING, open=True)) == ["cy-repair", "tj-parts"]
     assert shop_slugs(shops(gql, near=BEIJING, open=False)) == ["bj-parts", "hd-dealer"]

@@ -14,7 +14,6 @@ from elasticsearch.dsl import Keyword, Q
 from marketplace.plugins import hookspecs
 from marketplace.plugins.fields import ProductField
 from marketplace.plugins.hookspecs import hookimpl
-from marketplace.plugins.manager import get_manager
 from tests.conftest import gid, in_ci
 
 pytestmark = pytest.mark.django_db
@@ -138,14 +137,11 @@ class HalfDeclared:
 
 @pytest.fixture
 def half_declared():
-    manager = get_manager()
+    from marketplace.plugins.testing import register_plugin
+
     name = f"search_half_{uuid.uuid4().hex[:6]}"
-    manager.plugins[name] = SimpleNamespace(default_active=True, vendor_configurable=False, settings_schema=None,
-                                            plugin_name=name)
-    manager.pm.register(HalfDeclared(), name=name)
-    yield name
-    manager.pm.unregister(name=name)
-    del manager.plugins[name]
+    with register_plugin(HalfDeclared(), name):
+        yield name
 
 
 def test_refusals_are_coded_never_silent(backend, half_declared):
