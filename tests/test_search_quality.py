@@ -52,9 +52,8 @@ def demo(request, settings):
         settings.SEARCH_INDEX_PREFIX = f"test-{RUN}-q{next(_numbers)}-"
     SynonymSet.objects.all().delete()
     load_glossary()
-    demo_data.load()
+    demo_data.load()  # indexes the demo with this backend
     backend = get_backend()
-    backend.rebuild()
     yield backend
     if backend.name == "elasticsearch":
         for index in backend.all_indices():
