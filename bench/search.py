@@ -1,26 +1,30 @@
 #!/usr/bin/env python
-"""Benchmark: search at scale. Bulk indexing throughput into Elasticsearch and the
-latency of a mixed search workload (text + filters + facets) through GraphQL, served
-by gunicorn from PostgreSQL with production-like settings. Prints figures next to the
-targets of /work/shared/TARGETS.md. Not a test: nothing here fails a build.
+"""Benchmark: search at scale, on both backends. Bulk indexing throughput into
+Elasticsearch and the latency of a mixed search workload (text + filters + facets)
+through GraphQL, served by gunicorn from PostgreSQL with production-like settings - then
+the same workload on the database backend (PostgreSQL full-text rows). Prints figures
+next to the targets of /work/shared/TARGETS.md. Not a test: nothing here fails a build.
 
     eval "$(python3 scripts/localservices.py env)"
-    python bench/search.py                  # about a minute when the data exist
+    python bench/search.py                  # both backends; a few minutes when the data exist
+    python bench/search.py --backend database --database marketplace_7
     python bench/search.py --requests 1000 --keep-index
-    python bench/search.py --no-request-cache   # facets counted afresh for every search
+    python bench/search.py --no-request-cache   # Elasticsearch: facets counted afresh for every search
 
 What it does, all on 127.0.0.1, every loop bounded, gunicorn killed at the end:
-1. uses the database `marketplace_bench` (100k products, made by bench/listing.py and
-   `manage.py generate_products`) when it exists; otherwise creates
-   `marketplace_search_bench` and bulk-creates --fallback-products products itself;
-2. rebuilds the product and shop indices under the prefix `bench-search-` with
-   `manage.py search_index rebuild` (in-process) and reports documents per second, plus
-   how fast the documents alone are built (database + Python, no Elasticsearch);
-3. starts gunicorn (2 gthread workers, DEBUG off, persistent DB connections) and sends
-   a seeded mix of `searchProducts` queries - Chinese and English text, part numbers,
-   filters, sorts, always facets and price ranges - from one keep-alive client:
-   warm-up, then N requests -> p50/p95/p99, overall and per kind;
-4. deletes its indices (exact names) unless --keep-index.
+1. uses the database --database (default `marketplace_bench`: 100k products, made by
+   bench/listing.py and `manage.py generate_products`) when it has products; otherwise
+   creates `marketplace_search_bench` and bulk-creates --fallback-products products itself;
+2. Elasticsearch: rebuilds the product and shop indices under the prefix `bench-search-`
+   with the backend's `rebuild` (in-process) and reports documents per second, plus how
+   fast the documents alone are built (database + Python, no Elasticsearch);
+3. database backend: (re)builds its rows when they are missing or --rebuild-rows
+   (rows per second), then `ANALYZE`;
+4. for each backend, starts gunicorn (2 gthread workers, DEBUG off, persistent DB
+   connections) and sends a seeded mix of `searchProducts` queries - Chinese and English
+   text, typos, part numbers, filters, sorts, always facets and price ranges - from one
+   keep-alive client: warm-up, then N requests -> p50/p95/p99, overall and per kind;
+5. deletes its Elasticsearch indices (exact names) unless --keep-index.
 """
 import argparse
 import http.client
@@ -38,7 +42,7 @@ from listing import Server, log, percentile, pg_connect, with_database  # noqa: 
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "bench-search-"
-TARGETS = {"indexing": ">= 3,000 products/s", "search": "p95 <= 30 ms"}
+TARGETS = {"indexing": ">= 3,000 products/s", "elasticsearch": 30, "database": 100}  # p95 ms
 
 SEARCH = """
 query Search($q: String, $f: SearchFilterInput, $s: ProductSearchSort, $n: Int) {
@@ -62,7 +66,7 @@ def visible_count(url):
         return 0
 
 
-def bench_env(database_url, elasticsearch_url):
+def bench_env(database_url, elasticsearch_url, backend="elasticsearch"):
     env = dict(os.environ)
     env.pop("MARKETPLACE_ENV", None)
     for name in ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL"):
@@ -70,7 +74,7 @@ def bench_env(database_url, elasticsearch_url):
     env.update(
         DJANGO_SETTINGS_MODULE="marketplace.settings", DATABASE_URL=database_url, DEBUG="0",
         SECRET_KEY="bench-secret-key-not-for-production-0123456789abcdef", DATABASE_CONN_MAX_AGE="60",
-        LOG_LEVEL="WARNING", GRAPHQL_GRAPHIQL="0", SEARCH_BACKEND="elasticsearch",
+        LOG_LEVEL="WARNING", GRAPHQL_GRAPHIQL="0", SEARCH_BACKEND=backend,
         ELASTICSEARCH_URL=elasticsearch_url, SEARCH_INDEX_PREFIX=PREFIX,
     )
     return env
@@ -228,8 +232,41 @@ def measure(port, queries, warmup, clear_cache=None):
     return timings, hits
 
 
+def run_workload(env, queries, args, clear=None):
+    # make serve's web process runs in production mode, which wants Redis (its cache) as production has it.
+    server_env = dict(env, REDIS_URL=os.environ.get("REDIS_URL", ""), CACHE_KEY_PREFIX="bench-search")
+    server = Server(server_env, 2, 4, "gthread")
+    try:
+        server.wait()
+        log(f"measuring {args.requests} searches (+{args.warmup} warm-up) on {env['SEARCH_BACKEND']}, "
+            "one keep-alive client")
+        load_start = os.getloadavg()[0]
+        timings, hits = measure(server.port, queries, args.warmup, clear)
+        load_end = os.getloadavg()[0]
+    finally:
+        server.stop()
+    return {"timings": timings, "hits": hits, "load": (load_start, load_end), "server": server.describe}
+
+
+def latency_lines(name, run, queries, args, target):
+    every = [t for values in run["timings"].values() for t in values]
+    p95 = percentile(every, 95)
+    lines = [
+        f"{name}: {len(every)} requests ({len({json.dumps(v, sort_keys=True) for _, v in queries[args.warmup:]})} "
+        f"distinct), median {statistics.median(run['hits']):,.0f} hits each; load {run['load'][0]:.2f} / "
+        f"{run['load'][1]:.2f}; p50 {percentile(every, 50):.1f} ms, p95 {p95:.1f} ms, p99 {percentile(every, 99):.1f} "
+        f"ms, max {max(every):.1f} ms (target p95 <= {target} ms: {'OK' if p95 <= target else 'MISSED'})",
+        f"  {'kind':<10} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}",
+    ]
+    for kind in sorted(run["timings"]):
+        values = run["timings"][kind]
+        lines.append(f"  {kind:<10} {len(values):>5} {percentile(values, 50):>8.1f} {percentile(values, 95):>8.1f}")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["elasticsearch", "database", "both"], default="both")
     parser.add_argument("--database", default="marketplace_bench", help="reused when it has products")
     parser.add_argument("--fallback-database", default="marketplace_search_bench")
     parser.add_argument("--fallback-products", type=int, default=20_000)
@@ -238,16 +275,18 @@ def main():
     parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-index", action="store_true", help="leave the bench indices in place")
+    parser.add_argument("--rebuild-rows", action="store_true", help="database backend: rebuild its rows anyway")
     parser.add_argument("--no-request-cache", action="store_true",
                         help="clear Elasticsearch's request cache before every search (facets counted afresh)")
     args = parser.parse_args()
+    backends = ["elasticsearch", "database"] if args.backend == "both" else [args.backend]
 
     base = os.environ.get("DATABASE_URL", "")
     es_url = os.environ.get("ELASTICSEARCH_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")) or not es_url:
-        sys.exit('Needs PostgreSQL and Elasticsearch: eval "$(python3 scripts/localservices.py env)" first.')
+    if not base.startswith(("postgres://", "postgresql://")) or ("elasticsearch" in backends and not es_url):
+        sys.exit('Needs PostgreSQL (and Elasticsearch): eval "$(python3 scripts/localservices.py env)" first.')
     database_url, fallback = prepare(args, base)
-    env = bench_env(database_url, es_url)
+    env = bench_env(database_url, es_url, backends[0])
     os.environ.update(env)
     for name in ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL"):
         os.environ.pop(name, None)
@@ -255,87 +294,98 @@ def main():
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
 
     call_command("migrate", "--noinput", verbosity=0)
     if fallback:
         generate(args.fallback_products, seed=args.seed)
-    from django.db import connection
-
     from marketplace.catalog.services import visible_products
     from search.backends import get_backend
-    from search.documents import CategoryPaths, product_documents
 
-    backend = get_backend()
     meta = {"database": urlsplit(database_url).path.lstrip("/"), "products": visible_products().count(),
-            "es": backend.client.info()["version"]["number"], "pg": connection.pg_version}
-
-    # Documents alone (database + Python): the part of indexing Elasticsearch does not do.
-    log("building 20,000 documents without sending them")
-    sample = list(visible_products().select_related("vendor", "brand").order_by("pk")[:20_000])
-    serializer = backend.client.transport.serializers.get_serializer("application/json")
-    started = time.perf_counter()
-    paths = CategoryPaths()
-    for start in range(0, len(sample), args.chunk_size):
-        documents = product_documents(sample[start:start + args.chunk_size], paths=paths)
-        serializer.dumps([d.source for d in documents])  # what the client sends
-    build_rate = len(sample) / (time.perf_counter() - started)
-    del sample
-
-    log(f"rebuilding the search indices ({meta['products']:,} products) under the prefix {PREFIX}")
-    load_before = os.getloadavg()[0]
-    rebuilt = backend.rebuild(chunk_size=args.chunk_size,
-                              progress=lambda kind, done, total, s: log(f"  {kind}: {done:,}/{total:,} "
-                                                                         f"({done / s if s else 0:,.0f} docs/s)")
-                              if done and (done == total or done % 20_000 < args.chunk_size) else None)
-    products = rebuilt["products"]
-
+            "pg": connection.pg_version}
     rng = random.Random(args.seed)
     queries = workload(rng, args.warmup + args.requests)
-    # make serve's web process runs in production mode, which wants Redis (its cache) as production has it.
-    server_env = dict(env, REDIS_URL=os.environ.get("REDIS_URL", ""), CACHE_KEY_PREFIX="bench-search")
-    server = Server(server_env, 2, 4, "gthread")
-    meta["server"] = server.describe
-    try:
-        server.wait()
-        log(f"measuring {args.requests} searches (+{args.warmup} warm-up), one keep-alive client")
-        meta["load_start"] = os.getloadavg()[0]
+    lines = []
+
+    if "elasticsearch" in backends:
+        from search.documents import CategoryPaths, product_documents
+
+        settings.SEARCH_BACKEND = "elasticsearch"
+        backend = get_backend()
+        meta["es"] = backend.client.info()["version"]["number"]
+        # Documents alone (database + Python): the part of indexing Elasticsearch does not do.
+        log("building 20,000 documents without sending them")
+        sample = list(visible_products().select_related("vendor", "brand").order_by("pk")[:20_000])
+        serializer = backend.client.transport.serializers.get_serializer("application/json")
+        started = time.perf_counter()
+        paths = CategoryPaths()
+        for start in range(0, len(sample), args.chunk_size):
+            documents = product_documents(sample[start:start + args.chunk_size], paths=paths)
+            serializer.dumps([d.source for d in documents])  # what the client sends
+        build_rate = len(sample) / (time.perf_counter() - started)
+        del sample
+
+        log(f"rebuilding the search indices ({meta['products']:,} products) under the prefix {PREFIX}")
+        load_before = os.getloadavg()[0]
+        rebuilt = backend.rebuild(chunk_size=args.chunk_size,
+                                  progress=lambda kind, done, total, s: log(f"  {kind}: {done:,}/{total:,} "
+                                                                             f"({done / s if s else 0:,.0f} docs/s)")
+                                  if done and (done == total or done % 20_000 < args.chunk_size) else None)
+        products = rebuilt["products"]
+
         def clear():
             backend.client.indices.clear_cache(index=backend.alias("products"), request=True)
 
-        timings, hits = measure(server.port, queries, args.warmup, clear if args.no_request_cache else None)
-        meta["load_end"] = os.getloadavg()[0]
-    finally:
-        server.stop()
-        if not args.keep_index:
-            for index in backend.all_indices():
-                if index.startswith(PREFIX):
-                    backend.client.indices.delete(index=index, ignore_unavailable=True)
+        try:
+            run = run_workload(bench_env(database_url, es_url, "elasticsearch"), queries, args,
+                               clear if args.no_request_cache else None)
+        finally:
+            if not args.keep_index:
+                for index in backend.all_indices():
+                    if index.startswith(PREFIX):
+                        backend.client.indices.delete(index=index, ignore_unavailable=True)
+        rate = products["per_second"]
+        lines += [
+            f"Elasticsearch {meta['es']} (local single node), {run['server']}",
+            f"bulk indexing: {products['documents']:,} products in {products['seconds']:.1f}s = {rate:,.0f} docs/s "
+            f"(target {TARGETS['indexing']}: {'OK' if rate >= 3000 else 'MISSED'}; load {load_before:.2f} before); "
+            f"documents alone are built at {build_rate:,.0f}/s; shops: {rebuilt['shops']['documents']:,}",
+            *latency_lines(f"searches (request cache {'cleared before each' if args.no_request_cache else 'on'})",
+                           run, queries, args, TARGETS["elasticsearch"]),
+            "",
+        ]
 
-    every = [t for values in timings.values() for t in values]
-    p95 = percentile(every, 95)
-    rate = products["per_second"]
-    lines = [
-        f"search benchmark - {meta['products']:,} visible products in {meta['database']} (PostgreSQL "
-        f"{meta['pg'] // 10000}), Elasticsearch {meta['es']} (local single node), {meta['server']}",
-        f"load average (1 min): {load_before:.2f} before indexing, {meta['load_start']:.2f} / {meta['load_end']:.2f} "
-        "around the searches (other work on the machine slows every figure)",
-        "",
-        f"bulk indexing: {products['documents']:,} products in {products['seconds']:.1f}s = {rate:,.0f} docs/s "
-        f"(target {TARGETS['indexing']}: {'OK' if rate >= 3000 else 'MISSED'}); "
-        f"documents alone are built at {build_rate:,.0f}/s; shops: {rebuilt['shops']['documents']:,}",
-        f"searches: {len(every)} requests ({len({json.dumps(v, sort_keys=True) for _, v in queries[args.warmup:]})} "
-        f"distinct; request cache {'cleared before each' if args.no_request_cache else 'on'}), "
-        f"median {statistics.median(hits):,.0f} hits each; "
-        f"p50 {percentile(every, 50):.1f} ms, p95 {p95:.1f} ms, p99 {percentile(every, 99):.1f} ms, "
-        f"max {max(every):.1f} ms (target {TARGETS['search']}: {'OK' if p95 <= 30 else 'MISSED'})",
-        "",
-        f"{'kind':<10} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}",
-    ]
-    for kind in sorted(timings):
-        values = timings[kind]
-        lines.append(f"{kind:<10} {len(values):>5} {percentile(values, 50):>8.1f} {percentile(values, 95):>8.1f}")
-    print("\n".join(lines))
+    if "database" in backends:
+        from search.models import ProductSearchRow
+
+        settings.SEARCH_BACKEND = "database"
+        backend = get_backend()
+        rows = ProductSearchRow.objects.count()
+        total_products = visible_products().model.objects.count()
+        if args.rebuild_rows or rows != total_products:
+            log(f"building the database backend's rows ({total_products:,} products)")
+            built = backend.rebuild(kinds=("products",), chunk_size=max(args.chunk_size, 2000),
+                                    progress=lambda kind, done, total, s: log(
+                                        f"  rows: {done:,}/{total:,} ({done / s if s else 0:,.0f}/s)")
+                                    if done and (done == total or done % 20_000 < 2000) else None)["products"]
+            rows_line = (f"rows: {built['documents']:,} built in {built['seconds']:.1f}s "
+                         f"({built['per_second']:,.0f}/s)")
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE search_productsearchrow, search_productsearchtext, "
+                               "search_productsearchdescription, search_productsearchrank")
+            rows_line = f"rows: {rows:,} present (--rebuild-rows to rebuild)"
+        run = run_workload(bench_env(database_url, es_url, "database"), queries, args)
+        lines += [f"database backend (PostgreSQL {connection.pg_version // 10000}: tsvector + GIN, pg_trgm), "
+                  f"{run['server']}; {rows_line}",
+                  *latency_lines("searches", run, queries, args, TARGETS["database"]), ""]
+
+    print(f"search benchmark - {meta['products']:,} visible products in {meta['database']} "
+          f"(PostgreSQL {meta['pg'] // 10000}), seed {args.seed}")
+    print("\n".join(lines).rstrip())
 
 
 if __name__ == "__main__":

@@ -650,6 +650,24 @@ class Elasticsearch(Service):
         status, body = http_get(ES_HTTP_PORT, "/_cluster/health")
         return status == 200 and json.loads(body).get("status") in ("green", "yellow")
 
+    def after_reuse(self) -> None:
+        """A running node may come from an older search/node (services outlive checkouts):
+        when it lacks the analysis the mappings need (smartcn), say so and how to restart it."""
+        conn = http.client.HTTPConnection(HOST, ES_HTTP_PORT, timeout=5)
+        try:
+            conn.request("POST", "/_analyze", json.dumps({"analyzer": "smartcn", "text": "刹车片"}),
+                         {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            body = response.read()
+        except OSError:
+            return
+        finally:
+            conn.close()
+        if response.status != 200 and b"failed to find" in body:
+            say(self.name, "WARNING: the running node was built from an older search/node (no smartcn analysis); "
+                           "restart it to use this checkout's: localservices.py stop elasticsearch && "
+                           "localservices.py start elasticsearch")
+
     def install(self) -> None:
         if not (SEARCH_NODE_DIR / "pom.xml").exists():
             raise ServiceError(self.name, f"{SEARCH_NODE_DIR}/pom.xml not found")

@@ -11,13 +11,17 @@ class SearchConfig(AppConfig):
         import logging
 
         from django.core import checks
+        from django.db.backends.signals import connection_created
 
         from marketplace.core.events import subscribe
 
         from . import indexing
-        from .checks import search_settings
+        from .backends.dbtext import set_similarity_threshold
+        from .checks import search_cluster, search_settings
 
         checks.register(search_settings)
+        checks.register(search_cluster, "search", deploy=True)
+        connection_created.connect(set_similarity_threshold, dispatch_uid="search.pg_trgm_threshold")
 
         subscribe(indexing.on_event)
         indexing.connect_batching_signals()

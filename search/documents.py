@@ -1,135 +1,34 @@
-"""Elasticsearch documents (`elasticsearch.dsl`) and how database rows become them.
+"""How database rows become search documents: product and shop documents (values,
+suggestion inputs, families, visibility), the index with its plugin fields, versions.
 
-Mappings use only what every Elasticsearch node ships with (the local test node lacks
-the analysis-common module, so: no synonym/ngram/edge_ngram filters, no stemmers, no
-scripts, no scaled_float):
-
-- Text: the `standard` analyzer (one token per CJK character, lower-cased words); ranking
-  comes from `match_phrase` boosts, recall from a `combined_fields` query over names,
-  brand and category path (the characters/words present). Typo tolerance is query-time
-  fuzziness on the Latin fields only. (`latin` = standard tokenizer + lowercase is
-  defined for descriptions and plugins.)
-- Codes (SKUs, part and OE numbers): keywords with the `code` (lowercase) normalizer,
-  stored normalised (no spaces, hyphens, dots, slashes), so an exact match is a term query.
-- Suggestions: `completion` fields; synonyms: expanded at query time (search/text.py).
-- Money: `double` (scaled_float is not available); the database stays the source of
-  truth for prices shown to clients.
+The mappings and analysis are in search.mappings (names re-exported here).
 """
 import copy
+import hashlib
+import re
 import time
 from typing import NamedTuple
 
 from django.conf import settings
-from elasticsearch.dsl import (
-    Boolean, Completion, Date, Document, Double, GeoPoint, Index, Integer, IntegerRange, Keyword, Long, Mapping,
-    MetaField, Text, analyzer, normalizer,
-)
+from elasticsearch.dsl import Index, Mapping
 
-from marketplace.catalog.models import Category, ProductStatus, ProductVariant
+from marketplace.catalog.models import Category, ProductStatus, ProductType, ProductVariant
+from marketplace.catalog.selectors import is_listed
 from marketplace.plugins.manager import get_manager
-from marketplace.vendors.models import VendorStatus
 
-from .text import normalize_code, opening_ranges
-
-latin = analyzer("latin", tokenizer="standard", filter=["lowercase"])
-code = normalizer("code", filter=["lowercase"])
-
-PRODUCTS = "products"
-SHOPS = "shops"
-MAX_SUGGEST_INPUTS = 8
-MAX_WEIGHT = 2**31 - 1
-BRAND_KEY_SEPARATOR = "\x1f"
-
-
-def zh_text(**kwargs):
-    return Text(analyzer="standard", **kwargs)
-
-
-def en_text(**kwargs):
-    return Text(analyzer=latin, **kwargs)
-
-
-class ProductDocument(Document):
-    product_id = Long()
-    slug = Keyword()
-    # Names, brand and category path are analysed alike (standard: CJK characters and
-    # lower-cased words), so one `combined_fields` query treats them as one field:
-    # "博世刹车片" finds a 刹车片 of the brand 博世, "博世 brake pads" mixes languages.
-    # (Cheaper to index than copying them into a catch-all field.)
-    name_zh = zh_text(fields={"raw": Keyword(ignore_above=256)})
-    name_en = zh_text()
-    description_zh = zh_text()
-    description_en = en_text()
-    # Ids used by filters and facets are keywords: terms aggregations run on global ordinals.
-    brand_id = Keyword(eager_global_ordinals=True)
-    brand_slug = Keyword()
-    brand_name_zh = zh_text()
-    brand_name_en = zh_text()
-    brand_keys = Keyword()  # brand suggestions (see brand_keys())
-    category_id = Long()
-    # The category and all its ancestors: filtering on one includes its descendants.
-    category_ids = Keyword(eager_global_ordinals=True)
-    category_names_zh = zh_text()
-    category_names_en = zh_text()
-    vendor_id = Keyword()
-    vendor_slug = Keyword()
-    vendor_kind = Keyword(eager_global_ordinals=True)
-    vendor_name = zh_text()
-    vendor_status = Keyword()
-    status = Keyword()
-    price = Double()
-    in_stock = Boolean()
-    sales_count = Integer()
-    created_at = Date()
-    updated_at = Date()
-    indexed_at = Date()
-    skus = Keyword(normalizer=code)
-    codes = Keyword(normalizer=code)  # normalised SKUs (plugins match their own numbers)
-    # Whole names only (each extra input costs indexing time): completions of a later
-    # word come from a phrase-prefix query at suggestion time.
-    suggest_name = Completion(analyzer="simple", preserve_separators=True, max_input_length=60)
-
-    class Meta:
-        dynamic = MetaField(False)  # unknown fields are kept in _source, never guessed
-
-
-class ShopDocument(Document):
-    vendor_id = Long()
-    slug = Keyword()
-    kind = Keyword()
-    status = Keyword()
-    name_zh = zh_text(copy_to="text_all", fields={"raw": Keyword(ignore_above=256)})
-    name_en = en_text(copy_to=["text_all", "text_en"])
-    description_zh = zh_text()
-    description_en = en_text()
-    text_all = zh_text()
-    text_en = en_text()
-    province = Keyword(copy_to="text_all")
-    city = Keyword(copy_to="text_all")
-    district = Keyword(copy_to="text_all")
-    street = zh_text(copy_to="text_all")
-    location = GeoPoint()
-    # Opening hours as minute-of-week ranges in the business time zone (Mon 00:00 = 0):
-    # "open now" is a term query for the current minute on this range field.
-    open_minutes = IntegerRange()
-    services = Keyword(normalizer=code)
-    updated_at = Date()
-    indexed_at = Date()
-    suggest = Completion(analyzer="simple", preserve_separators=True, max_input_length=60)
-
-    class Meta:
-        dynamic = MetaField(False)
-
-
-DOCUMENTS = {PRODUCTS: ProductDocument, SHOPS: ShopDocument}
-PLUGIN_MAPPING_HOOKS = {PRODUCTS: "search_mapping_fields", SHOPS: "search_shop_mapping_fields"}
+from . import fields as product_fields
+from .mappings import ANALYZERS, BRAND_KEY_SEPARATOR, DOCUMENTS, MAX_SUGGEST_INPUTS, MAX_WEIGHT, PRODUCTS
+from .text import fold, normalize_code, opening_ranges
 
 
 def plugin_fields(kind):
-    """{field: dsl field} contributed by installed plugins (active or not)."""
+    """{field: dsl field} contributed by installed plugins (active or not): product fields
+    from `register_product_fields`, shop fields from `search_shop_mapping_fields`."""
+    if kind == PRODUCTS:
+        return product_fields.mappings()
     core = DOCUMENTS[kind]._doc_type.mapping
     fields = {}
-    for plugin_name, contributed in get_manager().call_each(PLUGIN_MAPPING_HOOKS[kind], include_inactive=True):
+    for plugin_name, contributed in get_manager().call_each("search_shop_mapping_fields", include_inactive=True):
         for name, field in (contributed or {}).items():
             if name in core or name in fields:
                 raise RuntimeError(f"Plugin {plugin_name!r} redefines the search field {kind}.{name}")
@@ -152,7 +51,8 @@ def build_index(kind, name, building=False):
         # no per-request translog fsync until it goes live.
         translog={"durability": "async" if building else "request"},
     )
-    index.analyzer(latin)
+    for item in ANALYZERS:
+        index.analyzer(item)
     index.mapping(mapping)
     return index
 
@@ -165,10 +65,12 @@ def version_now():
 
 # -- products -------------------------------------------------------------------------
 class CategoryPaths:
-    """Category ids and names from the root down, from one query of the (small) tree."""
+    """Category paths (root down) and product types, from one query each of the (small)
+    tables: documents of a batch need no join for them."""
 
     def __init__(self):
         self.tree = {c.pk: c for c in Category.objects.all()}
+        self.types = {t.pk: t for t in ProductType.objects.all()}
         self._paths = {}
 
     def path(self, category_id):
@@ -181,10 +83,24 @@ class CategoryPaths:
             self._paths[category_id] = list(reversed(path))
         return self._paths[category_id]
 
+    def product_type(self, type_id):
+        return self.types.get(type_id)
+
+
+# Shop tags vendors put around a name ("【包安装】", "[Genuine] ") and anything that is not a
+# letter or digit: what is left, with the brand, says "the same product".
+_TAGS = re.compile(r"【[^】]*】|\[[^\]]*\]|[^\w]+|_")
+
+
+def family_key(brand_id, name_zh):
+    """One key for the same product sold by many vendors: the brand and the Chinese name
+    folded, without shop tags, spaces or punctuation (hashed: a short keyword)."""
+    base = f"{brand_id or 0}:{_TAGS.sub('', fold(name_zh or ''))}"
+    return hashlib.blake2b(base.encode(), digest_size=8).hexdigest()
+
 
 def is_visible(product):
-    return (product.status == ProductStatus.PUBLISHED and product.vendor.status == VendorStatus.APPROVED
-            and not product.vendor.storefront_hidden)
+    return product.status == ProductStatus.PUBLISHED and is_listed(product.vendor)
 
 
 def _suffixes(name):
@@ -224,24 +140,46 @@ def brand_keys(brand):
                    for name in (brand.name_zh, brand.name_en) if name})
 
 
+TAXONOMY_CACHE_KEY = "search:taxonomy-names:v1"
+TAXONOMY_CACHE_SECONDS = 300
+
+
+def taxonomy_matching(prefix):
+    """(category ids, product type ids) whose Chinese or English name starts with `prefix`
+    (folded): what suggestions complete through, so "刹车" reaches brake pads whatever
+    brand their names start with. The (small) tables are cached for a few minutes."""
+    from django.core.cache import cache
+
+    names = cache.get(TAXONOMY_CACHE_KEY)
+    if names is None:
+        names = ([("category", pk, fold(zh), fold(en)) for pk, zh, en in Category.objects.values_list(
+            "pk", "name_zh", "name_en")] + [("type", pk, fold(zh), fold(en)) for pk, zh, en in
+                                             ProductType.objects.values_list("pk", "name_zh", "name_en")])
+        cache.set(TAXONOMY_CACHE_KEY, names, TAXONOMY_CACHE_SECONDS)
+    folded = fold(prefix)
+    categories, types = [], []
+    for kind, pk, zh, en in names:
+        if folded and (zh.startswith(folded) or (en and en.startswith(folded))):
+            (categories if kind == "category" else types).append(pk)
+    return categories, types
+
+
 def product_documents(products, paths=None, now=None):
     """Documents (mapping: `ProductDocument`) for visible products (vendor and brand
-    loaded). One query for the SKUs of the batch, then the plugins'
-    `search_product_fields`. Built as plain dicts: constructing and serialising a
-    `Document` instance per product costs more than the rest of the work together."""
+    loaded). One query for the SKUs of the batch, then the plugins' declared fields
+    (`register_product_fields` values). Built as plain dicts: constructing and
+    serialising a `Document` instance per product costs more than the rest together."""
     paths = paths or CategoryPaths()
     ids = [p.pk for p in products]
     skus = {}
     for product_id, sku in ProductVariant.objects.filter(product_id__in=ids, is_active=True).order_by(
             "product_id", "position", "pk").values_list("product_id", "sku"):
         skus.setdefault(product_id, []).append(sku)
-    extra = {}
-    for contributed in get_manager().call_all("search_product_fields", include_inactive=True, products=products):
-        for product_id, values in (contributed or {}).items():
-            extra.setdefault(int(product_id), {}).update(values or {})
+    extra = product_fields.document_values(products)
     documents = []
     for product in products:
         path = paths.path(product.category_id)
+        product_type = paths.product_type(product.product_type_id)
         brand = product.brand
         vendor = product.vendor
         product_skus = skus.get(product.pk, [])
@@ -261,11 +199,15 @@ def product_documents(products, paths=None, now=None):
             "category_ids": [str(c.pk) for c in path],
             "category_names_zh": [c.name_zh for c in path],
             "category_names_en": [c.name_en for c in path if c.name_en],
+            "product_type_id": str(product.product_type_id),
+            "product_type_zh": product_type.name_zh if product_type else None,
+            "product_type_en": product_type.name_en if product_type else None,
             "vendor_id": str(vendor.pk),
             "vendor_slug": vendor.slug,
             "vendor_kind": vendor.kind,
             "vendor_name": vendor.name_zh,
             "vendor_status": vendor.status,
+            "family": family_key(product.brand_id, product.name_zh),
             "status": product.status,
             "price": product.min_price,
             "in_stock": product.in_stock,
@@ -301,9 +243,40 @@ def shop_extra_fields(vendors, include_inactive=True):
     return extra
 
 
+# What each kind of shop does, in the words people search with (both languages).
+KIND_WORDS = {
+    "parts_vendor": ["汽配", "汽车配件", "配件商", "auto parts", "parts shop"],
+    "repair_shop": ["汽车维修", "维修店", "修理厂", "保养", "auto repair", "repair shop", "garage"],
+    "dealer": ["4S店", "经销商", "汽车销售服务", "dealer", "dealership"],
+}
+
+
+def shop_offers(vendors, extra=None):
+    """{vendor_id: [words]}: what each shop does - its kind, the services plugins report
+    ("brake-repair" -> "brake repair") and the names of the categories (and their
+    parents) of its visible products. One query for the whole batch."""
+    from marketplace.catalog.services import visible_products
+
+    extra = shop_extra_fields(vendors) if extra is None else extra
+    paths = CategoryPaths()
+    sold = {}
+    for vendor_id, category_id in (visible_products().filter(vendor_id__in=[v.pk for v in vendors])
+                                   .order_by().values_list("vendor_id", "category_id").distinct()):
+        for category in paths.path(category_id):
+            sold.setdefault(vendor_id, {}).update({category.name_zh: None, category.name_en: None})
+    out = {}
+    for vendor in vendors:
+        words = list(KIND_WORDS.get(vendor.kind, []))
+        words += [re.sub(r"[-_]+", " ", s).strip() for s in extra.get(vendor.pk, {}).get("services", [])]
+        words += [w for w in sold.get(vendor.pk, {}) if w]
+        out[vendor.pk] = list(dict.fromkeys(w for w in words if w))
+    return out
+
+
 def shop_documents(vendors, now=None):
     """Documents (mapping: `ShopDocument`) for approved vendors."""
     extra = shop_extra_fields(vendors)
+    offers = shop_offers(vendors, extra)
     documents = []
     for vendor in vendors:
         location = None
@@ -327,6 +300,7 @@ def shop_documents(vendors, now=None):
             "location": location,
             "open_minutes": opening_ranges(vendor.opening_hours),
             "services": services,
+            "offers": offers.get(vendor.pk),
             "updated_at": vendor.updated_at,
             "indexed_at": now,
             "suggest": {"input": _suggest_inputs([vendor.name_zh, vendor.name_en, *_suffixes(vendor.name_en or "")])},

@@ -121,12 +121,37 @@ def connect_model_signals():
 
 
 def send(batch):
-    """Enqueue the tasks for a batch once the current transaction (if any) commits."""
+    """Enqueue the tasks for a batch once the current transaction (if any) commits; a
+    synchronous backend (the database backend) writes its rows then, in this process."""
     if not batch:
         return
     vendors = set(batch.vendors)
+    backend = _indexing_backend()
+    if backend is not None and getattr(backend, "synchronous", False):
+        products = sorted(batch.products)
+        transaction.on_commit(lambda: _write_now(backend, products, vendors))
+        return
     products = sorted(pk for pk, vendor_id in batch.products.items() if vendor_id not in vendors)
     transaction.on_commit(lambda: _enqueue(products, vendors))
+
+
+def _write_now(backend, products, vendors):
+    """Write a synchronous backend's rows. A failure is recorded (the `retry_failures`
+    beat task or `search_index retry-failures` picks it up), never raised into the
+    request that already committed."""
+    from . import tasks
+    from .models import IndexKind
+
+    try:
+        outcome = backend.index_products(products)
+        for vendor_id in sorted(vendors):
+            outcome.merge(backend.reindex_vendor(vendor_id))
+    except Exception as exc:
+        logger.exception("Search rows not updated for products %s", products[:20])
+        tasks.record_failures(IndexKind.PRODUCT, {pk: f"{type(exc).__name__}: {exc}" for pk in products})
+        return
+    if outcome.failed:
+        tasks.record_failures(IndexKind.PRODUCT, outcome.failed)
 
 
 def _enqueue(products, vendors):

@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F
 
 
 class SynonymSet(models.Model):
@@ -42,3 +44,101 @@ class IndexingFailure(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.object_id}: {self.error[:80]}"
+
+
+class ProductSearchRow(models.Model):
+    """The database backend's index of one product, narrow (about 150 bytes): what
+    filters, facets, sorting and family collapsing read - the facts an Elasticsearch
+    document carries - so a browse or a facet count scans nothing wider. The text is in
+    `ProductSearchText`. Maintained by the database backend from the same events that
+    feed Elasticsearch; a product that is not visible keeps its row, `visible = False`."""
+
+    product = models.OneToOneField("catalog.Product", primary_key=True, related_name="search_row",
+                                   on_delete=models.CASCADE)
+    visible = models.BooleanField(default=False)
+    vendor_id = models.BigIntegerField(db_index=True)
+    vendor_kind = models.CharField(max_length=20)
+    category_id = models.BigIntegerField()
+    brand_id = models.BigIntegerField(null=True)
+    in_stock = models.BooleanField(default=False)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    sales_count = models.IntegerField(default=0)
+    created_at = models.DateTimeField()
+    family = models.CharField(max_length=16, db_index=True)
+    codes = models.TextField(blank=True, help_text="Normalised SKUs and plugin codes, lower case, space-padded.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The orders of a browse, tie-breaker included, so that its page is read from an index.
+        indexes = [
+            models.Index(F("visible"), F("sales_count").desc(), F("product_id"), name="search_row_sales"),
+            models.Index(F("visible"), F("price"), F("product_id"), name="search_row_price"),
+            # (PostgreSQL also has price DESC NULLS LAST: migration 0002; SQLite takes no NULLS LAST here.)
+            models.Index(F("visible"), F("created_at").desc(), F("product_id").desc(), name="search_row_newest"),
+        ]
+
+    def __str__(self):
+        return f"search row of product {self.product_id}"
+
+
+class ProductSearchText(models.Model):
+    """The text a product is matched on, as tokens (search.text.search_tokens): Latin
+    words; Chinese as two-character windows everywhere and single characters in names,
+    brand, category and type (not descriptions).
+
+    A query matches, as on Elasticsearch, when every word is in the names, brand,
+    category, type and codes together - or every word is in the descriptions.
+
+    PostgreSQL keeps only `vector` here (the token strings stay empty): the tokens of
+    names, brand, category, type and codes without positions, matched through a GIN
+    index. Descriptions (`ProductSearchDescription`) and the rank vector
+    (`ProductSearchRank`) are apart, so that the rows a match reads stay small. SQLite
+    keeps the token strings, which an FTS5 table `search_product_fts` follows through
+    triggers (when Python's sqlite3 has FTS5)."""
+
+    row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_text", db_column="product_id",
+                               on_delete=models.CASCADE)
+    names = models.TextField(blank=True)
+    meta = models.TextField(blank=True, help_text="Brand, category path and product type.")
+    body = models.TextField(blank=True, help_text="Descriptions.")
+    codes = models.TextField(blank=True)
+    vector = SearchVectorField(null=True, editable=False)
+
+    def __str__(self):
+        return f"search text of product {self.row_id}"
+
+
+class ProductSearchDescription(models.Model):
+    """PostgreSQL: the tokens of a product's descriptions (no positions), matched through
+    a GIN index when a query is not found in the names (see ProductSearchText)."""
+
+    row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_description",
+                               db_column="product_id", on_delete=models.CASCADE)
+    vector = SearchVectorField(null=True, editable=False)
+
+    def __str__(self):
+        return f"search description of product {self.row_id}"
+
+
+class ProductSearchRank(models.Model):
+    """PostgreSQL: what ranks a product's matches by relevance - `rank_vector`, the names
+    and codes (weight A) and brand, category path and type (weight B) - read only for the
+    matches of a search sorted by relevance."""
+
+    row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_rank",
+                               db_column="product_id", on_delete=models.CASCADE)
+    rank_vector = SearchVectorField(null=True, editable=False)
+
+    def __str__(self):
+        return f"search rank of product {self.row_id}"
+
+
+class SearchTerm(models.Model):
+    """The Latin words of indexed names, brands, categories and product types: what a
+    misspelt word is corrected against (typo tolerance of the database backend). On
+    PostgreSQL a pg_trgm GIN index finds the candidates."""
+
+    term = models.CharField(max_length=64, primary_key=True)
+
+    def __str__(self):
+        return self.term

@@ -67,9 +67,18 @@ class ProductFilters:
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     in_stock: bool | None = None
-    # Plugin filters: the client's filter input (snake_case keys), for the plugins' hooks.
-    plugin: dict = field(default_factory=dict)
+    # Plugin fields (`register_product_fields`): the client's whole filter input (snake_case
+    # keys) and the declared fields it sets, cleaned (search.fields.requested; computed
+    # from `raw` when None).
     raw: dict = field(default_factory=dict)
+    requested: list | None = None
+
+    def plugin_requests(self):
+        from .fields import requested
+
+        if self.requested is None:
+            self.requested = requested(self.raw)
+        return self.requested
 
 
 @dataclass
@@ -79,9 +88,13 @@ class ProductQuery:
     sort: Sort = Sort.RELEVANCE
     offset: int = 0
     limit: int = 20
-    context: object = None  # the request (plugins' listing filters receive it)
-    facets: bool = True
+    context: object = None  # the request
+    facets: bool = True  # facets and price ranges (computed only when the client asks)
     highlight: bool = True
+    # One result per product family (the same product from many vendors: its best-ranked
+    # offer) unless `all_offers`; `offer_counts` also counts each family's offers.
+    all_offers: bool = False
+    offer_counts: bool = False
 
 
 @dataclass
@@ -102,6 +115,7 @@ class ProductHit:
     id: int
     score: float | None = None
     highlights: dict = field(default_factory=dict)  # field name -> [snippets]
+    offers: int | None = None  # offers of its family among the results (when counted)
 
 
 @dataclass

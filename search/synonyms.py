@@ -35,8 +35,12 @@ def clean_terms(terms):
     return cleaned
 
 
-def _forget():
+def forget():
+    """Drop the cached sets (the next query reads them afresh)."""
     cache.delete(CACHE_KEY)
+
+
+_forget = forget
 
 
 @transaction.atomic

@@ -196,3 +196,62 @@ def opening_ranges(opening_hours):
             if lt > gte:
                 ranges.append({"gte": index * MINUTES_PER_DAY + gte, "lt": index * MINUTES_PER_DAY + lt})
     return ranges
+
+
+# -- tokens for the database backend's index (search.backends.dbtext) ----------------------
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_WORDS = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+MAX_WORD = 60
+
+
+def words(text):
+    """[(is_cjk, word)] of a text after NFKC and case folding: runs of CJK characters,
+    and words of other letters and digits ("5W-30" -> "5w", "30")."""
+    out = []
+    for match in _WORDS.finditer(fold(text)):
+        word = match.group()[:MAX_WORD]
+        out.append((bool(re.match(rf"[{_CJK}]", word)), word))
+    return out
+
+
+def search_tokens(text, characters=True):
+    """The tokens the database backend indexes for a text: Latin words as they are; a
+    run of Chinese characters as each two-character window, and (`characters`) each
+    character (刹车片 -> 刹车 车片 刹 车 片), so a query finds words inside longer runs
+    without a dictionary. Descriptions are indexed without single characters: a query's
+    lone characters match names, brand, category and type only. The same rules make the
+    query side (search.backends.dbtext)."""
+    out = []
+    for is_cjk, word in words(text):
+        if is_cjk:
+            out.extend(word[i:i + 2] for i in range(len(word) - 1))
+            if characters or len(word) == 1:
+                out.extend(word)
+        else:
+            out.append(word)
+    return out
+
+
+def edits_allowed(word):
+    """Typo tolerance per word, as Elasticsearch's `fuzziness: AUTO`: none up to 2
+    characters, one edit for 3-5, two from 6."""
+    return 0 if len(word) < 3 else 1 if len(word) < 6 else 2
+
+
+def within_edits(a, b, limit):
+    """Whether the optimal-string-alignment distance (insertions, deletions,
+    substitutions, adjacent transpositions) between a and b is at most `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous2, previous = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return False
+        previous2, previous = previous, current
+    return previous[-1] <= limit

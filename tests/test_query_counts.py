@@ -92,7 +92,9 @@ def marketplace_data(client, make_vendor, make_product, make_user, staff, taxono
     vendors = [make_vendor(f"shop-{i}", name_zh=f"店{i}") for i in range(LARGE + 1)]
     main = vendors[0]
     ShippingMethod.objects.create(vendor=main, name_zh="顺丰", price=Decimal("10.00"))
-    products = [make_product(main, f"part-{i}", price=f"{100 + i}.00", stock=50, skus=[f"part-{i}-a", f"part-{i}-b"])
+    # Distinct names: search shows one result per product family (same brand and name).
+    products = [make_product(main, f"part-{i}", name_zh=f"配件{i}号", price=f"{100 + i}.00", stock=50,
+                             skus=[f"part-{i}-a", f"part-{i}-b"])
                 for i in range(LARGE + 1)]
     for i in range(LARGE + 1):
         make_user(f"user{i}@example.com")
@@ -153,6 +155,11 @@ def marketplace_data(client, make_vendor, make_product, make_user, staff, taxono
         except ModuleNotFoundError:
             continue
         data.create(LARGE + 1, users, vendors)
+    # The search backend's rows (database backend: written when a unit of work commits,
+    # which a test's transaction never does) so that searchProducts has pages to walk.
+    from search.backends import get_backend
+
+    get_backend().rebuild()
     return {"vendorId": f'"{gid("Vendor", main.pk)}"'}, buyer
 
 

@@ -1,8 +1,8 @@
 """The Elasticsearch index follows the database: through a real Celery worker (Redis),
-with alias swaps for rebuilds, and refused documents retried and reported.
+with alias swaps for rebuilds, and refused documents retried and reported; and the
+database backend's rows follow commits without a task.
 
-Elasticsearch only (the database backend keeps no index). Under CI a missing
-ELASTICSEARCH_URL fails these tests; without CI they skip.
+Under CI a missing ELASTICSEARCH_URL fails the Elasticsearch tests; without CI they skip.
 """
 import io
 import itertools
@@ -44,8 +44,9 @@ def es(settings):
 
 
 class quietly:
-    """Create test data without feeding the index (the database backend ignores events),
-    so that no task of the set-up races with what a test observes."""
+    """Create test data without feeding the Elasticsearch index (with the database backend
+    configured, events write that backend's rows at commit, never a task), so that no
+    task of the set-up races with what a test observes."""
 
     def __init__(self, settings):
         self.settings = settings
@@ -89,11 +90,12 @@ class FlakyFields:
         self.failure_recorded_before_retry = False
 
     @hookimpl
-    def search_mapping_fields(self):
-        return {"stub_rank": Integer()}
+    def register_product_fields(self):
+        from marketplace.plugins.fields import ProductField
 
-    @hookimpl
-    def search_product_fields(self, products):
+        return [ProductField(name="stub_rank", es_mapping=Integer(), values=self.values)]
+
+    def values(self, products):
         from search.models import IndexingFailure
 
         out = {}
@@ -103,7 +105,7 @@ class FlakyFields:
                 if IndexingFailure.objects.filter(kind="product", object_id=product.pk).exists():
                     self.failure_recorded_before_retry = True
             refused = product.pk in self.bad or (product.pk in self.bad_once and self.calls[product.pk] == 1)
-            out[product.pk] = {"stub_rank": "not-a-number" if refused else 7}
+            out[product.pk] = "not-a-number" if refused else 7
         return out
 
 
@@ -184,7 +186,7 @@ def test_one_request_sends_one_indexing_task(es, real_worker, client, make_vendo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_hook_search_mapping_fields(es, real_worker, settings, flaky_plugin, make_vendor, make_product):
+def test_refused_document_is_retried_then_indexed(es, real_worker, settings, flaky_plugin, make_vendor, make_product):
     from marketplace.catalog import services as catalog
     from search.models import IndexingFailure
     from search.tasks import index_products
@@ -319,3 +321,32 @@ def test_first_write_before_any_rebuild_creates_an_empty_index_behind_the_alias(
     # Never an index auto-created under the alias's name with guessed mappings.
     mapping = es.client.indices.get_mapping(index=es.alias("products"))[f"{es.prefix}products-v0"]["mappings"]
     assert mapping["properties"]["codes"]["normalizer"] == "code"
+
+
+# -- the database backend keeps rows of its own, written at commit --------------------------
+@pytest.mark.django_db(transaction=True)
+def test_database_backend_rows_follow_commits_and_the_command(settings, gql, staff_gql, make_vendor, make_product):
+    """No task, no lag: the unit of work's batch is written when it commits; a vendor's
+    suspension hides its products in one statement; `search_index` rebuilds and reports
+    the rows."""
+    from search.models import ProductSearchRow
+
+    settings.SEARCH_BACKEND = "database"
+    vendor = make_vendor("rows-parts", name_zh="行汽配")
+    product = make_product(vendor, "rows-pads", "行刹车片", name_en="Row brake pads")
+    row = ProductSearchRow.objects.get(product_id=product.pk)
+    assert row.visible and row.vendor_kind == "parts_vendor" and row.price == product.min_price
+    assert total(gql, "行刹车片") == 1 and total(gql, "row brake pads") == 1
+    assert staff_gql.mutate(SUSPEND, {"id": gid("Vendor", vendor.pk)}) == {"errors": []}
+    assert not ProductSearchRow.objects.get(product_id=product.pk).visible
+    assert total(gql, "行刹车片") == 0
+    from marketplace.vendors import services as vendors
+
+    vendors.approve(vendor.pk)  # reinstated: visible again, at commit
+    assert ProductSearchRow.objects.get(product_id=product.pk).visible and total(gql, "行刹车片") == 1
+    out, err = io.StringIO(), io.StringIO()
+    call_command("search_index", "rebuild", stdout=out, stderr=err)
+    assert "products: 1 documents into search_productsearchrow" in out.getvalue()
+    status = io.StringIO()
+    call_command("search_index", "status", stdout=status)
+    assert "table search_productsearchrow" in status.getvalue() and "status: in sync" in status.getvalue()

@@ -79,3 +79,39 @@ def test_open_minute_ranges_agree_with_the_vendor_rule(hours, minute_of_week):
     at = datetime(2026, 11, 23, tzinfo=SHANGHAI) + timedelta(minutes=minute_of_week)  # 23 Nov 2026 is a Monday
     in_range = any(r["gte"] <= week_minute(at, "Asia/Shanghai") < r["lt"] for r in opening_ranges(hours))
     assert in_range == is_open(hours, at)
+
+
+# -- the database backend's tokens and match expressions --------------------------------------
+def test_search_tokens_are_words_and_chinese_windows():
+    from search.text import search_tokens
+
+    assert search_tokens("博世刹车片 Bosch 5W-30") == ["博世", "世刹", "刹车", "车片", "博", "世", "刹", "车", "片",
+                                                    "bosch", "5w", "30"]
+    # descriptions: windows only (a query's lone characters match names, brand, category, type)
+    assert search_tokens("刹车片", characters=False) == ["刹车", "车片"]
+    assert search_tokens("Ｂｏｓｃｈ　刹") == ["bosch", "刹"]
+
+
+def test_typo_distance_is_elasticsearchs_auto():
+    from search.text import edits_allowed, within_edits
+
+    assert [edits_allowed(w) for w in ("ab", "bosh", "michelen")] == [0, 1, 2]
+    assert within_edits("bosh", "bosch", 1) and within_edits("tyer", "tyre", 1)  # a transposition is one edit
+    assert within_edits("michelen", "michelin", 2) and not within_edits("bosh", "mobil", 1)
+
+
+def test_match_plans_render_for_postgresql_fts5_and_like():
+    from search.backends import dbtext
+
+    parsed = parse_query("博世刹车片 bosh", [["刹车片", "制动片"]])
+    plan = dbtext.match_plan(parsed, {"bosh": ["bosch"]})
+    # Every plain word: 博世 (its window, or else its characters) and bosh (itself, a word it
+    # begins, or the vocabulary's bosch); one term of the synonym group, as written.
+    assert dbtext.to_tsquery(plan) == (
+        "((((博世) | (博 & 世)) & (bosh | bosh:* | bosch)) & (((刹车 & 车片)) | ((制动 & 动片))))")
+    fts5 = dbtext.fts5_match(plan)
+    assert fts5.startswith("({names meta codes} : ") and "OR ({body} : " in fts5 and '"bosh" *' in fts5
+    # Ranking terms leave out the single-character fallback.
+    assert dbtext.Term("博") not in dbtext.rank_terms(plan) and dbtext.Term("刹车") in dbtext.rank_terms(plan)
+    code = dbtext.match_plan(parse_query("04465-02220", []))
+    assert dbtext.to_tsquery(code).endswith("| 0446502220)")

@@ -36,8 +36,7 @@ EXTENSIBLE_TYPES = {
     "Vendor": vendors.VendorType,
     "Product": catalog.ProductNode,
     "ProductVariant": catalog.ProductVariantNode,
-    "ProductFilterInput": catalog.ProductFilterInput,
-}
+}  # product filter inputs come from `register_product_fields` (search.fields)
 
 
 class NodeQuery(graphene.ObjectType):

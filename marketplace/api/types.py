@@ -13,3 +13,9 @@ def decode_id(global_id, expected_type, field="id"):
     ValidationError naming the field."""
     name = expected_type if isinstance(expected_type, str) else expected_type._meta.name
     return decode_id_of(global_id, name, field)
+
+
+def decode_ids(global_ids, expected_type, field):
+    """[int primary key] for a list of global IDs of `expected_type`; a ValidationError
+    naming `field` on the first one that is not such an ID."""
+    return [int(decode_id(g, expected_type, field=field)) for g in global_ids]

@@ -6,15 +6,16 @@ from graphene_django import DjangoObjectType
 from marketplace.api.dataloaders import then
 from marketplace.api.mutations import BaseMutation
 from marketplace.api.pagination import ConnectionField, CountableConnection
-from marketplace.api.types import decode_id, enum_value
+from marketplace.api.types import decode_id, decode_ids, enum_value
 from marketplace.core import permissions
 from marketplace.core.errors import ErrorCode, MarketplaceError, NotFound
-from marketplace.plugins.manager import get_manager
 from marketplace.pricing.schema import Price
 from marketplace.vendors.dataloaders import VendorByIdLoader
 from marketplace.vendors.models import Vendor
 from marketplace.vendors.permissions import ANY_STAFF, has_vendor_role, require_vendor_role, vendor_role
 from marketplace.vendors.schema import VendorKindEnum, VendorType, WarehouseType
+from search import fields as product_fields
+from search.fields import mount_filter_inputs
 
 from . import selectors, services
 from .dataloaders import (
@@ -52,11 +53,7 @@ class CategoryNode(DjangoObjectType):
 
 def _category_tree(info):
     """All categories, read once per request (the tree is small)."""
-    tree = getattr(info.context, "_category_tree", None)
-    if tree is None:
-        tree = {c.pk: c for c in Category.objects.order_by("position", "pk")}
-        info.context._category_tree = tree
-    return tree
+    return selectors.category_tree(info.context)
 
 
 def _descendants(info, category_ids):
@@ -363,6 +360,10 @@ class ProductFilterInput(graphene.InputObjectType):
     search = graphene.String(description="Simple name match; full search is `searchProducts`.")
 
 
+# Plugins' filter inputs: one `ProductField` declaration each (`register_product_fields`).
+mount_filter_inputs(ProductFilterInput)
+
+
 class ProductSortField(graphene.Enum):
     NAME = "name"
     PRICE = "price"
@@ -383,12 +384,7 @@ class ProductSortInput(graphene.InputObjectType):
 SORT_COLUMNS = {"name": "name_zh", "price": "min_price", "newest": "created_at", "sales": "sales_count"}
 
 
-def _ids(global_ids, node_type, field):
-    return [int(decode_id(g, node_type, field=field)) for g in global_ids]
-
-
-# Core filter fields; any other key in the filter input belongs to a plugin.
-CORE_FILTERS = {"categories", "brands", "vendors", "vendor_kind", "price", "in_stock", "search"}
+_ids = decode_ids
 
 
 def filter_products(info, qs, filter):
@@ -413,16 +409,8 @@ def filter_products(info, qs, filter):
 
         term = filter["search"].strip()
         qs = qs.filter(Q(name_zh__icontains=term) | Q(name_en__icontains=term))
-    plugin_filters = {k: v for k, v in filter.items() if k not in CORE_FILTERS and v is not None}
-    if plugin_filters:
-        from marketplace.plugins.extensions import owner_of
-
-        for key in plugin_filters:
-            owner = owner_of("ProductFilterInput", key)
-            if owner and not get_manager().is_active(owner):
-                raise MarketplaceError(f"The {owner} plugin is disabled.", code=ErrorCode.PLUGIN_DISABLED, field=key)
-        qs = get_manager().call_fold("filter_products", qs, filters=filter, context=info.context)
-    return qs
+    # Plugin fields (`register_product_fields`): PLUGIN_DISABLED while their plugin is off.
+    return product_fields.apply_db_filters(qs, product_fields.requested(filter))
 
 
 def sort_products(qs, sort_by):

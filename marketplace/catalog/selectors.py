@@ -16,7 +16,7 @@ list with at most one query.
 from marketplace.vendors.models import Vendor, VendorStatus
 from marketplace.vendors.permissions import has_vendor_role
 
-from .models import Product, ProductStatus
+from .models import Category, Product, ProductStatus
 
 
 HIDDEN = "hidden"  # the listing status of an approved vendor whose storefront a plugin holds
@@ -26,6 +26,17 @@ def listing_status(vendor):
     """A vendor's status for the visibility rule: its status, or "hidden" while a plugin
     holds its storefront out of listings."""
     return HIDDEN if vendor.storefront_hidden else vendor.status
+
+
+def listed_vendors():
+    """Vendors whose storefront shoppers see: approved, and no plugin holds it hidden (a
+    queryset; shop search and suggestions read it)."""
+    return Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False)
+
+
+def is_listed(vendor):
+    """`listed_vendors()` for one loaded vendor."""
+    return vendor.status == VendorStatus.APPROVED and not vendor.storefront_hidden
 
 
 def visible_products():
@@ -110,3 +121,13 @@ def visible_variants(variants, user):
     decided = _decide([p for _, p in pairs], user)
     return [v for (v, p), visible in zip(pairs, decided)
             if visible and (v.is_active or has_vendor_role(user, p.vendor_id))]
+
+
+def category_tree(context):
+    """{category id: Category} of every category, ordered by position, read once per
+    request and kept on `context` (the GraphQL request; the tree is small)."""
+    tree = getattr(context, "_category_tree", None)
+    if tree is None:
+        tree = {c.pk: c for c in Category.objects.order_by("position", "pk")}
+        context._category_tree = tree
+    return tree

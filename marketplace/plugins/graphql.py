@@ -26,7 +26,7 @@ from marketplace.core.errors import NotFound, PermissionDenied, ValidationError
 from marketplace.pricing.schema import Money, Price, money
 from marketplace.vendors.permissions import vendor_role
 
-EXTENSIBLE_TYPES = ("User", "Vendor", "Product", "ProductVariant", "ProductFilterInput")
+EXTENSIBLE_TYPES = ("User", "Vendor", "Product", "ProductVariant")  # product filters: register_product_fields
 
 __all__ = [
     "BaseMutation", "ConnectionField", "CountableConnection", "NestedConnectionField", "DataLoader", "Error",

@@ -68,10 +68,10 @@ def graphql_types():
 @hookspec(policy=STARTUP)
 def graphql_type_fields():
     """Return `{type_name: {field_name: field}}` to add fields to the engine's GraphQL
-    types. Object types take `graphene.Field(...)` (give it a `resolver=`); input types such
-    as `ProductFilterInput` take `graphene.InputField(...)`. Extensible types: see
-    `marketplace.plugins.graphql.EXTENSIBLE_TYPES`. Called once when the schema is built.
-    While the plugin is disabled its fields answer `PLUGIN_DISABLED`."""
+    types. Object types take `graphene.Field(...)` (give it a `resolver=`). Product filter
+    inputs are declared with `register_product_fields` instead (one declaration per field).
+    Extensible types: see `marketplace.api.schema.EXTENSIBLE_TYPES`. Called once when the
+    schema is built. While the plugin is disabled its fields answer `PLUGIN_DISABLED`."""
 
 
 @hookspec(policy=STARTUP)
@@ -109,14 +109,6 @@ def register_entitlements():
 
 # -- per call: contributions ---------------------------------------------------------------
 @hookspec(policy=ENRICH)
-def filter_products(previous_value, filters, context):
-    """Narrow a product listing. `previous_value` is the queryset so far, `filters` the
-    client's `ProductFilterInput` (a dict; read only your own fields), `context` the
-    request. Return the narrowed queryset, or None to leave it unchanged (a fold: each
-    plugin receives the previous plugin's result)."""
-
-
-@hookspec(policy=ENRICH)
 def price_adjustments(lines, context):
     """Contribute price adjustments for a batch of `PriceLine`s (`key`, `variant_id`,
     `product_id`, `vendor_id`, `category_id`, `brand_id`, `list_price`, `sale_price`,
@@ -144,41 +136,48 @@ def checkout_adjustments(checkout, lines, context):
     amounts."""
 
 
-@hookspec(policy=ENRICH)
-def search_mapping_fields():
-    """Fields this plugin adds to the Elasticsearch *product* document:
-    `{field_name: elasticsearch.dsl field}`. See docs/search.md."""
+@hookspec(policy=STARTUP)
+def register_product_fields():
+    """Declare this plugin's filterable and searchable product fields, each once: return
+    a list of `marketplace.plugins.fields.ProductField` (name, es_mapping, values,
+    graphql_input, clean, db_filter, es_filter, code_match; see that class).
 
+    From one declaration the engine adds the field's GraphQL inputs to
+    `ProductFilterInput` and `SearchFilterInput`, filters listings and both search
+    backends with it (`db_filter` for listings and the database backend, `es_filter` on
+    Elasticsearch - the engine chooses; no callable receives a backend name), maps the
+    field in the product document and fills it from `values(products)` (one call per
+    batch of products being indexed, `{product_id: value}`), and, with
+    `code_match=True`, ranks first the products whose values equal a code-like query
+    (normalised: NFKC, no spaces, hyphens, dots, slashes, underscores; upper case).
 
-@hookspec(policy=ENRICH)
-def search_product_fields(products):
-    """Values of this plugin's document fields for a batch of products being indexed:
-    `{product_id: {field: value}}`. Query your own tables once for the whole batch."""
-
-
-@hookspec(policy=ENRICH)
-def search_product_filters(filters):
-    """Elasticsearch clauses for this plugin's product filters (`filters`: the client's
-    `SearchFilterInput` as a dict). Return a list of `elasticsearch.dsl` queries, or None.
-    Raise `ValidationError` for bad input."""
-
-
-@hookspec(policy=ENRICH)
-def search_code_match(code, backend):
-    """Products carrying exactly this (normalised) part or OE number rank first. Return an
-    `elasticsearch.dsl` query ("elasticsearch") or a Django `Q`/expression over `Product`
-    ("database"), or None."""
+    Called for every installed plugin, active or not, when the schema is assembled (and
+    cached): return the same declarations every time, cheaply (no queries here); a crash
+    here stops start-up. While the plugin is disabled its inputs answer `PLUGIN_DISABLED`
+    and its values stay indexed. A new or changed field needs `manage.py search_index
+    rebuild` (`search_index status` lists fields missing from the live mapping). Errors
+    of the declared callables: `clean`/`db_filter`/`es_filter` may raise
+    `ValidationError` (reaches the client with field and code); any other exception is
+    logged, recorded as this plugin's failure and answered with `INTERNAL_ERROR`; a
+    crash in `values` fails that indexing batch (retried and reported, never dropped)."""
 
 
 @hookspec(policy=ENRICH)
 def search_shop_mapping_fields():
-    """Like `search_mapping_fields`, for the shop (vendor) document."""
+    """Fields this plugin adds to the Elasticsearch *shop* (vendor) document: return
+    `{field_name: elasticsearch.dsl field}` (names must not clash with core fields; a new
+    field needs `manage.py search_index rebuild`). Called for every installed plugin,
+    active or not. Values come from `search_shop_fields`."""
 
 
 @hookspec(policy=ENRICH)
 def search_shop_fields(vendors):
-    """Values for a batch of approved vendors: `{vendor_id: {field: value}}`. The key
-    `services` (a list of strings) feeds the `services` filter of `searchShops`."""
+    """Values for a batch of listed vendors (`Vendor` objects): `{vendor_id: {field:
+    value}}`. The key `services` (a list of strings, e.g. ["brake-repair",
+    "oil-change"]) feeds the core `services` filter of `searchShops` and shop text search
+    on both backends; other keys need a `search_shop_mapping_fields` entry and are indexed
+    as is (Elasticsearch backend). The database backend calls this at query time for the
+    shops it considers, so keep it one query per batch."""
 
 
 @hookspec(policy=ENRICH)

@@ -122,16 +122,9 @@ def handle_event(event):
             queue.now("stray_payment", event.payment_id, event.order_id)
 
 
-# -- search: the deal badge (see search.py; to be ported to register_product_fields) -----------------
+# -- search: the deal badge in the product document (see search.py) -------------------------------
 @hookimpl
-def search_mapping_fields():
-    from .search import mapping_fields
+def register_product_fields():
+    from .search import product_fields
 
-    return mapping_fields()
-
-
-@hookimpl
-def search_product_fields(products):
-    from .search import deal_badges
-
-    return deal_badges([p.pk for p in products])
+    return product_fields()

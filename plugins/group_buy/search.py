@@ -3,11 +3,9 @@
 Results of either backend are catalog products, so the badge and the deal price reach
 clients through the `Product.groupDeal` field (`schema/types.py`, batched by
 `dataloaders.DealBadgeByProductIdLoader`), whatever backend answered. The Elasticsearch
-product document also carries the badge, for filters and sorting to come.
-
-`deal_badges(product_ids)` is the one function to port when the search hooks become a
-single `register_product_fields()` declaration: it gives, per product with an open deal,
-the values of the three document fields below; the two hooks in hooks.py only wrap it.
+product document also carries the badge, for filters and sorting to come: three
+`ProductField`s (`product_fields()`, returned by the `register_product_fields` hook), each
+filled from `deal_badges(product_ids)` (one query per batch of products indexed).
 """
 from __future__ import annotations
 
@@ -16,11 +14,20 @@ from marketplace.plugins import clock
 FIELDS = ("has_group_deal", "group_deal_price", "group_deal_ends_at")
 
 
-def mapping_fields():
-    """The document fields: {name: elasticsearch.dsl field}."""
+def product_fields():
+    """[ProductField] of the three document fields (no filter inputs: values only)."""
     from elasticsearch.dsl import Boolean, Date, Double
 
-    return {"has_group_deal": Boolean(), "group_deal_price": Double(), "group_deal_ends_at": Date()}
+    from marketplace.plugins.fields import ProductField
+
+    def values_of(name):
+        def values(products):
+            return {pk: badge[name] for pk, badge in deal_badges([p.pk for p in products]).items()}
+
+        return values
+
+    mappings = {"has_group_deal": Boolean(), "group_deal_price": Double(), "group_deal_ends_at": Date()}
+    return [ProductField(name=name, es_mapping=mappings[name], values=values_of(name)) for name in FIELDS]
 
 
 def open_deals(product_ids, now=None):

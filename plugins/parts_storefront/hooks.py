@@ -23,78 +23,93 @@ def graphql_type_fields():
     return type_fields()
 
 
+# -- fitment and part numbers: filters, search documents and exact matches, declared once --
 @hookimpl
-def filter_products(previous_value, filters):
-    from .schema import filter_products
+def register_product_fields():
+    import graphene
+    from elasticsearch.dsl import Keyword, Long, Q
 
-    return filter_products(previous_value, filters)
+    from marketplace.plugins.fields import ProductField
+
+    return [
+        ProductField(
+            name="fits_vehicle_ids", es_mapping=Long(), values=_vehicle_ids,
+            graphql_input={
+                "fits_vehicle": graphene.ID(description="A Vehicle ID: products with a variant that fits it."),
+                "fits_year": graphene.Int(description="With fitsVehicle: the car's model year must be in its range."),
+            },
+            clean=_clean_fitment,
+            db_filter=lambda products, f: _fitting(products, f["vehicle_id"], f["year"]),
+            es_filter=lambda f: Q("term", fits_vehicle_ids=f["vehicle_id"]) if f["year_fits"] else Q("match_none"),
+        ),
+        ProductField(
+            name="part_numbers", es_mapping=Keyword(normalizer="code"), values=_part_numbers,
+            graphql_input={"part_number": graphene.String(
+                description="OE or manufacturer number; case, spaces, hyphens ignored.")},
+            clean=_clean_part_number,
+            db_filter=lambda products, f: _with_part_number(products, f["part_number"]),
+            es_filter=lambda f: Q("term", part_numbers=f["part_number"]),
+            code_match=True,
+        ),
+    ]
 
 
-# -- search: fitment and part numbers in documents, filters and exact matches -----------
-
-
-@hookimpl
-def search_mapping_fields():
-    from elasticsearch.dsl import Keyword, Long
-
-    return {"fits_vehicle_ids": Long(), "part_numbers": Keyword(normalizer="code")}
-
-
-@hookimpl
-def search_product_fields(products):
-    from plugins.parts_storefront.models import Fitment, PartNumber
+def _vehicle_ids(products):
+    from plugins.parts_storefront.models import Fitment
 
     ids = [p.pk for p in products]
-    vehicles, numbers = {}, {}
+    vehicles = {}
     for product_id, vehicle_id in Fitment.objects.filter(
             variant__product_id__in=ids, variant__is_active=True).values_list("variant__product_id", "vehicle_id"):
         vehicles.setdefault(product_id, set()).add(vehicle_id)
+    return {pk: sorted(found) for pk, found in vehicles.items()}
+
+
+def _part_numbers(products):
+    from plugins.parts_storefront.models import PartNumber
+
+    ids = [p.pk for p in products]
+    numbers = {}
     for product_id, normalized in PartNumber.objects.filter(
             variant__product_id__in=ids, variant__is_active=True).values_list("variant__product_id", "normalized"):
         numbers.setdefault(product_id, set()).add(normalized)
-    return {pk: {"fits_vehicle_ids": sorted(vehicles.get(pk, ())), "part_numbers": sorted(numbers.get(pk, ()))}
-            for pk in ids}
+    return {pk: sorted(found) for pk, found in numbers.items()}
 
 
-@hookimpl
-def search_product_filters(filters):
-    from elasticsearch.dsl import Q
-
+def _clean_fitment(inputs):
+    """{"fits_vehicle": Vehicle ID, "fits_year": int} -> {"vehicle_id", "year", "year_fits"}."""
     from marketplace.plugins.graphql import ValidationError, decode_id
-    from plugins.parts_storefront.models import Vehicle, normalize_part_number
+    from plugins.parts_storefront.models import Vehicle
     from plugins.parts_storefront.schema import VehicleNode
 
-    clauses = []
-    if filters.get("fits_vehicle") is not None:
-        vehicle_id = int(decode_id(filters["fits_vehicle"], VehicleNode, field="fits_vehicle"))
-        year = filters.get("fits_year")
-        if year is not None and not Vehicle.objects.filter(pk=vehicle_id, year_from__lte=year,
-                                                           year_to__gte=year).exists():
-            clauses.append(Q("match_none"))  # the car's model year is outside the vehicle's range
-        else:
-            clauses.append(Q("term", fits_vehicle_ids=vehicle_id))
-    elif filters.get("fits_year") is not None:
+    if inputs.get("fits_vehicle") is None:
         raise ValidationError("fitsYear needs fitsVehicle.", field="fits_year")
-    if filters.get("part_number") is not None:
-        number = normalize_part_number(filters["part_number"])
-        if not number:
-            raise ValidationError("Give a part number.", code="REQUIRED", field="part_number")
-        clauses.append(Q("term", part_numbers=number))
-    return clauses or None
+    vehicle_id = int(decode_id(inputs["fits_vehicle"], VehicleNode, field="fits_vehicle"))
+    year = inputs.get("fits_year")
+    year_fits = year is None or Vehicle.objects.filter(pk=vehicle_id, year_from__lte=year, year_to__gte=year).exists()
+    return {"vehicle_id": vehicle_id, "year": year, "year_fits": year_fits}
 
 
-@hookimpl
-def search_code_match(code, backend):
-    if backend == "elasticsearch":
-        from elasticsearch.dsl import Q
+def _fitting(products, vehicle_id, year):
+    from plugins.parts_storefront.models import products_fitting
 
-        return Q("term", part_numbers=code)
-    from django.db.models import Exists, OuterRef
+    return products_fitting(products, vehicle_id, year)
 
-    from plugins.parts_storefront.models import PartNumber
 
-    return Exists(PartNumber.objects.filter(variant__product_id=OuterRef("pk"), variant__is_active=True,
-                                            normalized=code))
+def _clean_part_number(inputs):
+    from marketplace.plugins.graphql import ValidationError
+    from plugins.parts_storefront.models import normalize_part_number
+
+    number = normalize_part_number(inputs["part_number"])
+    if not number:
+        raise ValidationError("Give a part number.", code="REQUIRED", field="part_number")
+    return {"part_number": number}
+
+
+def _with_part_number(products, number):
+    from plugins.parts_storefront.models import products_with_part_number
+
+    return products_with_part_number(products, number)
 
 
 # -- published for other plugins (hookspecs.py) ----------------------------------------------

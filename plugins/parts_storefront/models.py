@@ -155,7 +155,7 @@ class FeaturedProduct(models.Model):
         constraints = [models.UniqueConstraint(fields=["page", "product"], name="parts_featured_once")]
 
 
-# -- listing filters (read side, used by the filter_products hook) ---------------------------
+# -- listing filters (read side, used by the product fields' db_filter, hooks.py) -------------
 def products_fitting(products, vehicle_id, year=None):
     """Products with an active variant that fits the vehicle (in `year`, when given)."""
     fits = Fitment.objects.filter(variant__product_id=models.OuterRef("pk"), variant__is_active=True,

@@ -15,7 +15,7 @@ from . import services
 from .dataloaders import PartNumbersByVariantIdLoader, VehiclesByVariantIdLoader
 from .models import (
     Body, Fuel, GarageVehicle, PartNumber, PartNumberKind, StorefrontPage, Vehicle, VehicleMake, VehicleModel,
-    normalize_part_number, products_fitting, products_with_part_number,
+    normalize_part_number,
 )
 
 PLUGIN = services.PLUGIN
@@ -151,28 +151,7 @@ def type_fields():
                                            resolver=resolve_part_numbers,
                                            description="OE and manufacturer numbers (null while the plugin is off)."),
         },
-        "ProductFilterInput": {
-            "fits_vehicle": graphene.ID(description="A Vehicle ID: products with a variant that fits it."),
-            "fits_year": graphene.Int(description="With fitsVehicle: the car's model year must be in its range."),
-            "part_number": graphene.String(description="OE or manufacturer number; case, spaces, hyphens ignored."),
-        },
     }
-
-
-def filter_products(products, filters):
-    """The `filter_products` hook: None when no filter of this plugin is given."""
-    if filters.get("fits_vehicle") is None and filters.get("part_number") is None:
-        if filters.get("fits_year") is not None:
-            raise ValidationError("fitsYear needs fitsVehicle.", field="fits_year")
-        return None
-    if filters.get("fits_vehicle") is not None:
-        vehicle_id = decode_id(filters["fits_vehicle"], VehicleNode, field="fits_vehicle")
-        products = products_fitting(products, vehicle_id, filters.get("fits_year"))
-    if filters.get("part_number") is not None:
-        if not normalize_part_number(filters["part_number"]):
-            raise ValidationError("Give a part number.", code="REQUIRED", field="part_number")
-        products = products_with_part_number(products, filters["part_number"])
-    return products
 
 
 # -- queries --------------------------------------------------------------------------------

@@ -7,9 +7,11 @@ while it fills), then moves the alias in one atomic `_aliases` call and deletes 
 index. Writes go to aliases with `require_alias` (never auto-creating an index) and
 carry an external version - the time the database was read - so an update read
 earlier never overwrites one read later, whatever order the writes arrive in.
+
+This module is the writing half (indices, documents, rebuild, status, the check of the
+cluster's analysis); reading is in esquery.
 """
 import logging
-import re
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -18,47 +20,31 @@ from datetime import datetime, timezone
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone as dj_timezone
-from elasticsearch import ApiError, ConnectionError as ESConnectionError, Elasticsearch, NotFoundError
-from elasticsearch.dsl import Q, Search
+from elasticsearch import ApiError, Elasticsearch, NotFoundError
 from elasticsearch.helpers import scan, streaming_bulk
 
 from marketplace.catalog.models import Product
-from marketplace.catalog.services import visible_products
-from marketplace.core.errors import ErrorCode, MarketplaceError
-from marketplace.plugins.manager import get_manager
-from marketplace.vendors.models import Vendor, VendorStatus
+from marketplace.catalog.selectors import listed_vendors, visible_products
 
 from ..documents import (
-    BRAND_KEY_SEPARATOR, PRODUCTS, SHOPS, CategoryPaths, build_index, is_visible, plugin_fields, product_documents,
-    shop_documents, version_now,
+    CategoryPaths, build_index, is_visible, plugin_fields, product_documents, shop_documents, version_now,
 )
-from ..query import (
-    FACETS, MAX_WINDOW, PRICE_BUCKETS, FacetValue, IndexOutcome, PriceBucket, ProductHit, ProductResult, ShopHit,
-    NEXT_FREE_SLOT_FIELD, ShopResult, ShopSort, Sort, Suggestion, Suggestions,
-)
-from ..text import clean_query, merge_adjacent_tags, week_minute
+from ..mappings import PRODUCTS, REQUIRED_ANALYSIS, SHOPS
+from ..query import MAX_WINDOW, IndexOutcome
 from .base import SearchBackend
+from .esquery import ElasticsearchQueries, SearchUnavailable
 
 logger = logging.getLogger("search.elasticsearch")
 
-CODE_BOOST = 10_000  # an exact part number / SKU match outranks any text match
-CODE_PREFIX_BOOST = 20
 WRITE_CHUNK = 500
-RECALL_FIELDS = ["name_zh", "name_en", "brand_name_zh", "brand_name_en", "category_names_zh", "category_names_en"]
-LATIN_FIELDS = ["name_en", "brand_name_en", "category_names_en"]
-FACET_SIZES = {"category": 500, "brand": 100, "vendor_kind": 10, "in_stock": 2}
-FACET_FIELDS = {"category": "category_ids", "brand": "brand_id", "vendor_kind": "vendor_kind", "in_stock": "in_stock"}
 
 
 class RebuildError(Exception):
     pass
 
 
-class SearchUnavailable(MarketplaceError):
-    code = ErrorCode.INTERNAL_ERROR
-
-    def __init__(self):
-        super().__init__("Search is temporarily unavailable; try again shortly.")
+class MissingAnalysis(RebuildError):
+    """The cluster lacks analysis components the mappings name (e.g. analysis-smartcn)."""
 
 
 def _reason(info):
@@ -67,17 +53,6 @@ def _reason(info):
         caused = error.get("caused_by", {}).get("reason")
         return f"{error.get('type')}: {error.get('reason')}" + (f" ({caused})" if caused else "")
     return str(error or info.get("status"))
-
-
-def _full_name(option):
-    """A completion matched one input (a name; for shops also the name from a later
-    word on): answer with the whole name in the language that matched."""
-    source = option.get("_source", {})
-    matched = option["text"].casefold()
-    name_en = source.get("name_en") or ""
-    if name_en and matched in name_en.casefold():
-        return name_en
-    return source.get("name_zh") or option["text"]
 
 
 def _count(outcome, ok, item):
@@ -96,12 +71,7 @@ def _count(outcome, ok, item):
         outcome.failed[pk] = _reason(info)
 
 
-def _regex_literal(text):
-    """`text` as a literal in Lucene regular-expression syntax."""
-    return "".join(c if c.isalnum() else "\\" + c for c in text)
-
-
-class ElasticsearchBackend(SearchBackend):
+class ElasticsearchBackend(ElasticsearchQueries, SearchBackend):
     name = "elasticsearch"
     keeps_index = True
 
@@ -109,6 +79,45 @@ class ElasticsearchBackend(SearchBackend):
         self.url = url
         self.prefix = prefix or ""
         self.client = Elasticsearch(url, request_timeout=30, max_retries=2, retry_on_timeout=True)
+        self._analysis_checked = False
+
+    # -- what the cluster must offer ----------------------------------------------------
+    def analysis_problem(self):
+        """None when the cluster offers every analysis component the mappings name
+        (search.mappings.REQUIRED_ANALYSIS), else what is missing and how to fix it.
+        One `_analyze` call per component."""
+        missing = []
+        for kind, names in REQUIRED_ANALYSIS.items():
+            for name in names:
+                body = {"text": "博世刹车片", kind: name} if kind == "analyzer" else {
+                    "text": "博世刹车片", "tokenizer": name if kind == "tokenizer" else "standard",
+                    **({"filter": [name]} if kind == "filter" else {})}
+                try:
+                    self.client.indices.analyze(body=body)
+                except ApiError as exc:
+                    if "failed to find" not in str(exc):
+                        raise
+                    missing.append(f"{kind} {name}")
+        if not missing:
+            return None
+        smartcn = any("smartcn" in m for m in missing)
+        return (f"The Elasticsearch cluster at {self.url} lacks analysis components the search mappings use: "
+                f"{', '.join(missing)}. "
+                + ("Install the official analysis-smartcn plugin on every node (`bin/elasticsearch-plugin install "
+                   "analysis-smartcn`, then restart each node; on a hosted service, enable the plugin for the "
+                   "deployment). " if smartcn else "")
+                + "Locally, start the node built from search/node (`python3 scripts/localservices.py start "
+                  "elasticsearch`); a node started from an older build must be restarted.")
+
+    def require_analysis(self):
+        """Raise MissingAnalysis (a clear message) before creating an index on a cluster
+        that could not build its mapping. Checked once per process."""
+        if self._analysis_checked:
+            return
+        problem = self.analysis_problem()
+        if problem:
+            raise MissingAnalysis(problem)
+        self._analysis_checked = True
 
     # -- names ------------------------------------------------------------------------
     def alias(self, kind):
@@ -141,6 +150,7 @@ class ElasticsearchBackend(SearchBackend):
         """First write before any rebuild: an empty index `<kind>-v0` behind the alias
         (a fixed name, so racing workers create it once)."""
         name = f"{self.prefix}{kind}-v0"
+        self.require_analysis()
         try:
             build_index(kind, name).create(using=self.client)
         except ApiError as exc:
@@ -215,8 +225,7 @@ class ElasticsearchBackend(SearchBackend):
         if not ids:
             return IndexOutcome()
         version = version_now()
-        vendors = list(Vendor.objects.filter(pk__in=ids, status=VendorStatus.APPROVED, storefront_hidden=False)
-                       .order_by("pk"))
+        vendors = list(listed_vendors().filter(pk__in=ids).order_by("pk"))
         gone = set(ids) - {v.pk for v in vendors}
         return self._write(self.write_targets(SHOPS), shop_documents(vendors, now=dj_timezone.now()), sorted(gone),
                            version, refresh=refresh)
@@ -249,7 +258,7 @@ class ElasticsearchBackend(SearchBackend):
         if kind == PRODUCTS:
             qs = visible_products().select_related("vendor", "brand").order_by("pk")
         else:
-            qs = Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False).order_by("pk")
+            qs = listed_vendors().order_by("pk")
         total = qs.count()
 
         def batches():
@@ -281,6 +290,7 @@ class ElasticsearchBackend(SearchBackend):
         if self.client.indices.exists(index=live) and not self.indices_behind(live):
             raise RebuildError(f"{live} is a concrete index, not an alias: delete it first.")
         name = self.new_index_name(kind)
+        self.require_analysis()
         build_index(kind, name, building=True).create(using=self.client)
         self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": building}}])
         started = time.perf_counter()
@@ -347,9 +357,7 @@ class ElasticsearchBackend(SearchBackend):
         out = {"backend": self.name, "url": self.url}
         sources = {
             PRODUCTS: (visible_products(), visible_products().aggregate(n=Max("updated_at"))["n"]),
-            SHOPS: (Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False),
-                    Vendor.objects.filter(status=VendorStatus.APPROVED, storefront_hidden=False)
-                    .aggregate(n=Max("updated_at"))["n"]),
+            SHOPS: (listed_vendors(), listed_vendors().aggregate(n=Max("updated_at"))["n"]),
         }
         for kind, (qs, db_newest) in sources.items():
             indices = self.indices_behind(self.alias(kind))
@@ -371,319 +379,5 @@ class ElasticsearchBackend(SearchBackend):
             entry["failures"] = IndexingFailure.objects.filter(kind=kind_name).count()
             out[kind] = entry
         return out
-
-    # -- product search -----------------------------------------------------------------
-    def _plain(self, text):
-        """Recall for plain text: the characters (Chinese) and words of the query present
-        in the names, brand and category path taken together; Latin words with typo
-        tolerance; or the text in a description."""
-        should = [
-            Q("combined_fields", query=text, fields=RECALL_FIELDS, operator="or", minimum_should_match="3<80%"),
-            Q("match_phrase", description_zh={"query": text}),
-            Q("match", description_en={"query": text, "operator": "and"}),
-        ]
-        words = re.findall(r"\w+", text.casefold())
-        if words and len(words) <= 10 and all(word.isascii() for word in words):
-            # Typo tolerance, Latin text only: each word, fuzzily, in one of the fields.
-            should.append(Q("bool", must=[
-                Q("multi_match", query=word, fields=LATIN_FIELDS, fuzziness="AUTO", prefix_length=1,
-                  max_expansions=20) for word in words]))
-        return Q("bool", should=should, minimum_should_match=1)
-
-    def _phrase(self, term):
-        return Q("multi_match", query=term, type="phrase",
-                 fields=[*RECALL_FIELDS, "description_zh", "description_en"])
-
-    def _text_query(self, parsed):
-        parts = []
-        if parsed.rest:
-            parts.append(self._plain(parsed.rest))
-        for group in parsed.groups:  # query-time synonyms: any equivalent term matches
-            parts.append(Q("bool", should=[self._phrase(term) for term in group], minimum_should_match=1))
-        recall = [Q("bool", must=parts)]
-        if parsed.code:
-            code = parsed.code.lower()
-            recall.append(Q("constant_score", filter=Q("term", codes=code), boost=CODE_BOOST))
-            recall.append(Q("constant_score", filter=Q("prefix", codes=code), boost=CODE_PREFIX_BOOST))
-            for clause in get_manager().call_all("search_code_match", code=parsed.code, backend=self.name):
-                recall.append(Q("constant_score", filter=Q(clause) if isinstance(clause, dict) else clause,
-                                boost=CODE_BOOST))
-        text = parsed.text
-        boosts = [
-            Q("match_phrase", name_zh={"query": text, "boost": 10}),
-            Q("match_phrase", name_en={"query": text, "boost": 6}),
-            Q("match", name_en={"query": text, "operator": "and", "boost": 3}),
-            Q("match_phrase", brand_name_zh={"query": text, "boost": 3}),
-            Q("match", brand_name_en={"query": text, "boost": 3}),
-            Q("match_phrase", category_names_zh={"query": text, "boost": 2}),
-            Q("match", category_names_en={"query": text, "operator": "and", "boost": 2}),
-        ]
-        for group in parsed.groups:
-            for term in group:
-                boosts.append(Q("match_phrase", name_zh={"query": term, "boost": 8}))
-                boosts.append(Q("match_phrase", name_en={"query": term, "boost": 5}))
-        return Q("bool", must=[Q("bool", should=recall, minimum_should_match=1)], should=boosts)
-
-    def _facet_clauses(self, filters):
-        clauses = {}
-        if filters.category_ids:
-            clauses["category"] = Q("terms", category_ids=[str(i) for i in filters.category_ids])
-        if filters.brand_ids:
-            clauses["brand"] = Q("terms", brand_id=[str(i) for i in filters.brand_ids])
-        if filters.vendor_kind:
-            clauses["vendor_kind"] = Q("term", vendor_kind=filters.vendor_kind)
-        if filters.in_stock is not None:
-            clauses["in_stock"] = Q("term", in_stock=filters.in_stock)
-        price = {}
-        if filters.price_min is not None:
-            price["gte"] = float(filters.price_min)
-        if filters.price_max is not None:
-            price["lte"] = float(filters.price_max)
-        if price:
-            clauses["price"] = Q("range", price=price)
-        return clauses
-
-    def _sort(self, sort, has_text):
-        if sort == Sort.PRICE_ASC:
-            return [{"price": {"order": "asc", "missing": "_last"}}, {"product_id": "asc"}]
-        if sort == Sort.PRICE_DESC:
-            return [{"price": {"order": "desc", "missing": "_last"}}, {"product_id": "asc"}]
-        if sort == Sort.NEWEST:
-            return [{"created_at": "desc"}, {"product_id": "desc"}]
-        if sort == Sort.RELEVANCE and has_text:
-            return ["_score", {"sales_count": "desc"}, {"product_id": "asc"}]
-        return [{"sales_count": "desc"}, {"product_id": "asc"}]
-
-    def _facet_aggregation(self, name):
-        if name == "price":
-            ranges = [{"from": float(low), **({"to": float(high)} if high is not None else {})}
-                      for low, high in PRICE_BUCKETS]
-            return {"range": {"field": "price", "ranges": ranges}}
-        if name == "in_stock":
-            return {"filters": {"filters": {"true": {"term": {"in_stock": True}},
-                                            "false": {"term": {"in_stock": False}}}}}
-        return {"terms": {"field": FACET_FIELDS[name], "size": FACET_SIZES[name]}}
-
-    def search_products(self, query):
-        """One `_msearch` round trip: the page of hits (scored, sorted, highlighted), then
-        the facets as separate size-0 requests. Facets are top-level aggregations (which
-        Elasticsearch counts filter by filter, and keeps in its request cache until the
-        index changes). A dimension with a filter of its own is counted without that
-        filter (multi-select), in a request of its own."""
-        parsed = query.parsed
-        filters = query.filters
-        # The index holds visible products only (others are deleted, never flagged), so no
-        # visibility clause here; the GraphQL layer loads visible products only, too.
-        base = []
-        if filters.vendor_ids:
-            base.append(Q("terms", vendor_id=[str(i) for i in filters.vendor_ids]))
-        if filters.plugin:
-            for clauses in get_manager().call_all("search_product_filters", filters=filters.raw):
-                for clause in clauses if isinstance(clauses, (list, tuple)) else [clauses]:
-                    base.append(Q(clause) if isinstance(clause, dict) else clause)
-        text = None if parsed.empty else self._text_query(parsed)
-        facet_clauses = self._facet_clauses(filters)
-
-        def query_body(skip=None, scored=True):
-            clauses = base + [c for name, c in facet_clauses.items() if name != skip]
-            if text is None:
-                return (Q("bool", filter=clauses) if clauses else Q("match_all")).to_dict()
-            if scored:
-                return Q("bool", must=[text], filter=clauses).to_dict()
-            return Q("bool", filter=[text, *clauses]).to_dict()  # counting only: no scores
-
-        hits_body = {"query": query_body(), "sort": self._sort(query.sort, text is not None), "_source": False,
-                     "from": query.offset, "size": query.limit, "track_total_hits": True}
-        if query.highlight and text is not None:
-            # A query of its own for highlighting: the highlighter re-runs multi-term queries on
-            # every hit, and two-edit fuzzy automata cost ~4 ms per hit for a long word - so one
-            # edit at most here (a two-edit typo still finds, it is just not highlighted).
-            marks = [Q("match", name_zh={"query": term}) | Q("match", name_en={
-                "query": term, "fuzziness": "AUTO:4,100", "prefix_length": 1, "max_expansions": 10})
-                for term in parsed.alternatives]
-            hits_body["highlight"] = {"pre_tags": ["<em>"], "post_tags": ["</em>"], "number_of_fragments": 0,
-                                      "fields": {"name_zh": {}, "name_en": {}},
-                                      "highlight_query": Q("bool", should=marks).to_dict()}
-        index = {"index": self.alias(PRODUCTS)}
-        searches = [index, hits_body]
-        groups = []  # (facet names, request position)
-        if query.facets:
-            shared = [name for name in (*FACETS, "price") if name not in facet_clauses]
-            own = [name for name in (*FACETS, "price") if name in facet_clauses]
-            for names, skip in ([(shared, None)] if shared else []) + [([name], name) for name in own]:
-                groups.append(names)
-                searches += [{**index, "request_cache": True}, {
-                    "query": query_body(skip, scored=False), "size": 0, "track_total_hits": False,
-                    "aggs": {name: self._facet_aggregation(name) for name in names}}]
-        try:
-            responses = self.client.msearch(searches=searches)["responses"]
-        except NotFoundError:
-            logger.error("Search index %s is missing: run `manage.py search_index rebuild`.", self.alias(PRODUCTS))
-            return ProductResult(hits=[], total=0)
-        except (ESConnectionError, ApiError) as exc:
-            logger.exception("Product search failed: %s", exc)
-            raise SearchUnavailable() from exc
-        for response in responses:
-            if "error" in response:
-                error = response["error"]
-                if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
-                    logger.error("Search index %s is missing: run `manage.py search_index rebuild`.",
-                                 self.alias(PRODUCTS))
-                    return ProductResult(hits=[], total=0)
-                logger.error("Product search failed: %s", error)
-                raise SearchUnavailable()
-        found = responses[0]["hits"]
-        hits = []
-        for hit in found["hits"]:
-            highlights = {field: [merge_adjacent_tags(s) for s in snippets]
-                          for field, snippets in (hit.get("highlight") or {}).items()}
-            hits.append(ProductHit(id=int(hit["_id"]), score=hit.get("_score"), highlights=highlights))
-        facets, price_ranges = {}, []
-        aggregations = {}
-        for names, response in zip(groups, responses[1:]):
-            aggregations.update(response["aggregations"])
-        for name in FACETS if query.facets else ():
-            if name == "in_stock":
-                buckets = aggregations[name]["buckets"]
-                values = [FacetValue(True, buckets["true"]["doc_count"]),
-                          FacetValue(False, buckets["false"]["doc_count"])]
-            else:
-                values = [FacetValue(int(b["key"]) if name in ("category", "brand") else b["key"], b["doc_count"])
-                          for b in aggregations[name]["buckets"]]
-            facets[name] = sorted((v for v in values if v.count), key=lambda v: (-v.count, v.key))
-        if query.facets:
-            for (low, high), bucket in zip(PRICE_BUCKETS, aggregations["price"]["buckets"]):
-                price_ranges.append(PriceBucket(low, high, bucket["doc_count"]))
-        return ProductResult(hits=hits, total=found["total"]["value"], facets=facets, price_ranges=price_ranges)
-
-    # -- suggestions ----------------------------------------------------------------------
-    def suggest(self, prefix, limit=5):
-        prefix = clean_query(prefix)
-        result = Suggestions()
-        if not prefix:
-            return result
-        folded = prefix.casefold()
-        product_body = {
-            "size": 0, "track_total_hits": False, "_source": ["name_zh", "name_en"],
-            "suggest": {"names": {"prefix": prefix, "completion": {"field": "suggest_name", "size": limit,
-                                                                   "skip_duplicates": True}}},
-            # Brands of visible products, most products first (see documents.brand_keys).
-            "query": {"prefix": {"brand_keys": folded}},
-            "aggs": {"brands": {"terms": {"field": "brand_keys", "include": _regex_literal(folded) + ".*",
-                                          "size": limit * 2}}},
-        }
-        shop_body = {"size": 0, "track_total_hits": False, "_source": ["name_zh", "name_en"], "suggest": {
-            "shops": {"prefix": prefix, "completion": {"field": "suggest", "size": limit, "skip_duplicates": True}}}}
-        # A later word of an English name ("brake" -> "Bosch front brake pads").
-        words_body = {"size": limit * 2, "track_total_hits": False, "_source": ["name_zh", "name_en"],
-                      "query": {"match_phrase_prefix": {"name_en": {"query": prefix, "max_expansions": 50}}},
-                      "sort": [{"sales_count": "desc"}, {"product_id": "asc"}]}
-        searches = [{"index": self.alias(PRODUCTS)}, product_body, {"index": self.alias(SHOPS)}, shop_body]
-        if re.search(r"[a-z0-9]", folded) and folded.isascii():
-            searches += [{"index": self.alias(PRODUCTS)}, words_body]
-        try:
-            responses = self.client.msearch(searches=searches)["responses"]
-        except (ESConnectionError, ApiError) as exc:
-            logger.exception("Suggest failed: %s", exc)
-            raise SearchUnavailable() from exc
-        products, shops = responses[0], responses[1]
-        if "error" not in products:
-            # Best sellers first over both sources (completion weight = sales + 1), one per name.
-            candidates = [(option["_score"] - 1, int(option["_id"]), _full_name(option))
-                          for option in (products.get("suggest", {}).get("names") or [{}])[0].get("options", [])]
-            if len(responses) > 2 and "error" not in responses[2]:
-                candidates += [(hit["sort"][0], int(hit["_id"]), hit["_source"].get("name_en") or "")
-                               for hit in responses[2]["hits"]["hits"]]
-            names = set()
-            for _, pk, text in sorted(candidates, key=lambda c: (-c[0], c[1])):
-                if text and text.casefold() not in names and len(result.products) < limit:
-                    names.add(text.casefold())
-                    result.products.append(Suggestion("product", pk, text))
-            seen = set()
-            for bucket in products.get("aggregations", {}).get("brands", {}).get("buckets", []):
-                _, brand_id, name = bucket["key"].split(BRAND_KEY_SEPARATOR, 2)
-                if brand_id not in seen and len(result.brands) < limit:
-                    seen.add(brand_id)
-                    result.brands.append(Suggestion("brand", int(brand_id), name))
-        if "error" not in shops:
-            for option in (shops.get("suggest", {}).get("shops") or [{}])[0].get("options", []):
-                result.shops.append(Suggestion("shop", int(option["_id"]), _full_name(option)))
-        return result
-
-    # -- shop search --------------------------------------------------------------------
-    def search_shops(self, query):
-        filters = [Q("term", status=VendorStatus.APPROVED.value)]
-        if query.kind:
-            filters.append(Q("term", kind=query.kind))
-        for service in query.services:
-            if service.strip():
-                filters.append(Q("term", services=service.strip().lower()))
-        must_not = []
-        if query.open_now is not None:
-            open_clause = Q("term", open_minutes=week_minute(query.now, settings.TIME_ZONE))
-            (filters if query.open_now else must_not).append(open_clause)
-        near = query.lat is not None and query.lon is not None
-        if near and query.radius_km is not None:
-            filters.append(Q("geo_distance", distance=f"{query.radius_km}km", distance_type="arc",
-                             location={"lat": query.lat, "lon": query.lon}))
-        parsed = query.parsed
-        has_text = parsed is not None and not parsed.empty
-        if has_text:
-            parts = [self._plain_shop(parsed.rest)] if parsed.rest else []
-            for group in parsed.groups:
-                parts.append(Q("bool", should=[self._phrase_shop(t) for t in group], minimum_should_match=1))
-            text = Q("bool", must=parts, should=[Q("match_phrase", name_zh={"query": parsed.text, "boost": 5}),
-                                                 Q("match", name_en={"query": parsed.text, "operator": "and",
-                                                                     "boost": 3})])
-        else:
-            text = Q("match_all")
-        search = Search(using=self.client, index=self.alias(SHOPS)).query(
-            Q("bool", must=[text], filter=filters, must_not=must_not))
-        by_slot = query.sort == ShopSort.NEXT_FREE_SLOT.value
-        slot_sort = [{NEXT_FREE_SLOT_FIELD: {"order": "asc", "missing": "_last", "unmapped_type": "date"}}] \
-            if by_slot else []
-        if near:
-            search = search.sort(*slot_sort, {"_geo_distance": {"location": {"lat": query.lat, "lon": query.lon},
-                                                                "order": "asc", "unit": "km", "distance_type": "arc",
-                                                                "ignore_unmapped": True}},
-                                 {"vendor_id": "asc"})
-        elif has_text:
-            search = search.sort(*slot_sort, "_score", {"vendor_id": "asc"})
-        else:
-            search = search.sort(*slot_sort, {"vendor_id": "asc"})
-        search = search.source(False).extra(from_=query.offset, size=query.limit, track_total_hits=True)
-        try:
-            response = search.execute()
-        except NotFoundError:
-            logger.error("Search index %s is missing: run `manage.py search_index rebuild`.", self.alias(SHOPS))
-            return ShopResult(hits=[], total=0)
-        except (ESConnectionError, ApiError) as exc:
-            logger.exception("Shop search failed: %s", exc)
-            raise SearchUnavailable() from exc
-        hits = []
-        for hit in response.hits:
-            distance = None
-            if near:
-                value = hit.meta.sort[len(slot_sort)]
-                distance = float(value) if value is not None and value != float("inf") else None
-                if distance is not None and distance > 1e9:
-                    distance = None
-            hits.append(ShopHit(id=int(hit.meta.id), distance_km=distance, score=hit.meta.score))
-        return ShopResult(hits=hits, total=response.hits.total.value)
-
-    def _plain_shop(self, text):
-        return Q("bool", minimum_should_match=1, should=[
-            Q("match", text_all={"query": text, "operator": "or", "minimum_should_match": "3<80%"}),
-            Q("match", text_en={"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}),
-            Q("match_phrase", description_zh={"query": text}),
-            Q("match", description_en={"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}),
-        ])
-
-    def _phrase_shop(self, term):
-        return Q("bool", minimum_should_match=1, should=[
-            Q("match_phrase", text_all={"query": term}), Q("match_phrase", text_en={"query": term}),
-            Q("match_phrase", description_zh={"query": term}), Q("match_phrase", description_en={"query": term}),
-        ])
-
 
 __all__ = ["ElasticsearchBackend", "RebuildError", "SearchUnavailable", "MAX_WINDOW"]

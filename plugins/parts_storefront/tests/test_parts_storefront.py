@@ -222,7 +222,7 @@ def test_part_number_lookup_and_filter_ignore_case_spaces_and_hyphens(shop, gql)
     assert slugs(gql.data(PRODUCTS, {"f": {"partNumber": "0446502220"}})) == []
 
 
-def test_hook_filter_products(registry, shop, gql):
+def test_fits_vehicle_filter(registry, shop, gql):
     """parts_storefront narrows listings with its `fitsVehicle` filter."""
     corolla, corolla_variant = shop.product("corolla-pads", "卡罗拉刹车片")
     lavida, lavida_variant = shop.product("lavida-pads", "朗逸刹车片")

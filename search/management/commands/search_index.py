@@ -84,13 +84,14 @@ class Command(BaseCommand):
         self.stdout.write(f"backend: {status['backend']}" + (f" ({status['url']})" if status.get("url") else "")
                           + "\n")
         if not backend.keeps_index:
-            self.stdout.write(f"visible products: {status['products']['database']:,}\n{status['note']}\n")
+            self.stdout.write(f"visible products: {status['products']['database']:,}\n{status.get('note', '')}\n")
             return
         problems = 0
         for kind in ("products", "shops"):
             entry = status[kind]
             indices = ", ".join(entry["indices"]) or "MISSING (run `search_index rebuild`)"
-            self.stdout.write(f"{kind}: alias {entry['alias']} -> {indices}\n")
+            where = "alias" if backend.name == "elasticsearch" else "table"
+            self.stdout.write(f"{kind}: {where} {entry['alias']} -> {indices}\n")
             if entry["rebuilding"]:
                 self.stdout.write(f"  rebuild in progress: {', '.join(entry['rebuilding'])}\n")
             index_count = entry["index"] if entry["index"] is not None else "-"

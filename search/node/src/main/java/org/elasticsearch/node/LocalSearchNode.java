@@ -27,9 +27,12 @@ import org.elasticsearch.rest.RestResponse;
 import org.elasticsearch.rest.RestStatus;
 import org.elasticsearch.transport.netty4.Netty4Plugin;
 import org.elasticsearch.xcontent.XContentBuilder;
+import marketplace.searchnode.analysis.LocalCommonAnalysisPlugin;
+import marketplace.searchnode.analysis.LocalSmartChinesePlugin;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -43,12 +46,15 @@ import java.util.function.Supplier;
 /**
  * A real single Elasticsearch node in one JVM, built from the jars Elastic publishes
  * to Maven Central (server + transport-netty4). Plugins come from the classpath:
- * Netty4Plugin (HTTP + transport) and RootInfoPlugin (GET / and HEAD /, which the
- * unpublished rest-root module normally provides).
+ * Netty4Plugin (HTTP + transport), RootInfoPlugin (GET / and HEAD /, which the
+ * unpublished rest-root module normally provides), LocalCommonAnalysisPlugin (the
+ * analysis-common names this engine uses, on Lucene's jar) and LocalSmartChinesePlugin
+ * (analysis-smartcn's names, on Lucene's smartcn jar). `--without-smartcn` leaves the
+ * latter out, to see what a production cluster without analysis-smartcn answers.
  *
  * Usage: java -jar target/search-node.jar   (or: java -cp CLASSES:LIB/* org.elasticsearch.node.LocalSearchNode)
  *            --home DIR [--http-port 9201] [--transport-port 9301] [--host 127.0.0.1]
- *            [--cluster-name marketplace-local] [--node-name marketplace-local-1]
+ *            [--cluster-name marketplace-local] [--node-name marketplace-local-1] [--without-smartcn]
  *            [-Ekey=value ...]   (any node setting, e.g. -Elogger.level=WARN)
  * It lives in this package because NodeConstruction and NodeServiceProvider are package-private.
  */
@@ -75,6 +81,8 @@ public final class LocalSearchNode extends Node {
             if (arg.startsWith("-E") && arg.contains("=")) {
                 int eq = arg.indexOf('=');
                 extra.put(arg.substring(2, eq), arg.substring(eq + 1));
+            } else if (arg.equals("--without-smartcn")) {
+                opts.put("without-smartcn", "true");
             } else if (arg.startsWith("--") && i + 1 < args.length) {
                 opts.put(arg.substring(2), args[++i]);
             } else {
@@ -111,7 +119,10 @@ public final class LocalSearchNode extends Node {
         LogConfigurator.configureWithoutConfig(settings);
 
         long t0 = System.nanoTime();
-        List<Plugin> plugins = List.of(new Netty4Plugin(), new RootInfoPlugin());
+        List<Plugin> plugins = new ArrayList<>(List.of(new Netty4Plugin(), new RootInfoPlugin(), new LocalCommonAnalysisPlugin()));
+        if (!opts.containsKey("without-smartcn")) {
+            plugins.add(new LocalSmartChinesePlugin());
+        }
         Node node = new LocalSearchNode(new Environment(settings, null), plugins);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -1,0 +1,329 @@
+"""Indexed text search for the database backend: the rows it keeps
+(`ProductSearchRow`), how a query becomes a match expression, and the three ways a
+database answers it.
+
+Two tables: `ProductSearchRow` (narrow facts: visibility, filters, facets, sorting,
+family, and on PostgreSQL a small weighted `rank_vector` of names and brand/category/
+type) and `ProductSearchText` (the tokens matched). Tokens (search.text.search_tokens):
+Latin words; Chinese runs as two-character windows, plus single characters in names,
+brand, category and type. A word of the query must match:
+- a Latin word: the word, a word it starts (3+ letters: "pad" finds "pads"), or a
+  vocabulary word within Elasticsearch's AUTO edit distance with the same first letter
+  ("bosh" -> "bosch", "michelen" -> "michelin");
+- a Chinese run: all of its two-character windows (a word of the text, wherever it is),
+  or else all of its characters in the names, brand, category or product type (so
+  "博世刹车片" finds a 刹车片 of the brand 博世 although 世刹 is in no text); synonym
+  terms are known words and match by their windows only.
+Synonym terms are alternatives of each other; a code-like query also matches codes.
+
+Engines:
+- PostgreSQL: the text's tsvector kept by a trigger, a GIN index (no weights in the
+  match: nothing to recheck), `to_tsquery('simple', ...)`; matches ranked by `ts_rank`
+  of the small `rank_vector` (names and codes A, brand/category/type B); the
+  vocabulary has a pg_trgm GIN index.
+- SQLite with FTS5: an external-content FTS5 table kept by triggers, bm25 ranking.
+- SQLite without FTS5: the same plan as LIKE conditions on the rows (a scan).
+"""
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Length
+
+from ..text import edits_allowed, normalize_code, search_tokens, within_edits, words
+
+# ts_rank weights, in PostgreSQL's order {D, C, B, A}
+RANK_WEIGHTS = [0.05, 0.25, 0.5, 1.0]
+# bm25 column weights of the FTS5 table: names, meta, body, codes
+BM25_WEIGHTS = (10.0, 10.0, 1.0, 10.0)
+MAX_TYPO_CANDIDATES = 5
+TYPO_SIMILARITY = 0.2  # pg_trgm similarity threshold for vocabulary candidates
+
+
+# -- the match expression ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    lexeme: str
+    prefix: bool = False
+
+
+@dataclass
+class All:
+    parts: list = field(default_factory=list)
+
+
+@dataclass
+class Any:
+    parts: list = field(default_factory=list)
+
+
+def _characters(node):
+    """Whether `node` is the single-character fallback of a Chinese run."""
+    return isinstance(node, All) and len(node.parts) > 1 and all(
+        isinstance(p, Term) and len(p.lexeme) == 1 for p in node.parts)
+
+
+def _word_clause(is_cjk, word, typos, characters=True):
+    if is_cjk:
+        if len(word) == 1:
+            return Term(word)
+        windows = All([Term(word[i:i + 2]) for i in range(len(word) - 1)])
+        if not characters:
+            return windows
+        return Any([windows, All([Term(c) for c in dict.fromkeys(word)])])
+    alternatives = [Term(word)]
+    if len(word) >= 3:
+        alternatives.append(Term(word, prefix=True))
+    alternatives += [Term(t) for t in typos.get(word, ())]
+    return Any(alternatives) if len(alternatives) > 1 else alternatives[0]
+
+
+def _text_clause(text, typos, characters=True):
+    parts = [_word_clause(is_cjk, word, typos, characters) for is_cjk, word in words(text)]
+    return All(parts) if parts else None
+
+
+def match_plan(parsed, typos=None):
+    """The match expression of a parsed query (search.text.ParsedQuery): every word of
+    the plain text, and one term of every synonym group; or, for a code-like query,
+    the code itself. None when nothing is searchable."""
+    typos = typos or {}
+    parts = []
+    rest = _text_clause(parsed.rest, typos) if parsed.rest else None
+    if rest is not None:
+        parts.append(rest)
+    for group in parsed.groups:  # known words: matched as written (no single-character fallback)
+        alternatives = [c for c in (_text_clause(term, {}, characters=False) for term in group) if c is not None]
+        if alternatives:
+            parts.append(Any(alternatives))
+    plan = All(parts) if parts else None
+    if parsed.code:
+        code = Term(parsed.code.lower())
+        plan = Any([plan, code]) if plan is not None else code
+    return plan
+
+
+def rank_terms(plan):
+    """The terms that rank a match: two-character windows, words and codes (the
+    single-character fallback finds, it does not rank)."""
+    out = []
+
+    def walk(node):
+        if isinstance(node, Term):
+            out.append(node)
+        elif not _characters(node):
+            for part in node.parts:
+                walk(part)
+
+    if plan is not None:
+        walk(plan)
+    return list(dict.fromkeys(out))
+
+
+def to_tsquery(node):
+    """The plan in to_tsquery('simple', ...) syntax (lexemes are letters and digits only)."""
+    if isinstance(node, Term):
+        return node.lexeme + (":*" if node.prefix else "")
+    joiner = " & " if isinstance(node, All) else " | "
+    return "(" + joiner.join(to_tsquery(p) for p in node.parts) + ")"
+
+
+def fts5_match(plan):
+    """The FTS5 query of a plan: every word in the names, brand, category, type and
+    codes, or every word in the descriptions (the rule of both engines)."""
+    expression = to_fts5(plan)
+    return f"({{names meta codes}} : {expression}) OR ({{body}} : {expression})"
+
+
+def to_fts5(node):
+    """The plan in FTS5 query syntax."""
+    if isinstance(node, Term):
+        return f'"{node.lexeme}"' + (" *" if node.prefix else "")
+    joiner = " AND " if isinstance(node, All) else " OR "
+    return "(" + joiner.join(to_fts5(p) for p in node.parts) + ")"
+
+
+NAME_COLUMNS = ("names", "meta", "codes")
+
+
+def to_like(node, columns=NAME_COLUMNS, prefix="search_text__"):
+    """The plan as LIKE conditions on the space-padded token strings of `columns` (no
+    full-text index: a scan)."""
+    if isinstance(node, Term):
+        needle = f" {node.lexeme}" + ("" if node.prefix else " ")
+        condition = Q()
+        for column in columns:
+            condition |= Q(**{f"{prefix}{column}__contains": needle})
+        return condition
+    condition = Q()
+    for part in node.parts:
+        if isinstance(node, All):
+            condition &= to_like(part, columns, prefix)
+        else:
+            condition |= to_like(part, columns, prefix)
+    return condition
+
+
+# -- engine -------------------------------------------------------------------------------------
+_fts5 = {}
+
+
+def engine():
+    """"postgresql", "fts5" (SQLite with the FTS5 table) or "like" (anything else)."""
+    if connection.vendor == "postgresql":
+        return "postgresql"
+    if connection.vendor == "sqlite":
+        key = connection.settings_dict.get("NAME")
+        if key not in _fts5:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_product_fts'")
+                _fts5[key] = cursor.fetchone() is not None
+        if _fts5[key]:
+            return "fts5"
+    return "like"
+
+
+# -- typo tolerance -------------------------------------------------------------------------------
+def typo_candidates(word_list):
+    """{word: [vocabulary words within AUTO edits, same first letter]} for Latin words
+    of 3+ characters (not the word itself). One query per word; PostgreSQL finds the
+    candidates through the pg_trgm index, SQLite scans the words of that first letter
+    and length."""
+    from ..models import SearchTerm
+
+    out = {}
+    for word in dict.fromkeys(word_list):
+        limit = edits_allowed(word)
+        if limit == 0 or not word.isascii():
+            continue
+        if engine() == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT term FROM search_searchterm WHERE term %% %s AND term LIKE %s "
+                    "ORDER BY similarity(term, %s) DESC, term LIMIT 50", [word, word[0] + "%", word])
+                candidates = [row[0] for row in cursor.fetchall()]
+        else:
+            candidates = list(SearchTerm.objects.annotate(length=Length("term")).filter(
+                term__startswith=word[0], length__gte=len(word) - limit, length__lte=len(word) + limit)
+                .values_list("term", flat=True)[:5000])
+        found = [c for c in candidates if c != word and within_edits(word, c, limit)]
+        if found:
+            out[word] = found[:MAX_TYPO_CANDIDATES]
+    return out
+
+
+def set_similarity_threshold(sender, connection, **kwargs):
+    """`connection_created` receiver: the pg_trgm threshold for the `%` operator."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET pg_trgm.similarity_threshold = %s", [TYPO_SIMILARITY])
+
+
+# -- rows -------------------------------------------------------------------------------------------
+def _joined(values, characters=True):
+    tokens = []
+    for value in values:
+        tokens.extend(search_tokens(value or "", characters=characters))
+    return " " + " ".join(dict.fromkeys(tokens)) + " " if tokens else ""
+
+
+def latin_words(*texts):
+    return {w for text in texts for is_cjk, w in words(text or "") if not is_cjk and len(w) >= 3 and w.isalpha()}
+
+
+def build_rows(products, paths, codes_by_product):
+    """(ProductSearchRow objects, ProductSearchText objects, vocabulary words) for a
+    batch of products (vendor and brand loaded)."""
+    from marketplace.catalog.models import ProductStatus
+    from marketplace.catalog.selectors import is_listed
+
+    from ..documents import family_key
+    from ..models import ProductSearchRow, ProductSearchText
+
+    facts, texts, vocabulary = [], [], set()
+    for product in products:
+        path = paths.path(product.category_id)
+        product_type = paths.product_type(product.product_type_id)
+        brand = product.brand
+        meta = [brand.name_zh, brand.name_en, brand.slug] if brand else []
+        meta += [c.name_zh for c in path] + [c.name_en for c in path]
+        if product_type is not None:
+            meta += [product_type.name_zh, product_type.name_en]
+        codes = sorted(codes_by_product.get(product.pk, ()))
+        codes_text = (" " + " ".join(c.lower() for c in codes) + " ") if codes else ""
+        vendor = product.vendor
+        facts.append(ProductSearchRow(
+            product_id=product.pk,
+            visible=product.status == ProductStatus.PUBLISHED and is_listed(vendor),
+            vendor_id=vendor.pk, vendor_kind=vendor.kind, category_id=product.category_id, brand_id=product.brand_id,
+            in_stock=product.in_stock, price=product.min_price, sales_count=product.sales_count or 0,
+            created_at=product.created_at, family=family_key(product.brand_id, product.name_zh), codes=codes_text))
+        texts.append(ProductSearchText(
+            row_id=product.pk, names=_joined([product.name_zh, product.name_en]), meta=_joined(meta),
+            body=_joined([product.description_zh, product.description_en], characters=False), codes=codes_text))
+        vocabulary |= latin_words(product.name_en, *meta)
+    return facts, texts, vocabulary
+
+
+FACT_FIELDS = ["visible", "vendor_id", "vendor_kind", "category_id", "brand_id", "in_stock", "price", "sales_count",
+               "created_at", "family", "codes", "updated_at"]
+
+# PostgreSQL keeps vectors only: the match vectors without positions (smaller; nothing
+# matches phrases) - names/brand/category/type/codes apart from descriptions - and, in a
+# table of its own, the weighted rank vector of names/codes (A) and brand/category/type (B).
+TEXT_UPSERT = """
+INSERT INTO search_productsearchtext (product_id, names, meta, body, codes, vector)
+SELECT id, '', '', '', '', strip(to_tsvector('simple', names || ' ' || meta || ' ' || codes))
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS t(id, names, meta, codes)
+ON CONFLICT (product_id) DO UPDATE SET vector = EXCLUDED.vector
+"""
+RANK_UPSERT = """
+INSERT INTO search_productsearchrank (product_id, rank_vector)
+SELECT id, setweight(to_tsvector('simple', names || ' ' || codes), 'A') || setweight(to_tsvector('simple', meta), 'B')
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS t(id, names, meta, codes)
+ON CONFLICT (product_id) DO UPDATE SET rank_vector = EXCLUDED.rank_vector
+"""
+DESCRIPTION_UPSERT = """
+INSERT INTO search_productsearchdescription (product_id, vector)
+SELECT id, strip(to_tsvector('simple', body)) FROM unnest(%s::bigint[], %s::text[]) AS t(id, body)
+ON CONFLICT (product_id) DO UPDATE SET vector = EXCLUDED.vector
+"""
+
+
+def write_rows(facts, texts, vocabulary):
+    """Upsert a batch - facts, then text (PostgreSQL: its vectors; SQLite: the token
+    strings, which the FTS5 triggers follow) - and add the words."""
+    from ..models import ProductSearchRow, ProductSearchText, SearchTerm
+
+    with transaction.atomic():
+        ProductSearchRow.objects.bulk_create(
+            facts, batch_size=500, update_conflicts=True, unique_fields=["product"], update_fields=FACT_FIELDS)
+        if connection.vendor == "postgresql":
+            if texts:
+                ids = [t.row_id for t in texts]
+                with connection.cursor() as cursor:
+                    columns = [ids, [t.names for t in texts], [t.meta for t in texts], [t.codes for t in texts]]
+                    cursor.execute(TEXT_UPSERT, columns)
+                    cursor.execute(RANK_UPSERT, columns)
+                    cursor.execute(DESCRIPTION_UPSERT, [ids, [t.body for t in texts]])
+        else:
+            ProductSearchText.objects.bulk_create(
+                texts, batch_size=500, update_conflicts=True, unique_fields=["row"],
+                update_fields=["names", "meta", "body", "codes"])
+        SearchTerm.objects.bulk_create([SearchTerm(term=w[:64]) for w in sorted(vocabulary)], batch_size=1000,
+                                       ignore_conflicts=True)
+
+
+def normalised_codes(skus_by_product, plugin_codes):
+    """{product_id: {code}}: normalised SKUs and the plugins' code-field values."""
+    out = {}
+    for product_id, skus in skus_by_product.items():
+        out.setdefault(product_id, set()).update(normalize_code(s) for s in skus)
+    for product_id, values in plugin_codes.items():
+        for value in values if isinstance(values, (list, tuple, set)) else [values]:
+            out.setdefault(product_id, set()).add(normalize_code(str(value)))
+    return {pk: {c for c in codes if c} for pk, codes in out.items()}
+
+
+__all__ = ["All", "Any", "Term", "match_plan", "rank_terms", "to_tsquery", "to_fts5", "to_like", "engine",
+           "typo_candidates", "build_rows", "write_rows"]
