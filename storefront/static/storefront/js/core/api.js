@@ -114,9 +114,19 @@ export async function gql(query, variables = {}) {
 
 /** Run a one-mutation document and return its payload (`data[key]`). */
 export async function mutate(query, variables, key) {
-  const data = await gql(query, variables);
-  const name = key || Object.keys(data)[0];
-  return data[name] || {errors: [{field: null, code: "INVALID", message: "No answer."}]};
+  // The page is busy while a change is on its way: a handler that re-renders the page after
+  // it (ctx.refresh()) keeps <main aria-busy> true until the new render, so nothing acts on
+  // (or tests) the old form in between; on errors the page stays as it is.
+  const main = document.querySelector("main");
+  const wasBusy = main?.getAttribute("aria-busy") === "true";
+  main?.setAttribute("aria-busy", "true");
+  try {
+    const data = await gql(query, variables);
+    const name = key || Object.keys(data)[0];
+    return data[name] || {errors: [{field: null, code: "INVALID", message: "No answer."}]};
+  } finally {
+    if (!wasBusy) main?.setAttribute("aria-busy", "false");
+  }
 }
 
 export const ERROR_FIELDS = "errors { field code message }";
