@@ -20,6 +20,7 @@ import importlib
 import inspect
 import logging
 import threading
+from types import MappingProxyType
 
 import pluggy
 from django.apps import apps
@@ -290,10 +291,28 @@ def get_manager() -> PluginManager:
 
 
 # -- configuration snapshot -------------------------------------------------------------------
-def _load_rows():
+def _read_rows():
     from .models import PluginConfiguration
 
-    return {(row.plugin, row.vendor_id): row for row in PluginConfiguration.objects.all()}
+    return MappingProxyType({(row.plugin, row.vendor_id): row for row in PluginConfiguration.objects.all()})
+
+
+_rows_snapshot = None
+
+
+def _load_rows():
+    """Every configuration row by (plugin, vendor_id): the process's copy, re-read only
+    after a row is written (marketplace.core.snapshots; shared read-only)."""
+    global _rows_snapshot
+    if _rows_snapshot is None:
+        from marketplace.core.snapshots import Snapshot, connect
+
+        from .models import PluginConfiguration
+
+        snapshot = Snapshot("plugins.configuration", _read_rows)
+        connect(snapshot, PluginConfiguration)
+        _rows_snapshot = snapshot
+    return _rows_snapshot.get()
 
 
 _scope_open = contextvars.ContextVar("plugin_configuration_scope", default=False)
