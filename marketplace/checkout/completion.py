@@ -205,11 +205,28 @@ def complete(checkout_token, user=None, expected_total=None):
     REQUIRED email/address/shipping method, NOT_FOUND line no longer for sale, OUT_OF_STOCK,
     PRICE_CHANGED, and whatever a plugin refuses with, e.g. SLOT_TAKEN), PluginFailed."""
     with transaction.atomic():
-        order = _complete(checkout_token, user, expected_total)
+        order, _payment = _complete(checkout_token, user, expected_total)
     return order
 
 
-def _complete(checkout_token, user, expected_total):
+def complete_with_payment(checkout_token, user=None, expected_total=None, gateway=None,
+                          capture_method="automatic"):
+    """`complete()`, and when something is due, the order's pending Payment for `gateway`
+    written in the same transaction (one statement, no second transaction). The caller
+    starts it at the gateway after the commit (`payments.services.start_payment`): no
+    network call ever happens inside the transaction. Returns (order, payment or None).
+    Check the gateway first (`payments.services.check_payment_options`): a bad choice
+    raises here only after the order was refused for its own reasons."""
+    from marketplace.payments.services import prepare_payment
+
+    def pay(order):
+        return prepare_payment(order, gateway, capture_method)
+
+    with transaction.atomic():
+        return _complete(checkout_token, user, expected_total, pay if gateway else None)
+
+
+def _complete(checkout_token, user, expected_total, pay=None):
     from marketplace.catalog.services import refresh_summaries
     from marketplace.plugins.manager import get_manager
 
@@ -231,6 +248,7 @@ def _complete(checkout_token, user, expected_total):
                  adjustments=totals.adjustments, context=totals.context)
     checkout.completed_at = clock.now()
     checkout.save(update_fields=["completed_at", "updated_at"])
+    payment = pay(order) if pay is not None and order.amount_due > 0 else None
     # Reserve as the last statements before commit: the hot stock rows stay locked only here.
     with transaction.atomic():
         applied = _apply(plan)
@@ -246,4 +264,4 @@ def _complete(checkout_token, user, expected_total):
         order.refresh_from_db()
     product_ids = {line.product_id for line in totals.lines if line.product_id is not None}
     transaction.on_commit(lambda: refresh_summaries(product_ids))
-    return order
+    return order, payment

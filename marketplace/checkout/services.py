@@ -297,7 +297,10 @@ def set_shipping_method(checkout, vendor_id, method_id) -> Checkout:
         raise NotFound("This vendor has no such shipping method.", field="shipping_method_id")
     if not checkout.lines.filter(vendor_id=vendor_id).exists():
         raise ValidationError("The cart has nothing from this vendor.", field="vendor_id")
-    CheckoutShipping.objects.update_or_create(checkout=checkout, vendor_id=vendor_id, defaults={"method": method})
+    # One upsert (INSERT .. ON CONFLICT DO UPDATE), not a locked read and a write in savepoints.
+    CheckoutShipping.objects.bulk_create([CheckoutShipping(checkout=checkout, vendor_id=vendor_id, method=method)],
+                                         update_conflicts=True, unique_fields=["checkout", "vendor"],
+                                         update_fields=["method"])
     checkout.save(update_fields=["updated_at"])
     return checkout
 

@@ -17,9 +17,9 @@ scope every `get()` asks the cache). A generation that is missing (a fresh or
 flushed cache) starts at a random number, so a copy built before the flush is never
 taken for current.
 
-Consistency: a copy is stored only when it was read outside a transaction of the caller's
-own (a transaction may hold uncommitted writes); inside one, `get()` builds afresh unless
-the stored copy is current. The values are shared by every thread of the process: treat
+Consistency: a copy read inside a transaction that wrote to its tables (bumped its name)
+is used for that read only, never stored: it may hold uncommitted writes. A copy read in a
+transaction that did not write them is committed data, and kept. The values are shared by every thread of the process: treat
 them as read-only.
 """
 from __future__ import annotations
@@ -106,13 +106,42 @@ def bump(name):
         _memo().pop(name, None)
 
     _bump()
+    written = _written_in_transaction()
+    if written is not None:
+        written.add(name)
+        transaction.on_commit(_clear_written)
     transaction.on_commit(_bump)
 
 
+def _own_outermost():
+    """The outermost atomic block of the caller's own, or None (the test framework's
+    wrapping transaction does not count: tests behave as production)."""
+    for block in connection.atomic_blocks:
+        if not getattr(block, "_from_testcase", False):
+            return block
+    return None
+
+
+def _written_in_transaction():
+    """Names bumped inside the current transaction of the caller's own (a copy read there
+    may hold its uncommitted writes), or None outside any. Cleared when it commits; after
+    a rollback the names stay marked until the next commit (keeping a copy less, never a
+    wrong one)."""
+    outer = _own_outermost()
+    if outer is None:
+        return None
+    marked = getattr(connection, "_snapshot_written", None)
+    if marked is None or marked[0] is not outer:
+        marked = connection._snapshot_written = (outer, set())
+    return marked[1]
+
+
+def _clear_written():
+    connection._snapshot_written = None
+
+
 def in_own_transaction():
-    """Whether the current connection is inside a transaction of the caller's (the test
-    framework's wrapping transaction does not count: tests behave as production)."""
-    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+    return _own_outermost() is not None
 
 
 class Snapshot:
@@ -132,7 +161,8 @@ class Snapshot:
         if held is not None and held[0] == current:
             return held[1]
         value = self.build()
-        if not in_own_transaction():
+        written = _written_in_transaction()
+        if written is None or self.name not in written:  # committed data only
             with _lock:
                 self._held = (current, value)
         return value

@@ -20,6 +20,7 @@ class PluginsConfig(AppConfig):
         manager.configure(gate=entitlements.has_entitlement,
                           scope_hooks=[(entitlements.open_scope, entitlements.close_scope, entitlements.invalidate),
                                        (snapshots.open_scope, snapshots.close_scope, snapshots.invalidate)])
+        manager.configuration_snapshot()  # invalidation on write, in every process
         events.add_source(plugin_event_classes)
         events.subscribe(dispatch_to_plugins)
 
