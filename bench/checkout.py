@@ -4,7 +4,7 @@ PostgreSQL with a PaymentIntent on stripe-mock. Prints figures next to the targe
 /work/shared/TARGETS.md. Not a test.
 
     eval "$(python3 scripts/localservices.py env)"
-    python bench/checkout.py [--clients 20] [--seconds 20]
+    python bench/checkout.py [--clients 20] [--seconds 20] [--workers 2]
 
 The server is `make serve`'s set (scripts/serve.py: gunicorn + a Celery worker + beat,
 MARKETPLACE_ENV=production) on the benchmark's own database.
@@ -99,7 +99,9 @@ def main():
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--sequential", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2: production on this machine size)")
+    parser.add_argument("--database", default=DB_NAME, help="database name (created if missing)")
+    parser.add_argument("--json", help="also write the key figures to this file (bench/all.py reads it)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--processes", default="web,worker,beat",
                         help="Procfile entries make serve starts (default all: the events go to a real worker)")
@@ -107,8 +109,8 @@ def main():
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")) or not os.environ.get("STRIPE_API_BASE"):
         sys.exit('Run with the local services: eval "$(python3 scripts/localservices.py env)"')
-    database_url = with_database(base, DB_NAME)
-    ensure_database(base, DB_NAME)
+    database_url = with_database(base, args.database)
+    ensure_database(base, args.database)
     env = setup_env(database_url)
     manage(env, "migrate", "--noinput", "-v", "0")
     import subprocess
@@ -147,11 +149,13 @@ def main():
                     completes.append(complete_ms)
             own.close()
 
+        load_start = os.getloadavg()[0]
         started = time.monotonic()
         threads = [threading.Thread(target=worker) for _ in range(args.clients)]
         [t.start() for t in threads]
         [t.join() for t in threads]
         elapsed = time.monotonic() - started
+        load_end = os.getloadavg()[0]
     finally:
         server.stop()
     with pg_connect(database_url) as conn:
@@ -176,8 +180,15 @@ def main():
     print(f"{'failed flows':<44}{len(errors):>18}")
     print(f"{'oversell (reserved != ordered, or > stock)':<44}{('none' if reserved == ordered and not negative else 'YES'):>18}   0 oversell")
     print(f"  reserved={reserved} ordered={ordered} stock={quantity}")
+    print(f"load average (1 min) at start / end of the concurrent phase: {load_start:.2f} / {load_end:.2f}")
     if errors:
         print("first errors:", *errors[:3], sep="\n  ")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "clients": args.clients, "workers": args.workers, "orders_per_s": len(whole) / elapsed,
+            "flow_p50_1_client": statistics.median(seq_whole), "complete_p50_1_client": statistics.median(seq_complete),
+            "failed": len(errors), "oversell": not (reserved == ordered and not negative),
+            "load_start": load_start, "load_end": load_end}, indent=1))
 
 
 if __name__ == "__main__":

@@ -238,6 +238,7 @@ def main():
     parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-index", action="store_true", help="leave the bench indices in place")
+    parser.add_argument("--json", help="also write the key figures to this file (bench/all.py reads it)")
     parser.add_argument("--no-request-cache", action="store_true",
                         help="clear Elasticsearch's request cache before every search (facets counted afresh)")
     args = parser.parse_args()
@@ -336,6 +337,10 @@ def main():
         values = timings[kind]
         lines.append(f"{kind:<10} {len(values):>5} {percentile(values, 50):>8.1f} {percentile(values, 95):>8.1f}")
     print("\n".join(lines))
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "products": meta["products"], "p50": percentile(every, 50), "p95": p95, "indexing_per_s": rate,
+            "load_start": meta["load_start"], "load_end": meta["load_end"]}, indent=1))
 
 
 if __name__ == "__main__":
