@@ -22,7 +22,7 @@ COMPLETE = """mutation($t: UUID!) { checkoutComplete(token: $t, gateway: "stripe
 # Before issue 18 (this test on the branch's first step, warm): create 14, address 4,
 # ship 12 (each), complete 71, flow 113.
 SHOW = False  # True prints every statement
-BUDGET = {"create": 14, "address": 4, "ship": 7, "complete": 47, "flow": 79}
+BUDGET = {"create": 6, "address": 4, "ship": 7, "complete": 40, "flow": 64}
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
 from marketplace.core.money import quantize
 from marketplace.orders import services as orders
 from marketplace.orders.drafts import OrderDraft, OrderLineDraft, SubOrderDraft
-from marketplace.orders.selectors import order_info
+from marketplace.orders.selectors import order_info_of
 
 from .info import DISCOUNT, TENDER
 from .kinds import get_kind
@@ -244,7 +244,7 @@ def _complete(checkout_token, user, expected_total, pay=None):
     wanted = _stock_wanted(totals)
     plan = _plan(wanted, lock=False)  # unlocked: the order is written first
     order = orders.create_order(_draft(checkout, user, totals, plan))
-    manager.call("checkout_reserve", order=order_info(order.pk), checkout=totals.checkout, lines=totals.lines,
+    manager.call("checkout_reserve", order=order_info_of(order), checkout=totals.checkout, lines=totals.lines,
                  adjustments=totals.adjustments, context=totals.context)
     checkout.completed_at = clock.now()
     checkout.save(update_fields=["completed_at", "updated_at"])
