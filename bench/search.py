@@ -247,6 +247,7 @@ def main():
     es_url = os.environ.get("ELASTICSEARCH_URL", "")
     if not base.startswith(("postgres://", "postgresql://")) or not es_url:
         sys.exit('Needs PostgreSQL and Elasticsearch: eval "$(python3 scripts/localservices.py env)" first.')
+    redis_url = os.environ.get("REDIS_URL", "")  # for the server (production mode wants it); popped below
     database_url, fallback = prepare(args, base)
     env = bench_env(database_url, es_url)
     os.environ.update(env)
@@ -294,7 +295,7 @@ def main():
     rng = random.Random(args.seed)
     queries = workload(rng, args.warmup + args.requests)
     # make serve's web process runs in production mode, which wants Redis (its cache) as production has it.
-    server_env = dict(env, REDIS_URL=os.environ.get("REDIS_URL", ""), CACHE_KEY_PREFIX="bench-search")
+    server_env = dict(env, REDIS_URL=redis_url, CACHE_KEY_PREFIX="bench-search")
     server = Server(server_env, 2, 4, "gthread")
     meta["server"] = server.describe
     try:
