@@ -88,11 +88,14 @@ class ExecutionContext(_BudgetMixin, DeferredExecutionContext):
                 plan = plans[key] = _leaf_plan(field_def) if field_def is not None else _SLOW
             if plan is not _SLOW:
                 attribute, default, serialize, non_null = plan
-                value = source.get(attribute, default) if isinstance(source, dict) else getattr(
-                    source, attribute, default)
+                try:
+                    value = source.get(attribute, default) if isinstance(source, dict) else getattr(
+                        source, attribute, default)
+                except Exception:  # e.g. a property that raises: the standard path reports it
+                    value = _SLOW
                 if value is None and not non_null:
                     return None
-                if value is not None and not isinstance(value, (Exception, SyncFuture)):
+                if value is not None and value is not _SLOW and not isinstance(value, (Exception, SyncFuture)):
                     try:
                         serialized = serialize(value)
                     except Exception:

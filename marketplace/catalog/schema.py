@@ -306,6 +306,11 @@ class ProductNode(DjangoObjectType):
         if not ids:
             return
         variants = ProductVariant.objects.filter(product_id__in=ids, is_active=True).order_by("position", "pk")
+        from marketplace.api.selection import selected
+
+        asked = selected(info, "edges", "node", "variants")
+        if asked and asked <= VARIANT_KNOWN_FIELDS:
+            variants = variants.defer("created_at")  # no known field reads it
         by_product = {pk: [] for pk in ids}
         products_by_id = {p.pk: p for p in products}
         for variant in variants:
@@ -360,12 +365,18 @@ class ProductNode(DjangoObjectType):
 PRODUCT_KNOWN_FIELDS = {"__typename", "id", "nameZh", "nameEn", "slug", "status", "createdAt", "updatedAt",
                         "salesCount", "inStock", "minPrice", "vendor", "category", "brand", "productType",
                         "variants", "attributes", "descriptionZh", "descriptionEn", "images"}
-PRODUCT_HEAVY = {"descriptionZh": "description_zh", "descriptionEn": "description_en", "images": "images"}
+PRODUCT_HEAVY = {"descriptionZh": "description_zh", "descriptionEn": "description_en", "images": "images",
+                 "updatedAt": "updated_at"}  # (timestamps cost a parse each; created_at may be the sort key)
 VENDOR_KNOWN_FIELDS = {"__typename", "id", "nameZh", "nameEn", "slug", "logoUrl", "kind", "status", "phone",
                        "province", "city", "district", "street", "createdAt", "latitude", "longitude",
                        "descriptionZh", "descriptionEn", "openingHours", "isOpenNow"}
 VENDOR_HEAVY = {"descriptionZh": ("description_zh",), "descriptionEn": ("description_en",),
-                "openingHours": ("opening_hours",), "isOpenNow": ("opening_hours",)}
+                "openingHours": ("opening_hours",), "isOpenNow": ("opening_hours",), "createdAt": ("created_at",),
+                "": ("approved_at", "updated_at")}  # "": columns no known field reads
+
+
+VARIANT_KNOWN_FIELDS = {"__typename", "id", "sku", "name", "listPrice", "salePrice", "currency", "weightGrams",
+                        "isActive", "price", "available", "inStock", "stocks", "costPrice", "product"}
 
 
 def _listing_columns(info, qs):

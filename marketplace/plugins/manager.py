@@ -236,6 +236,13 @@ class PluginManager:
         return untrace
 
 
+class _Opening(threading.local):
+    active = False
+
+
+_opening = _Opening()
+
+
 def _in_savepoint_if_used(function, args):
     """Call `function` so that whatever SQL it runs is undone if it fails, inside the
     caller's transaction: a savepoint taken just before its first statement (most hook
@@ -245,9 +252,16 @@ def _in_savepoint_if_used(function, args):
     state = {"sid": None}
 
     def first_statement_opens_savepoint(execute, sql, params, many, context):
-        if state["sid"] is None:
-            state["sid"] = "opening"  # the SAVEPOINT statement itself passes through here
-            state["sid"] = transaction.savepoint()
+        # Nested calls (a hook implementation calling a hook) each have a wrapper, the
+        # outermost first: while one opens its savepoint, the others let that SAVEPOINT
+        # statement through, so the savepoints nest as the calls do.
+        if state["sid"] is None and not _opening.active:
+            state["sid"] = "opening"
+            _opening.active = True
+            try:
+                state["sid"] = transaction.savepoint()
+            finally:
+                _opening.active = False
         return execute(sql, params, many, context)
 
     try:
