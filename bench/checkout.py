@@ -102,6 +102,9 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2: production on this machine size)")
     parser.add_argument("--database", default=DB_NAME, help="database name (created if missing)")
     parser.add_argument("--json", help="also write the key figures to this file (bench/all.py reads it)")
+    parser.add_argument("--stock", type=int, default=0,
+                        help="units left to sell per variant (0: plenty); with a few, the clients race for the "
+                             "last units and the flows that find them gone count as sold out")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--processes", default="web,worker,beat",
                         help="Procfile entries make serve starts (default all: the events go to a real worker)")
@@ -149,6 +152,10 @@ def main():
                     completes.append(complete_ms)
             own.close()
 
+        if args.stock:  # the concurrent phase races for the last units
+            with pg_connect(database_url) as conn:
+                conn.execute("UPDATE catalog_stock SET quantity = reserved + %s WHERE variant_id IN (SELECT id FROM "
+                             "catalog_productvariant WHERE sku IN ('bench-a-1', 'bench-b-1'))", [args.stock])
         load_start = os.getloadavg()[0]
         started = time.monotonic()
         threads = [threading.Thread(target=worker) for _ in range(args.clients)]
@@ -177,7 +184,8 @@ def main():
     if whole:
         print(f"{f'whole flow p50 / p95 at {args.clients} clients':<44}{statistics.median(whole):>9.0f} / {percentile(whole, 95):.0f} ms")
         print(f"{f'complete p95 at {args.clients} clients':<44}{percentile(completes, 95):>15.1f} ms")
-    print(f"{'failed flows':<44}{len(errors):>18}")
+    sold_out = sum("OUT_OF_STOCK" in e for e in errors)
+    print(f"{'failed flows (sold out)':<44}{len(errors) - sold_out:>12} ({sold_out})")
     print(f"{'oversell (reserved != ordered, or > stock)':<44}{('none' if reserved == ordered and not negative else 'YES'):>18}   0 oversell")
     print(f"  reserved={reserved} ordered={ordered} stock={quantity}")
     print(f"load average (1 min) at start / end of the concurrent phase: {load_start:.2f} / {load_end:.2f}")
@@ -187,7 +195,7 @@ def main():
         Path(args.json).write_text(json.dumps({
             "clients": args.clients, "workers": args.workers, "orders_per_s": len(whole) / elapsed,
             "flow_p50_1_client": statistics.median(seq_whole), "complete_p50_1_client": statistics.median(seq_complete),
-            "failed": len(errors), "oversell": not (reserved == ordered and not negative),
+            "failed": len(errors) - sold_out, "sold_out": sold_out, "stock": args.stock, "oversell": not (reserved == ordered and not negative),
             "load_start": load_start, "load_end": load_end}, indent=1))
 
 
