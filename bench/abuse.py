@@ -184,8 +184,10 @@ def main():
     url = with_database(base, name)
     manage(setup_env(url), "migrate", "--noinput", "-v", "0")
     env = server_env(url)
-    for key in ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "ELASTICSEARCH_URL"):
-        env.pop(key, None)  # nothing into the shared Redis or search node
+    # make serve insists on REDIS_URL, as production does: the slot's own Redis database (cache
+    # keys prefixed "bench"); no Celery broker of its own and nothing into the search node.
+    for key in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "ELASTICSEARCH_URL"):
+        env.pop(key, None)
     server = Server(env, workers=2, threads=2, worker_class="gthread")
     rows = []
     try:

@@ -245,8 +245,12 @@ def ensure_template(base, participants, processes):
         if exists:
             ready = pg_connect(with_database(base, name))
             with ready:
-                if ready.execute("SELECT to_regclass('bench_ready') IS NOT NULL").fetchone()[0]:
-                    return name
+                ready_now = ready.execute("SELECT to_regclass('bench_ready') IS NOT NULL").fetchone()[0]
+            if ready_now:
+                # Built by an older tree: bring its schema to this one's (plugins added since
+                # have tables the hooks read; a no-op when nothing changed).
+                manage(setup_env(with_database(base, name)), "migrate", "--noinput", "-v", "0")
+                return name
             conn.execute(f'DROP DATABASE "{name}"')
     ensure_database(admin_url(base), name)
     url = with_database(base, name)

@@ -68,7 +68,8 @@ if IS_PRODUCTION:
 # plugins are found through the `marketplace.plugins` entry-point group.
 # The development gateway (plugins.dev_gateway) pays without a network on the embedded
 # defaults; it is left out in production and refuses to start there.
-_DEFAULT_PLUGINS = ("plugins.stripe,plugins.parts_storefront,plugins.membership,plugins.vendor_plans,plugins.group_buy"
+_DEFAULT_PLUGINS = ("plugins.stripe,plugins.parts_storefront,plugins.membership,plugins.vendor_plans,plugins.group_buy,"
+                    "plugins.vip_tiers"
                     + ("" if IS_PRODUCTION else ",plugins.dev_gateway"))
 MARKETPLACE_BUILTIN_PLUGINS = env_list("MARKETPLACE_BUILTIN_PLUGINS", _DEFAULT_PLUGINS)
 MARKETPLACE_PLUGIN_APPS = discover_plugin_apps(MARKETPLACE_BUILTIN_PLUGINS)

@@ -3,6 +3,7 @@
     order_info(order_id) -> OrderInfo              # one order with its sub-orders and lines
     customer_spend(user_id, vendor_id, since)     # net spend at one store (paid sub-orders)
     order_lines(customer_id=..., vendor_id=..., kind=..., since=...) -> [OrderLineInfo]
+    customer_stats(vendor_id, since, user_ids)    # {user_id: CustomerStats} of a store's customers
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Mapping
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
 from .models import Order, OrderLine, OrderStatus, VendorOrder, VendorOrderStatus
 
@@ -188,6 +189,37 @@ def spend_by_customer(vendor_id, since=None) -> dict[int, Decimal]:
         qs = qs.filter(order__paid_at__gte=since)
     rows = qs.values("order__user_id").annotate(goods=Sum("subtotal"), refunded=Sum("refunded"))
     return {row["order__user_id"]: max(_cents(row["goods"]) - _cents(row["refunded"]), Decimal("0.00")) for row in rows}
+
+
+@dataclass(frozen=True)
+class CustomerStats:
+    """One customer's record at one store: `orders` paid sub-orders (refunded ones
+    included), `net_spend` their goods less refunds (shipping excluded, never below 0),
+    and when the first and last of them were paid (aware datetimes)."""
+
+    user_id: int
+    orders: int
+    net_spend: Decimal
+    first_paid_at: datetime
+    last_paid_at: datetime
+
+
+def customer_stats(vendor_id, since=None, user_ids=None) -> dict[int, CustomerStats]:
+    """{user_id: CustomerStats} of every customer with a paid sub-order at the store
+    (`since`: only sub-orders paid at or after it; `user_ids`: only these customers), in
+    one grouped query. Guests (orders without a user) are left out."""
+    qs = VendorOrder.objects.filter(vendor_id=vendor_id, status__in=PAID_STATUSES, order__user_id__isnull=False)
+    if since is not None:
+        qs = qs.filter(order__paid_at__gte=since)
+    if user_ids is not None:
+        qs = qs.filter(order__user_id__in=list(user_ids))
+    rows = (qs.values("order__user_id")
+            .annotate(n=Count("pk"), goods=Sum("subtotal"), refunded=Sum("refunded"),
+                      first=Min("order__paid_at"), last=Max("order__paid_at")))
+    return {row["order__user_id"]: CustomerStats(
+        user_id=row["order__user_id"], orders=row["n"],
+        net_spend=max(_cents(row["goods"]) - _cents(row["refunded"]), Decimal("0.00")),
+        first_paid_at=row["first"], last_paid_at=row["last"]) for row in rows}
 
 
 def has_paid_order(user_id, vendor_id=None) -> bool:

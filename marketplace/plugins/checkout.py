@@ -16,6 +16,10 @@ and take part in pricing and completion.
   owner sees it; with `assume` (e.g. {"membership"}) as if the owner had those benefits (a
   preview such as "join and save X"; completion never assumes);
   `cart_line_refs(token, user=None) -> [CartLineRef]`: its lines unpriced (one query).
+- `cart_adjustments(token, user=None) -> [AppliedOrderAdjustment]`: the order-level
+  discounts and tenders as they apply to the cart now (what each plugin offered, and what
+  the floor of every line let through), e.g. to tell a buyer how many points an order
+  will take.
 - `CheckoutInfo`, `CheckoutLineInfo`: what `checkout_validate`, `checkout_adjustments`
   and `checkout_reserve` receive.
 - `OrderAdjustment` (DISCOUNT or TENDER): what `checkout_adjustments` returns;
@@ -90,6 +94,13 @@ def cart_lines(token, user=None, assume=frozenset()):
     return compute_totals(services.get_checkout(token, user), user=user, assume=frozenset(assume)).lines
 
 
+def cart_adjustments(token, user=None):
+    from marketplace.checkout import services
+    from marketplace.checkout.totals import compute_totals
+
+    return list(compute_totals(services.get_checkout(token, user), user=user).adjustments)
+
+
 __all__ = ["LineKind", "LineDescription", "line_kinds", "CheckoutInfo", "CheckoutLineInfo", "OrderAdjustment",
            "AppliedOrderAdjustment", "DISCOUNT", "TENDER", "open_cart", "add_line", "set_line_metadata",
-           "set_checkout_metadata", "cart_lines", "cart_line_refs", "CartLineRef"]
+           "set_checkout_metadata", "cart_lines", "cart_line_refs", "CartLineRef", "cart_adjustments"]

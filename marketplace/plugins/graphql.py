@@ -4,6 +4,8 @@
   `permissions.platform_staff`, `permissions.user_owned(owner_from)`, `vendor_role(roles,
   vendor_from=...)` and `cart_owner()`; `lookup = ("id", NodeType)` loads the object;
 - `DataLoader`, `group_by`, `then`; `ConnectionField`, `CountableConnection`;
+  `NestedConnectionField(NodeType, parent_field="account_id")`: a connection under each
+  object of a list (e.g. every account's history), read for all parents in one query;
 - `decode_id(global_id, NodeType, field)`, `enum_value(value)`;
 - `Money`, `money(amount, currency)`, `Price` (an explained price);
 - the core types to return or reference: `ProductNode`, `ProductVariantNode`, `VendorType`,
@@ -15,7 +17,7 @@
 from marketplace.api.dataloaders import DataLoader, group_by, then
 from marketplace.api.errors import Error, ErrorCode
 from marketplace.api.mutations import BaseMutation
-from marketplace.api.pagination import ConnectionField, CountableConnection
+from marketplace.api.pagination import ConnectionField, CountableConnection, NestedConnectionField
 from marketplace.api.types import decode_id, enum_value
 from marketplace.core import permissions
 from marketplace.core.errors import NotFound, PermissionDenied, ValidationError
@@ -25,7 +27,8 @@ from marketplace.vendors.permissions import vendor_role
 EXTENSIBLE_TYPES = ("User", "Vendor", "Product", "ProductVariant", "ProductFilterInput")
 
 __all__ = [
-    "BaseMutation", "ConnectionField", "CountableConnection", "DataLoader", "Error", "ErrorCode", "Money", "Price",
+    "BaseMutation", "ConnectionField", "CountableConnection", "NestedConnectionField", "DataLoader", "Error",
+    "ErrorCode", "Money", "Price",
     "NotFound", "PermissionDenied", "ValidationError", "decode_id", "enum_value", "group_by", "money", "permissions",
     "then", "vendor_role", "cart_owner", "ProductNode", "ProductVariantNode", "VendorType", "UserType", "OrderType",
     "VendorOrderType", "PaymentType", "CheckoutType", "EXTENSIBLE_TYPES", "NodeType",

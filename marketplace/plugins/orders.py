@@ -8,6 +8,8 @@ Selectors:
 - `order_lines(customer_id=, vendor_id=, kind=, since=, paid_only=True) -> [OrderLineInfo]`;
 - `customer_spend(user_id, vendor_id, since=None) -> Decimal` (net goods spend at a store);
 - `spend_by_customer(vendor_id, since=None) -> {user_id: Decimal}`;
+- `customer_stats(vendor_id, since=None, user_ids=None) -> {user_id: CustomerStats}` (paid
+  sub-orders, net spend, first and last payment of each customer of a store: one query);
 - `has_paid_order(user_id, vendor_id=None) -> bool`.
 
 Services:
@@ -23,8 +25,8 @@ Services:
   see `marketplace.plugins.payments.refund`.
 """
 from marketplace.orders.selectors import (
-    OrderInfo, OrderLineInfo, RefundInfo, VendorOrderInfo, customer_spend, has_paid_order, order_info, order_lines,
-    spend_by_customer,
+    CustomerStats, OrderInfo, OrderLineInfo, RefundInfo, VendorOrderInfo, customer_spend, customer_stats,
+    has_paid_order, order_info, order_lines, spend_by_customer,
 )
 
 
@@ -71,5 +73,5 @@ def refund(order_id, amount=None, vendor_order_id=None, reason="", idempotency_k
 
 
 __all__ = ["OrderInfo", "OrderLineInfo", "VendorOrderInfo", "RefundInfo", "order_info", "order_lines",
-           "customer_spend", "spend_by_customer", "has_paid_order", "fulfil_service_lines", "hold", "release",
-           "cancel_order", "extend_payment_deadline", "refund"]
+           "customer_spend", "spend_by_customer", "customer_stats", "CustomerStats", "has_paid_order",
+           "fulfil_service_lines", "hold", "release", "cancel_order", "extend_payment_deadline", "refund"]

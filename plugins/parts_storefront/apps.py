@@ -18,3 +18,4 @@ class PartsStorefrontConfig(PluginAppConfig):
     plugin_description = "Vehicle fitment, OE/part numbers, members' garage and vendor storefront pages."
     settings_schema = PartsStorefrontSettings
     vendor_configurable = True  # a vendor may switch its storefront page off
+    hookspecs = "plugins.parts_storefront.hookspecs"  # garage_vehicles, for other plugins

@@ -95,3 +95,18 @@ def search_code_match(code, backend):
 
     return Exists(PartNumber.objects.filter(variant__product_id=OuterRef("pk"), variant__is_active=True,
                                             normalized=code))
+
+
+# -- published for other plugins (hookspecs.py) ----------------------------------------------
+@hookimpl
+def garage_vehicles(user_ids):
+    from .models import GarageVehicle
+
+    found = {}
+    rows = (GarageVehicle.objects.filter(user_id__in=list(user_ids)).order_by("user_id", "-is_default", "pk")
+            .values_list("user_id", "vehicle_id", "vehicle__model__make__slug", "vehicle__model__slug", "year",
+                         "vehicle__engine", "is_default"))
+    for user_id, vehicle_id, make, model, year, engine, is_default in rows:
+        found.setdefault(user_id, []).append({"vehicle_id": vehicle_id, "make": make, "model": model, "year": year,
+                                              "engine": engine, "is_default": is_default})
+    return found
