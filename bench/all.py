@@ -50,6 +50,7 @@ def main():
     parser.add_argument("--database", default="marketplace_bench", help="the 100k-product database (bench/listing.py)")
     parser.add_argument("--demo-database", default="marketplace_bench_demo", help="demo catalog only")
     parser.add_argument("--checkout-database", default="marketplace_bench_checkout")
+    parser.add_argument("--search-prefix", default="bench-search-", help="Elasticsearch index prefix of search.py")
     parser.add_argument("--only", default="listing,checkout,search", help="comma-separated parts to run")
     parser.add_argument("--requests", type=int, default=200, help="sequential listing requests per figure")
     args = parser.parse_args()
@@ -70,7 +71,7 @@ def main():
         results["checkout_race"] = run("checkout.py", "--database", args.checkout_database, "--clients", 50,
                                        "--workers", 2, "--stock", 40, "--seconds", 10, "--sequential", 5)
     if "search" in parts:
-        results["search"] = run("search.py", "--database", args.database)
+        results["search"] = run("search.py", "--database", args.database, "--prefix", args.search_prefix)
 
     rows = []
     demo, big = results.get("demo"), results.get("100k")

@@ -229,6 +229,7 @@ def measure(port, queries, warmup, clear_cache=None):
 
 
 def main():
+    global PREFIX
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", default="marketplace_bench", help="reused when it has products")
     parser.add_argument("--fallback-database", default="marketplace_search_bench")
@@ -239,6 +240,7 @@ def main():
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-index", action="store_true", help="leave the bench indices in place")
     parser.add_argument("--json", help="also write the key figures to this file (bench/all.py reads it)")
+    parser.add_argument("--prefix", default=PREFIX, help="index name prefix (own one on a shared search node)")
     parser.add_argument("--no-request-cache", action="store_true",
                         help="clear Elasticsearch's request cache before every search (facets counted afresh)")
     args = parser.parse_args()
@@ -247,6 +249,7 @@ def main():
     es_url = os.environ.get("ELASTICSEARCH_URL", "")
     if not base.startswith(("postgres://", "postgresql://")) or not es_url:
         sys.exit('Needs PostgreSQL and Elasticsearch: eval "$(python3 scripts/localservices.py env)" first.')
+    PREFIX = args.prefix
     redis_url = os.environ.get("REDIS_URL", "")  # for the server (production mode wants it); popped below
     database_url, fallback = prepare(args, base)
     env = bench_env(database_url, es_url)
