@@ -4,7 +4,7 @@ PostgreSQL with a PaymentIntent on stripe-mock. Prints figures next to the targe
 /work/shared/TARGETS.md. Not a test.
 
     eval "$(python3 scripts/localservices.py env)"
-    python bench/checkout.py [--clients 20] [--seconds 20]
+    python bench/checkout.py [--clients 20] [--seconds 20] [--workers 2]
 
 The server is `make serve`'s set (scripts/serve.py: gunicorn + a Celery worker + beat,
 MARKETPLACE_ENV=production) on the benchmark's own database.
@@ -99,7 +99,12 @@ def main():
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--sequential", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2: production on this machine size)")
+    parser.add_argument("--database", default=DB_NAME, help="database name (created if missing)")
+    parser.add_argument("--json", help="also write the key figures to this file (bench/all.py reads it)")
+    parser.add_argument("--stock", type=int, default=0,
+                        help="units left to sell per variant (0: plenty); with a few, the clients race for the "
+                             "last units and the flows that find them gone count as sold out")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--processes", default="web,worker,beat",
                         help="Procfile entries make serve starts (default all: the events go to a real worker)")
@@ -107,8 +112,8 @@ def main():
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")) or not os.environ.get("STRIPE_API_BASE"):
         sys.exit('Run with the local services: eval "$(python3 scripts/localservices.py env)"')
-    database_url = with_database(base, DB_NAME)
-    ensure_database(base, DB_NAME)
+    database_url = with_database(base, args.database)
+    ensure_database(base, args.database)
     env = setup_env(database_url)
     manage(env, "migrate", "--noinput", "-v", "0")
     import subprocess
@@ -117,6 +122,9 @@ def main():
                          env=env, check=True, capture_output=True, text=True).stdout
     catalog = [tuple(map(int, line.split())) for line in out.split("\n")
                if len(line.split()) == 3 and all(part.isdigit() for part in line.split())]
+    with pg_connect(database_url) as conn:  # plenty again after a --stock race
+        conn.execute("UPDATE catalog_stock SET quantity = reserved + 1000000 WHERE quantity - reserved < 100000 AND "
+                     "variant_id IN (SELECT id FROM catalog_productvariant WHERE sku IN ('bench-a-1', 'bench-b-1'))")
     senv = server_env(database_url)
     senv.update(STRIPE_API_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET="whsec_bench",
                 CELERY_TASK_DEFAULT_QUEUE="bench-checkout")  # its own worker takes the orders' events
@@ -147,11 +155,17 @@ def main():
                     completes.append(complete_ms)
             own.close()
 
+        if args.stock:  # the concurrent phase races for the last units
+            with pg_connect(database_url) as conn:
+                conn.execute("UPDATE catalog_stock SET quantity = reserved + %s WHERE variant_id IN (SELECT id FROM "
+                             "catalog_productvariant WHERE sku IN ('bench-a-1', 'bench-b-1'))", [args.stock])
+        load_start = os.getloadavg()[0]
         started = time.monotonic()
         threads = [threading.Thread(target=worker) for _ in range(args.clients)]
         [t.start() for t in threads]
         [t.join() for t in threads]
         elapsed = time.monotonic() - started
+        load_end = os.getloadavg()[0]
     finally:
         server.stop()
     with pg_connect(database_url) as conn:
@@ -173,11 +187,19 @@ def main():
     if whole:
         print(f"{f'whole flow p50 / p95 at {args.clients} clients':<44}{statistics.median(whole):>9.0f} / {percentile(whole, 95):.0f} ms")
         print(f"{f'complete p95 at {args.clients} clients':<44}{percentile(completes, 95):>15.1f} ms")
-    print(f"{'failed flows':<44}{len(errors):>18}")
+    sold_out = sum("OUT_OF_STOCK" in e for e in errors)
+    print(f"{'failed flows (sold out)':<44}{len(errors) - sold_out:>12} ({sold_out})")
     print(f"{'oversell (reserved != ordered, or > stock)':<44}{('none' if reserved == ordered and not negative else 'YES'):>18}   0 oversell")
     print(f"  reserved={reserved} ordered={ordered} stock={quantity}")
+    print(f"load average (1 min) at start / end of the concurrent phase: {load_start:.2f} / {load_end:.2f}")
     if errors:
         print("first errors:", *errors[:3], sep="\n  ")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "clients": args.clients, "workers": args.workers, "orders_per_s": len(whole) / elapsed,
+            "flow_p50_1_client": statistics.median(seq_whole), "complete_p50_1_client": statistics.median(seq_complete),
+            "failed": len(errors) - sold_out, "sold_out": sold_out, "stock": args.stock, "oversell": not (reserved == ordered and not negative),
+            "load_start": load_start, "load_end": load_end}, indent=1))
 
 
 if __name__ == "__main__":

@@ -565,6 +565,7 @@ def main():
                         help="experiment: gc.freeze() and a higher GC threshold in the workers (bench/gunicorn_gc.py)")
     parser.add_argument("--profile", action="store_true", help="profile in-process listing requests too")
     parser.add_argument("--show-sql", action="store_true", help="print the listing's SQL statements")
+    parser.add_argument("--json", help="also write the key figures to this file (bench/all.py reads it)")
     args = parser.parse_args()
 
     base = os.environ.get("DATABASE_URL", "")
@@ -616,6 +617,19 @@ def main():
     log("counting SQL queries in-process")
     results["inproc"] = in_process(env, product_id, (10, 50, 100), 50, args.profile, tokens)
     print(report(meta, results))
+    if args.json:
+        ip = results["inproc"]
+        figures = {
+            "products": meta["products"], "load_start": meta["load_start"], "load_end": meta["load_end"],
+            "listing50_p50": results["listing50"]["p50"], "listing50_p95": results["listing50"]["p95"],
+            "typename_p50": results["typename"]["p50"], "detail_p50": results["detail"]["p50"],
+            "throughput_rps": results["throughput"]["rps"], "sql_queries": ip["queries"][50],
+            "app_ms": ip["total_ms"], "sql_ms": ip["db_ms"], "ratio": ip["total_ms"] / ip["db_ms"] if ip["db_ms"] else None,
+        }
+        for who in ("anonymous", "member", "non_member"):
+            if f"listing50_{who}" in results:
+                figures[f"listing50_{who}_p50"] = results[f"listing50_{who}"]["p50"]
+        Path(args.json).write_text(json.dumps(figures, indent=1))
     if args.show_sql:
         print("\nSQL of one listing (first: 50):")
         for sql in results["inproc"]["sql"]:

@@ -42,6 +42,7 @@ from listing import Server, log, percentile, pg_connect, with_database  # noqa: 
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "bench-search-"
+REDIS_URL = ""
 TARGETS = {"indexing": ">= 3,000 products/s", "elasticsearch": 30, "database": 100}  # p95 ms
 
 SEARCH = """
@@ -234,7 +235,7 @@ def measure(port, queries, warmup, clear_cache=None):
 
 def run_workload(env, queries, args, clear=None):
     # make serve's web process runs in production mode, which wants Redis (its cache) as production has it.
-    server_env = dict(env, REDIS_URL=os.environ.get("REDIS_URL", ""), CACHE_KEY_PREFIX="bench-search")
+    server_env = dict(env, REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX="bench-search")
     server = Server(server_env, 2, 4, "gthread")
     try:
         server.wait()
@@ -276,9 +277,14 @@ def main():
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-index", action="store_true", help="leave the bench indices in place")
     parser.add_argument("--rebuild-rows", action="store_true", help="database backend: rebuild its rows anyway")
+    parser.add_argument("--json", help="also write the Elasticsearch figures to this file (bench/all.py reads it)")
+    parser.add_argument("--prefix", default=PREFIX, help="index name prefix (own one on a shared search node)")
     parser.add_argument("--no-request-cache", action="store_true",
                         help="clear Elasticsearch's request cache before every search (facets counted afresh)")
     args = parser.parse_args()
+    global PREFIX, REDIS_URL
+    PREFIX = args.prefix
+    REDIS_URL = os.environ.get("REDIS_URL", "")  # for the server (production mode wants it); popped below
     backends = ["elasticsearch", "database"] if args.backend == "both" else [args.backend]
 
     base = os.environ.get("DATABASE_URL", "")
@@ -348,6 +354,11 @@ def main():
                     if index.startswith(PREFIX):
                         backend.client.indices.delete(index=index, ignore_unavailable=True)
         rate = products["per_second"]
+        if args.json:
+            every = [t for values in run["timings"].values() for t in values]
+            Path(args.json).write_text(json.dumps({
+                "products": meta["products"], "p50": percentile(every, 50), "p95": percentile(every, 95),
+                "indexing_per_s": rate, "load_start": run["load"][0], "load_end": run["load"][1]}, indent=1))
         lines += [
             f"Elasticsearch {meta['es']} (local single node), {run['server']}",
             f"bulk indexing: {products['documents']:,} products in {products['seconds']:.1f}s = {rate:,.0f} docs/s "

@@ -1,28 +1,37 @@
-"""A catalog version: bumped by every write that can change a listing, so derived
-values (listing counts) are cached until the catalog changes and never served stale."""
-from django.core.cache import cache
-from django.db import transaction
+"""Catalog caches, invalidated on write (marketplace.core.snapshots):
 
-KEY = "catalog:version"
+- the catalog version: bumped by every write that can change a listing, so derived
+  values (listing counts) are cached until the catalog changes and never served stale;
+- the category tree: every category, kept per process until a category is written.
+"""
+from marketplace.core import snapshots
+
+KEY = "catalog"
 
 
 def version():
-    value = cache.get(KEY)
-    if value is None:
-        cache.add(KEY, 1, timeout=None)
-        value = cache.get(KEY) or 1
-    return value
+    """The catalog's current generation (read with the other snapshot generations, once
+    per request)."""
+    return snapshots.generation(KEY)
 
 
 def bump(**_signal_kwargs):
-    def _bump():
-        try:
-            cache.incr(KEY)
-        except ValueError:
-            cache.add(KEY, 1, timeout=None)
+    """Invalidate every cached listing value: now and after the transaction commits."""
+    snapshots.bump(KEY)
 
-    _bump()  # now, for this transaction's own reads...
-    transaction.on_commit(_bump)  # ...and after commit, for readers that cached meanwhile
+
+def _load_categories():
+    from .models import Category
+
+    return {c.pk: c for c in Category.objects.order_by("position", "pk")}
+
+
+CATEGORIES = snapshots.Snapshot("catalog.categories", _load_categories)
+
+
+def category_tree():
+    """{pk: Category} in display order (position, pk), shared read-only by the process."""
+    return CATEGORIES.get()
 
 
 def connect_signals():
@@ -32,6 +41,8 @@ def connect_signals():
 
     from .models import Category, Product, ProductVariant, Stock
 
+    snapshots.register_generation(KEY)
     for model in (Product, ProductVariant, Stock, Vendor, Category):
         post_save.connect(bump, sender=model, dispatch_uid=f"catalog-version-save-{model.__name__}")
         post_delete.connect(bump, sender=model, dispatch_uid=f"catalog-version-delete-{model.__name__}")
+    snapshots.connect(CATEGORIES, Category)

@@ -20,7 +20,7 @@ from search.fields import mount_filter_inputs
 from . import selectors, services
 from .dataloaders import (
     AttributesByProductTypeIdLoader, AttributeValuesByProductIdLoader, AvailableByVariantIdLoader, BrandByIdLoader,
-    CategoryByIdLoader, PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, StocksByVariantIdLoader,
+    PriceByVariantLoader, ProductByIdLoader, ProductTypeByIdLoader, StocksByVariantIdLoader,
     VariantsByProductIdLoader, available_units, explained_prices,
 )
 from .models import (
@@ -44,7 +44,7 @@ class CategoryNode(DjangoObjectType):
 
     @staticmethod
     def resolve_parent(root, info):
-        return CategoryByIdLoader.for_request(info).load(root.parent_id) if root.parent_id else None
+        return _category_tree(info).get(root.parent_id) if root.parent_id else None
 
     @staticmethod
     def resolve_children(root, info):
@@ -277,13 +277,19 @@ class ProductNode(DjangoObjectType):
 
     @staticmethod
     def count_cache_key(queryset):
-        """Listing counts are cached until the catalog changes (marketplace.catalog.cache)."""
+        """Listing counts are cached until the catalog changes (marketplace.catalog.cache).
+        The key is the listing's arguments when the resolver marked the queryset with them
+        (`_mark_count_key`, no SQL compiled); otherwise the queryset's SQL."""
         import hashlib
 
         from .cache import version
 
-        sql, params = queryset.query.sql_with_params()
-        digest = hashlib.sha1(f"{sql}|{params}".encode()).hexdigest()
+        marked = getattr(queryset.query, "count_key", None)
+        if marked is not None and marked[1] is queryset.query.where:  # not narrowed since it was marked
+            digest = marked[0]
+        else:
+            sql, params = queryset.query.sql_with_params()
+            digest = hashlib.sha1(f"{sql}|{params}".encode()).hexdigest()
         return f"catalog:count:{version()}:{digest}"
 
     @staticmethod
@@ -295,6 +301,11 @@ class ProductNode(DjangoObjectType):
         if not ids:
             return
         variants = ProductVariant.objects.filter(product_id__in=ids, is_active=True).order_by("position", "pk")
+        from marketplace.api.selection import selected
+
+        asked = selected(info, "edges", "node", "variants")
+        if asked and asked <= VARIANT_KNOWN_FIELDS:
+            variants = variants.defer("created_at")  # no known field reads it
         by_product = {pk: [] for pk in ids}
         products_by_id = {p.pk: p for p in products}
         for variant in variants:
@@ -343,6 +354,62 @@ class ProductNode(DjangoObjectType):
 
 
 # -- listing ---------------------------------------------------------------------------
+# Columns a listing reads only when the response asks for them (long texts, JSON). Other
+# fields (a plugin's included) may read any column: a selection with a field outside the
+# known ones loads every column.
+PRODUCT_KNOWN_FIELDS = {"__typename", "id", "nameZh", "nameEn", "slug", "status", "createdAt", "updatedAt",
+                        "salesCount", "inStock", "minPrice", "vendor", "category", "brand", "productType",
+                        "variants", "attributes", "descriptionZh", "descriptionEn", "images"}
+PRODUCT_HEAVY = {"descriptionZh": "description_zh", "descriptionEn": "description_en", "images": "images",
+                 "updatedAt": "updated_at"}  # (timestamps cost a parse each; created_at may be the sort key)
+VENDOR_KNOWN_FIELDS = {"__typename", "id", "nameZh", "nameEn", "slug", "logoUrl", "kind", "status", "phone",
+                       "province", "city", "district", "street", "createdAt", "latitude", "longitude",
+                       "descriptionZh", "descriptionEn", "openingHours", "isOpenNow"}
+VENDOR_HEAVY = {"descriptionZh": ("description_zh",), "descriptionEn": ("description_en",),
+                "openingHours": ("opening_hours",), "isOpenNow": ("opening_hours",), "createdAt": ("created_at",),
+                "": ("approved_at", "updated_at")}  # "": columns no known field reads
+
+
+VARIANT_KNOWN_FIELDS = {"__typename", "id", "sku", "name", "listPrice", "salePrice", "currency", "weightGrams",
+                        "isActive", "price", "available", "inStock", "stocks", "costPrice", "product"}
+
+
+def _listing_columns(info, qs):
+    """Join and read what the page's selection needs: the vendor always (the visibility
+    rule reads its status), the brand and product type when selected, long texts and
+    JSON only when selected."""
+    from marketplace.api.selection import selected
+
+    fields = selected(info, "edges", "node")
+    related = ["vendor"] + [name for name, field in (("brand", "brand"), ("product_type", "productType"))
+                            if field in fields]
+    qs = qs.select_related(*related)
+    deferred = []
+    if fields <= PRODUCT_KNOWN_FIELDS:
+        deferred += [column for field, column in PRODUCT_HEAVY.items() if field not in fields]
+    vendor_fields = selected(info, "edges", "node", "vendor")
+    if vendor_fields <= VENDOR_KNOWN_FIELDS:
+        wanted = {column for field in vendor_fields for column in VENDOR_HEAVY.get(field, ())}
+        deferred += [f"vendor__{column}" for columns in VENDOR_HEAVY.values() for column in columns
+                     if column not in wanted]
+    return qs.defer(*dict.fromkeys(deferred)) if deferred else qs
+
+
+def _mark_count_key(qs, filter):
+    """Key the listing's cached count by its arguments (see ProductNode.count_cache_key).
+    Plugin filters may depend on anything (the caller's garage, the time): their listings
+    are keyed by their SQL instead."""
+    import hashlib
+    import json
+
+    filter = dict(filter or {})
+    if any(key not in CORE_FILTERS for key, value in filter.items() if value is not None):
+        return qs
+    arguments = json.dumps({k: v for k, v in filter.items() if v is not None}, sort_keys=True, default=str)
+    qs.query.count_key = ("products:" + hashlib.sha1(arguments.encode()).hexdigest(), qs.query.where)
+    return qs
+
+
 class PriceRangeInput(graphene.InputObjectType):
     min = graphene.Decimal()
     max = graphene.Decimal()
@@ -380,6 +447,10 @@ class ProductSortInput(graphene.InputObjectType):
     field = ProductSortField(required=True)
     direction = SortDirection(default_value="asc")
 
+
+# The core's own filter inputs: a listing filtered by nothing else has its count keyed by
+# its arguments (`_mark_count_key`); plugin fields may depend on anything and are keyed by SQL.
+CORE_FILTERS = {"categories", "brands", "vendors", "vendor_kind", "price", "in_stock", "search"}
 
 SORT_COLUMNS = {"name": "name_zh", "price": "min_price", "newest": "created_at", "sales": "sales_count"}
 
@@ -454,7 +525,8 @@ class Query(graphene.ObjectType):
     @staticmethod
     def resolve_products(root, info, filter=None, sort_by=None, **kwargs):
         qs = filter_products(info, selectors.visible_products(), filter)
-        return sort_products(qs, sort_by).select_related("vendor", "brand", "product_type")
+        qs = _listing_columns(info, sort_products(qs, sort_by))
+        return _mark_count_key(qs, filter)
 
     @staticmethod
     def resolve_product(root, info, id=None, vendor_slug=None, slug=None):

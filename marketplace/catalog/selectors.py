@@ -16,7 +16,7 @@ list with at most one query.
 from marketplace.vendors.models import Vendor, VendorStatus
 from marketplace.vendors.permissions import has_vendor_role
 
-from .models import Category, Product, ProductStatus
+from .models import Product, ProductStatus
 
 
 HIDDEN = "hidden"  # the listing status of an approved vendor whose storefront a plugin holds
@@ -124,10 +124,12 @@ def visible_variants(variants, user):
 
 
 def category_tree(context):
-    """{category id: Category} of every category, ordered by position, read once per
-    request and kept on `context` (the GraphQL request; the tree is small)."""
+    """{category id: Category} of every category, ordered by position: the process's
+    copy, rebuilt when a category is written (marketplace.catalog.cache), kept on
+    `context` (the GraphQL request) so one request sees one tree. Read-only."""
     tree = getattr(context, "_category_tree", None)
     if tree is None:
-        tree = {c.pk: c for c in Category.objects.order_by("position", "pk")}
-        context._category_tree = tree
+        from .cache import category_tree as cached_tree
+
+        tree = context._category_tree = cached_tree()
     return tree

@@ -400,16 +400,19 @@ def refresh_summaries(product_ids):
     from .cache import bump
 
     bump()
+    from django.db.models import Min, Subquery
+    from django.db.models.functions import Coalesce
+
+    product_ids = list(product_ids)
+    if not product_ids:
+        return
     in_stock = Stock.objects.filter(
         variant__product_id=OuterRef("pk"), variant__is_active=True, warehouse__is_active=True, quantity__gt=0
     ).exclude(reserved__gte=F("quantity"))
-    for product in Product.objects.filter(pk__in=product_ids).annotate(has_stock=Exists(in_stock)):
-        prices = [
-            v.sale_price if v.sale_price is not None else v.list_price
-            for v in ProductVariant.objects.filter(product=product, is_active=True).only("list_price", "sale_price")
-        ]
-        Product.objects.filter(pk=product.pk).update(min_price=min(prices) if prices else None,
-                                                     in_stock=product.has_stock)
+    lowest = (ProductVariant.objects.filter(product_id=OuterRef("pk"), is_active=True).order_by()
+              .values("product_id").annotate(lowest=Min(Coalesce("sale_price", "list_price"))).values("lowest"))
+    # One statement for every product, whatever their number.
+    Product.objects.filter(pk__in=product_ids).update(min_price=Subquery(lowest), in_stock=Exists(in_stock))
 
 
 def visible_products():

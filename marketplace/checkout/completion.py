@@ -22,7 +22,7 @@ from marketplace.core.errors import ErrorCode, MarketplaceError, ValidationError
 from marketplace.core.money import quantize
 from marketplace.orders import services as orders
 from marketplace.orders.drafts import OrderDraft, OrderLineDraft, SubOrderDraft
-from marketplace.orders.selectors import order_info
+from marketplace.orders.selectors import order_info_of
 
 from .info import DISCOUNT, TENDER
 from .kinds import get_kind
@@ -206,11 +206,28 @@ def complete(checkout_token, user=None, expected_total=None):
     REQUIRED email/address/shipping method, NOT_FOUND line no longer for sale, OUT_OF_STOCK,
     PRICE_CHANGED, and whatever a plugin refuses with, e.g. SLOT_TAKEN), PluginFailed."""
     with transaction.atomic():
-        order = _complete(checkout_token, user, expected_total)
+        order, _payment = _complete(checkout_token, user, expected_total)
     return order
 
 
-def _complete(checkout_token, user, expected_total):
+def complete_with_payment(checkout_token, user=None, expected_total=None, gateway=None,
+                          capture_method="automatic"):
+    """`complete()`, and when something is due, the order's pending Payment for `gateway`
+    written in the same transaction (one statement, no second transaction). The caller
+    starts it at the gateway after the commit (`payments.services.start_payment`): no
+    network call ever happens inside the transaction. Returns (order, payment or None).
+    Check the gateway first (`payments.services.check_payment_options`): a bad choice
+    raises here only after the order was refused for its own reasons."""
+    from marketplace.payments.services import prepare_payment
+
+    def pay(order):
+        return prepare_payment(order, gateway, capture_method)
+
+    with transaction.atomic():
+        return _complete(checkout_token, user, expected_total, pay if gateway else None)
+
+
+def _complete(checkout_token, user, expected_total, pay=None):
     from marketplace.catalog.services import refresh_summaries
     from marketplace.plugins.manager import get_manager
 
@@ -228,10 +245,11 @@ def _complete(checkout_token, user, expected_total):
     wanted = _stock_wanted(totals)
     plan = _plan(wanted, lock=False)  # unlocked: the order is written first
     order = orders.create_order(_draft(checkout, user, totals, plan))
-    manager.call("checkout_reserve", order=order_info(order.pk), checkout=totals.checkout, lines=totals.lines,
+    manager.call("checkout_reserve", order=order_info_of(order), checkout=totals.checkout, lines=totals.lines,
                  adjustments=totals.adjustments, context=totals.context)
     checkout.completed_at = clock.now()
     checkout.save(update_fields=["completed_at", "updated_at"])
+    payment = pay(order) if pay is not None and order.amount_due > 0 else None
     # Reserve as the last statements before commit: the hot stock rows stay locked only here.
     with transaction.atomic():
         applied = _apply(plan)
@@ -247,4 +265,4 @@ def _complete(checkout_token, user, expected_total):
         order.refresh_from_db()
     product_ids = {line.product_id for line in totals.lines if line.product_id is not None}
     transaction.on_commit(lambda: refresh_summaries(product_ids))
-    return order
+    return order, payment

@@ -422,13 +422,25 @@ class CheckoutComplete(BaseMutation):
         from marketplace.core.errors import MarketplaceError
         from marketplace.payments import services as payments
 
-        # The order is committed first; starting the payment (a network call) happens after
-        # the transaction, so no lock is held during it. A failed start leaves an unpaid order.
-        order = completion.complete(token, _user(info), expected_total=expected_total)
-        payload = cls(order=order, errors=[])
-        if gateway and order.amount_due > 0:
+        # The order and its pending payment are committed together; starting the payment (a
+        # network call) happens after the transaction, so no lock is held during it. A bad
+        # gateway choice or a failed start leaves an unpaid order and says why.
+        capture_method = capture_method or "automatic"
+        problem = None
+        if gateway:
             try:
-                payload.payment = payments.create_payment(order, gateway, capture_method or "automatic")
+                payments.check_payment_options(gateway, capture_method)
+            except MarketplaceError as exc:
+                problem = exc
+        order, payment = completion.complete_with_payment(
+            token, _user(info), expected_total=expected_total, gateway=gateway if problem is None else None,
+            capture_method=capture_method)
+        payload = cls(order=order, errors=[])
+        if problem is not None and order.amount_due > 0:
+            payload.errors = to_error_list(problem)
+        elif payment is not None:
+            try:
+                payload.payment = payments.start_payment(payment)
             except MarketplaceError as exc:
                 payload.errors = to_error_list(exc)
         return payload

@@ -68,14 +68,18 @@ def _open_cart(user, email):
             return existing
         try:
             with transaction.atomic():
-                return Checkout.objects.create(user=user, email=user.email)
+                checkout = Checkout.objects.create(user=user, email=user.email)
+                checkout._fresh = True  # created in this transaction: no lines, no other holder
+                return checkout
         except IntegrityError:  # created concurrently
             return Checkout.objects.select_for_update().get(user=user, completed_at__isnull=True)
     if email:
         from marketplace.accounts.services import normalize_email
 
         email = normalize_email(email)
-    return Checkout.objects.create(email=email or "")
+    checkout = Checkout.objects.create(email=email or "")
+    checkout._fresh = True
+    return checkout
 
 
 @transaction.atomic
@@ -84,7 +88,7 @@ def create_checkout(user=None, email="", lines=()) -> Checkout:
     All or nothing: a bad line refuses the whole call, each error naming its line."""
     checkout = _open_cart(user, email)
     if lines:
-        add_lines(checkout, lines, user=user)
+        _add_lines(checkout, lines, user=user, add=True, fresh=getattr(checkout, "_fresh", False))
     return checkout
 
 
@@ -150,9 +154,19 @@ def add_lines(checkout, lines, user=None, add=True) -> Checkout:
     """Add units of each line (`add=True`) or set their quantities (`add=False`, where 0
     removes a line). All or nothing; errors name `lines.<index>`. Raises ValidationError
     (INVALID quantity, NOT_FOUND product, OUT_OF_STOCK, LIMIT_EXCEEDED lines)."""
-    checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
-    existing = {line.variant_id: line for line in checkout.lines.filter(variant__isnull=False)}
-    plugin_lines = {(line.kind, line.reference): line for line in checkout.lines.filter(variant__isnull=True)}
+    return _add_lines(checkout, lines, user=user, add=add)
+
+
+def _add_lines(checkout, lines, user=None, add=True, fresh=False):
+    """add_lines() inside the caller's transaction. `fresh`: the checkout was created in
+    this transaction (it has no lines and no one else can see it: nothing to lock or read)."""
+    if fresh:
+        existing, plugin_lines, line_count = {}, {}, 0
+    else:
+        checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
+        existing = {line.variant_id: line for line in checkout.lines.filter(variant__isnull=False)}
+        plugin_lines = {(line.kind, line.reference): line for line in checkout.lines.filter(variant__isnull=True)}
+        line_count = None
     errors, wanted, index_of = [], {}, {}
     for index, item in enumerate(lines):
         field = f"lines.{index}"
@@ -187,17 +201,18 @@ def add_lines(checkout, lines, user=None, add=True) -> Checkout:
         raise ValidationError(errors=errors)
     new_count = len([v for v in keep if v not in existing]) + len(
         [p for p in prepared if (p[0].kind, p[0].reference) not in plugin_lines])
-    if checkout.lines.count() + new_count > MAX_LINES:
+    if (line_count if line_count is not None else checkout.lines.count()) + new_count > MAX_LINES:
         raise ValidationError(f"A cart holds at most {MAX_LINES} different items.", code=ErrorCode.LIMIT_EXCEEDED,
                               field="lines")
+    new_lines = []
     for variant_id, quantity in wanted.items():
         line = existing.get(variant_id)
         if quantity == 0:
             if line:
                 line.delete()
         elif line is None:
-            CheckoutLine.objects.create(checkout=checkout, variant=variants[variant_id],
-                                        vendor_id=variants[variant_id].vendor_id, quantity=quantity)
+            new_lines.append(CheckoutLine(checkout=checkout, variant=variants[variant_id],
+                                          vendor_id=variants[variant_id].vendor_id, quantity=quantity))
         else:
             line.quantity = quantity
             line.save(update_fields=["quantity"])
@@ -206,12 +221,15 @@ def add_lines(checkout, lines, user=None, add=True) -> Checkout:
         data = {"quantity": item.quantity, "vendor_id": description.seller_id,
                 "metadata": {kind.plugin: metadata} if metadata else {}}
         if line is None:
-            CheckoutLine.objects.create(checkout=checkout, kind=item.kind, reference=item.reference, **data)
+            new_lines.append(CheckoutLine(checkout=checkout, kind=item.kind, reference=item.reference, **data))
         else:
             for name, value in data.items():
                 setattr(line, name, value)
             line.save(update_fields=list(data))
-    checkout.save(update_fields=["updated_at"])
+    if new_lines:
+        CheckoutLine.objects.bulk_create(new_lines)  # one statement, in the order given
+    if not fresh:
+        checkout.save(update_fields=["updated_at"])
     return checkout
 
 
@@ -297,7 +315,10 @@ def set_shipping_method(checkout, vendor_id, method_id) -> Checkout:
         raise NotFound("This vendor has no such shipping method.", field="shipping_method_id")
     if not checkout.lines.filter(vendor_id=vendor_id).exists():
         raise ValidationError("The cart has nothing from this vendor.", field="vendor_id")
-    CheckoutShipping.objects.update_or_create(checkout=checkout, vendor_id=vendor_id, defaults={"method": method})
+    # One upsert (INSERT .. ON CONFLICT DO UPDATE), not a locked read and a write in savepoints.
+    CheckoutShipping.objects.bulk_create([CheckoutShipping(checkout=checkout, vendor_id=vendor_id, method=method)],
+                                         update_conflicts=True, unique_fields=["checkout", "vendor"],
+                                         update_fields=["method"])
     checkout.save(update_fields=["updated_at"])
     return checkout
 

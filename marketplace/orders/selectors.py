@@ -123,13 +123,27 @@ def line_info(line: OrderLine, vendor_id) -> OrderLineInfo:
 
 
 def order_info(order_id) -> OrderInfo | None:
-    """One order as an `OrderInfo` (two queries), or None."""
+    """One order as an `OrderInfo` (three queries), or None."""
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         return None
     vendor_orders = list(VendorOrder.objects.filter(order_id=order.pk).order_by("pk"))
-    vendor_of = {vo.pk: vo.vendor_id for vo in vendor_orders}
     lines = OrderLine.objects.filter(vendor_order__order_id=order.pk).order_by("pk")
+    return _info(order, vendor_orders, lines)
+
+
+def order_info_of(order) -> OrderInfo:
+    """`OrderInfo` of an Order instance: with no query for one just written by
+    `orders.services.create_order` (in the same transaction), else as `order_info`."""
+    written = getattr(order, "_written", None)
+    if written is None:
+        return order_info(order.pk)
+    vendor_orders, lines = written
+    return _info(order, sorted(vendor_orders, key=lambda vo: vo.pk), sorted(lines, key=lambda line: line.pk))
+
+
+def _info(order, vendor_orders, lines):
+    vendor_of = {vo.pk: vo.vendor_id for vo in vendor_orders}
     return OrderInfo(
         order_id=order.pk, number=order.number, user_id=order.user_id, email=order.email, status=order.status,
         currency=order.currency, total=order.total, tendered_total=order.tendered_total,

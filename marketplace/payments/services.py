@@ -49,6 +49,15 @@ def _start(payment, gateway, order=None):
     except GatewayError:
         Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED)
         raise
+    if result.status is None or STATUS_RANK[result.status] <= STATUS_RANK[payment.status]:
+        # Nothing to advance (a new PaymentIntent awaits the buyer): record the reference in
+        # one statement, only while the payment is as we left it.
+        updated = Payment.objects.filter(pk=payment.pk, status=payment.status, reference=payment.reference).update(
+            reference=result.reference, updated_at=clock.now())
+        if updated == 1:
+            payment.reference = result.reference
+            payment.client_secret = result.client_secret
+            return payment
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         locked.reference = result.reference
@@ -56,6 +65,44 @@ def _start(payment, gateway, order=None):
         _advance(locked, result.status)
     locked.client_secret = result.client_secret
     return locked
+
+
+def check_payment_options(gateway_name, capture_method="automatic"):
+    """The gateway to pay with, or GatewayError/ValidationError as `create_payment` raises
+    them (before an order is placed: a bad choice is reported without placing nothing)."""
+    if capture_method not in CAPTURE_METHODS:
+        raise ValidationError("capture_method is automatic or manual.", field="capture_method")
+    gateway = get_gateway(gateway_name)
+    if capture_method == "manual":
+        caps.require(gateway, caps.MANUAL_CAPTURE, field="capture_method")
+    return gateway
+
+
+def prepare_payment(order, gateway_name, capture_method="automatic") -> Payment:
+    """The pending Payment of an order being placed, written inside the caller's
+    transaction (checkout completion: the order is new, no other transaction can see it,
+    so it needs no lock). Nothing is sent to the gateway: call `start_payment` after the
+    commit. Raises as `create_payment`."""
+    gateway = check_payment_options(gateway_name, capture_method)
+    if order.status not in PAYABLE or order.amount_due <= 0:
+        raise ValidationError("Nothing is due on this order.", code=ErrorCode.INVALID_STATE)
+    return Payment.objects.create(order=order, customer_id=order.user_id, gateway=gateway.name,
+                                  amount=order.amount_due, currency=order.currency, capture_method=capture_method)
+
+
+def start_payment(payment) -> Payment:
+    """Call the gateway for a committed pending payment of an order (from
+    `prepare_payment`), outside any transaction, and record its answer. Returns the Payment
+    with `client_secret`. Raises GatewayError (the payment is then FAILED)."""
+    if transaction.get_connection().in_atomic_block and not _from_testcase_only():
+        raise RuntimeError("start_payment calls the gateway: never inside a transaction")
+    return _start(payment, get_gateway(payment.gateway), payment.order)
+
+
+def _from_testcase_only():
+    from django.db import connection
+
+    return all(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def create_payment(order, gateway_name, capture_method="automatic") -> Payment:

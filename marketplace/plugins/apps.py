@@ -9,7 +9,7 @@ class PluginsConfig(AppConfig):
     def ready(self):
         from celery.signals import task_postrun, task_prerun
 
-        from marketplace.core import events
+        from marketplace.core import events, snapshots
 
         from . import entitlements, manager
         from .manager import configuration_scope
@@ -18,7 +18,9 @@ class PluginsConfig(AppConfig):
         # entitlements, and core events reach plugins, without core or the manager
         # importing the layers above them.
         manager.configure(gate=entitlements.has_entitlement,
-                          scope_hooks=[(entitlements.open_scope, entitlements.close_scope, entitlements.invalidate)])
+                          scope_hooks=[(entitlements.open_scope, entitlements.close_scope, entitlements.invalidate),
+                                       (snapshots.open_scope, snapshots.close_scope, snapshots.invalidate)])
+        manager.configuration_snapshot()  # invalidation on write, in every process
         events.add_source(plugin_event_classes)
         events.subscribe(dispatch_to_plugins)
 

@@ -20,6 +20,7 @@ import importlib
 import inspect
 import logging
 import threading
+from types import MappingProxyType
 
 import pluggy
 from django.apps import apps
@@ -235,6 +236,46 @@ class PluginManager:
         return untrace
 
 
+class _Opening(threading.local):
+    active = False
+
+
+_opening = _Opening()
+
+
+def _in_savepoint_if_used(function, args):
+    """Call `function` so that whatever SQL it runs is undone if it fails, inside the
+    caller's transaction: a savepoint taken just before its first statement (most hook
+    implementations read nothing or only cached values, and a savepoint is two round
+    trips), rolled back on an exception, released otherwise."""
+    connection = transaction.get_connection()
+    state = {"sid": None}
+
+    def first_statement_opens_savepoint(execute, sql, params, many, context):
+        # Nested calls (a hook implementation calling a hook) each have a wrapper, the
+        # outermost first: while one opens its savepoint, the others let that SAVEPOINT
+        # statement through, so the savepoints nest as the calls do.
+        if state["sid"] is None and not _opening.active:
+            state["sid"] = "opening"
+            _opening.active = True
+            try:
+                state["sid"] = transaction.savepoint()
+            finally:
+                _opening.active = False
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(first_statement_opens_savepoint):
+            result = function(*args)
+    except BaseException:
+        if state["sid"] not in (None, "opening"):
+            transaction.savepoint_rollback(state["sid"])
+        raise
+    if state["sid"] not in (None, "opening"):
+        transaction.savepoint_commit(state["sid"])
+    return result
+
+
 def _isolated(function, plugin_name, hook_name, policy):
     """`function` wrapped in `policy`: a savepoint when the policy asks for one; failures
     contained (logged, reported, None returned) or raised as the policy says. While
@@ -247,7 +288,9 @@ def _isolated(function, plugin_name, hook_name, policy):
         outer = _collector.get()
         token = _collector.set(None)  # hooks this implementation calls do not report here
         try:
-            if policy.savepoint:
+            if policy.savepoint and transaction.get_connection().in_atomic_block:
+                result = _in_savepoint_if_used(function, args)
+            elif policy.savepoint:
                 with transaction.atomic():
                     result = function(*args)
             else:
@@ -290,10 +333,34 @@ def get_manager() -> PluginManager:
 
 
 # -- configuration snapshot -------------------------------------------------------------------
-def _load_rows():
+def _read_rows():
     from .models import PluginConfiguration
 
-    return {(row.plugin, row.vendor_id): row for row in PluginConfiguration.objects.all()}
+    return MappingProxyType({(row.plugin, row.vendor_id): row for row in PluginConfiguration.objects.all()})
+
+
+_rows_snapshot = None
+
+
+def configuration_snapshot():
+    """The snapshot of the configuration rows (created at start-up, so that every process
+    bumps it when it writes a row)."""
+    global _rows_snapshot
+    if _rows_snapshot is None:
+        from marketplace.core.snapshots import Snapshot, connect
+
+        from .models import PluginConfiguration
+
+        snapshot = Snapshot("plugins.configuration", _read_rows)
+        connect(snapshot, PluginConfiguration)
+        _rows_snapshot = snapshot
+    return _rows_snapshot
+
+
+def _load_rows():
+    """Every configuration row by (plugin, vendor_id): the process's copy, re-read only
+    after a row is written (marketplace.core.snapshots; shared read-only)."""
+    return configuration_snapshot().get()
 
 
 _scope_open = contextvars.ContextVar("plugin_configuration_scope", default=False)

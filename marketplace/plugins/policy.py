@@ -14,6 +14,10 @@ each implementation when the plugin is registered. Three questions decide a poli
 | NOTIFY    | contained                           | contained                  | yes       |
 | GUARD     | blocks: `PLUGIN_FAILED` error       | raised to the client       | yes       |
 
+The savepoint of a call made inside a transaction is taken just before the
+implementation's first SQL statement (an implementation that touches no table costs no
+round trip); a call made outside any transaction runs in its own.
+
 Contained failures are logged (logger `marketplace.plugins`) and reported to platform
 staff in the response's `extensions.pluginFailures`.
 """

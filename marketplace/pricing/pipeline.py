@@ -247,25 +247,51 @@ def _campaign_adjustments(line, campaigns):
     return adjustments, exempt
 
 
-def active_campaigns(now):
-    """Active campaigns as plain dicts (one query with prefetch)."""
+def _load_campaigns():
+    """Every switched-on campaign as a plain dict (two queries: the campaigns and their
+    prefetched categories and vendors; time is applied by the reader, so the copy holds
+    whatever the clock says)."""
     from .models import Campaign
 
-    campaigns = (
-        Campaign.objects.filter(is_active=True, starts_at__lte=now, ends_at__gt=now)
-        .prefetch_related("categories", "vendors")
-    )
-    return [
-        {
+    campaigns = Campaign.objects.filter(is_active=True).order_by("starts_at", "pk").prefetch_related(
+        "categories", "vendors")
+    return tuple(
+        MappingProxyType({
             "id": c.pk,
             "label": c.name_zh if not c.name_en else f"{c.name_zh} {c.name_en}",
             "discount_percent": c.discount_percent,
             "exempt_from_floor": c.exempt_from_floor,
-            "categories": {cat.pk for cat in c.categories.all()},
-            "vendors": {v.pk for v in c.vendors.all()},
-        }
+            "starts_at": c.starts_at,
+            "ends_at": c.ends_at,
+            "categories": frozenset(cat.pk for cat in c.categories.all()),
+            "vendors": frozenset(v.pk for v in c.vendors.all()),
+        })
         for c in campaigns
-    ]
+    )
+
+
+def _campaign_snapshot():
+    global _CAMPAIGNS
+    if _CAMPAIGNS is None:
+        from marketplace.core.snapshots import Snapshot, connect
+
+        from .models import Campaign
+
+        snapshot = Snapshot("pricing.campaigns", _load_campaigns)
+        connect(snapshot, Campaign, m2m=(Campaign.categories.through, Campaign.vendors.through))
+        _CAMPAIGNS = snapshot
+    return _CAMPAIGNS
+
+
+_CAMPAIGNS = None
+
+
+def active_campaigns(now):
+    """The campaigns running at `now`, as read-only dicts (id, label, discount_percent,
+    exempt_from_floor, starts_at, ends_at, categories, vendors). The switched-on campaigns
+    are kept per process and re-read only after a campaign is written
+    (marketplace.core.snapshots): no query per request."""
+    return [c for c in _campaign_snapshot().get() if c["starts_at"] <= now < c["ends_at"]]
 
 
 def compute_prices(lines, context, campaigns=None):

@@ -9,6 +9,7 @@ from marketplace.api.pagination import ConnectionField, CountableConnection
 from marketplace.api.types import enum_value
 from marketplace.core import permissions
 from marketplace.core.errors import ValidationError
+from marketplace.core.money import quantize
 
 from . import services
 from .models import Campaign
@@ -19,12 +20,21 @@ class Money(graphene.ObjectType):
     currency = graphene.String(required=True)
 
 
+class MoneyValue:
+    """What a `Money` field resolves to: a plain object (a graphene ObjectType instance
+    costs several times more to build, and a listing builds hundreds)."""
+
+    __slots__ = ("amount", "currency")
+
+    def __init__(self, amount, currency):
+        self.amount = amount
+        self.currency = currency
+
+
 def money(amount, currency):
     """A Money value for the API: always two decimals (half-up), whatever the source (an
     aggregate on SQLite comes back as a float-made Decimal)."""
-    from marketplace.core.money import quantize
-
-    return Money(amount=quantize(amount) if amount is not None else None, currency=currency)
+    return MoneyValue(quantize(amount) if amount is not None else None, currency)
 
 
 class PriceAdjustmentType(graphene.ObjectType):
@@ -34,6 +44,17 @@ class PriceAdjustmentType(graphene.ObjectType):
     source = graphene.String(required=True, description='Who changed the price: "vendor", "campaign:<id>", a plugin name, or "platform" (the floor rule).')
     label = graphene.String(required=True)
     amount = graphene.Field(Money, required=True, description="Change of the unit price (negative: cheaper).")
+
+
+class AdjustmentValue:
+    """What a `PriceAdjustment` field resolves to (a plain object, like MoneyValue)."""
+
+    __slots__ = ("source", "label", "amount")
+
+    def __init__(self, source, label, amount):
+        self.source = source
+        self.label = label
+        self.amount = amount
 
 
 class Price(graphene.ObjectType):
@@ -65,8 +86,7 @@ class Price(graphene.ObjectType):
 
     @staticmethod
     def resolve_adjustments(root, info):
-        return [PriceAdjustmentType(source=a.source, label=a.label, amount=money(a.amount, root.currency))
-                for a in root.adjustments]
+        return [AdjustmentValue(a.source, a.label, money(a.amount, root.currency)) for a in root.adjustments]
 
 
 # -- platform campaigns (platform staff) -------------------------------------------------------

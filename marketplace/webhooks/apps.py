@@ -9,6 +9,7 @@ class WebhooksConfig(AppConfig):
     def ready(self):
         from marketplace.core.events import subscribe
 
-        from .services import enqueue_deliveries
+        from .services import _subscriptions_snapshot, enqueue_deliveries
 
         subscribe(enqueue_deliveries)
+        _subscriptions_snapshot()  # invalidation on write, in every process

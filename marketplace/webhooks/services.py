@@ -24,12 +24,32 @@ def _deliver_later(delivery_id):
     current_app.tasks[DELIVER_TASK].delay(delivery_id)
 
 
+_ACTIVE = None
+
+
+def _subscriptions_snapshot():
+    """Created at start-up (apps.py) so every process bumps it on a write."""
+    global _ACTIVE
+    if _ACTIVE is None:
+        from marketplace.core.snapshots import Snapshot, connect
+
+        snapshot = Snapshot("webhooks.subscriptions",
+                            lambda: tuple(WebhookSubscription.objects.filter(is_active=True).order_by("pk")))
+        connect(snapshot, WebhookSubscription)
+        _ACTIVE = snapshot
+    return _ACTIVE
+
+
+def active_subscriptions():
+    """The active subscriptions (read-only, shared by the process): re-read only after a
+    subscription is written (marketplace.core.snapshots), not for every event."""
+    return _subscriptions_snapshot().get()
+
+
 def enqueue_deliveries(event):
     """Record one delivery per active subscription to the event and send each through
     Celery. Delivering the same event twice creates no second delivery."""
-    subscriptions = [
-        s for s in WebhookSubscription.objects.filter(is_active=True) if event.name in (s.events or [])
-    ]
+    subscriptions = [s for s in active_subscriptions() if event.name in (s.events or [])]
     ids = []
     for subscription in subscriptions:
         try:

@@ -177,7 +177,7 @@ def test_the_tier_price_is_identical_in_listing_detail_search_cart_and_order(wor
     listing = {e["node"]["slug"]: e["node"]["variants"][0]["price"]
                for e in buyer.data(LISTING, {"n": 100})["products"]["edges"]}
     search = {e["node"]["slug"]: e["node"]["variants"][0]["price"]
-              for e in buyer.data(SEARCH, {"q": "store-a-pads"})["searchProducts"]["edges"]}
+              for e in buyer.data(SEARCH, {"q": "store-a-pads-1"})["searchProducts"]["edges"]}
     token = cart(buyer, [(gold, gold.item_150, 2), (other, other.item_150, 1)])
     cart_lines = {line["sku"]: line["unitPrice"] for line in buyer.data(VIEW, {"t": token})["checkout"]["lines"]}
     prices = {"listing": listing["store-a-pads"], "detail": detail(buyer, gold, "store-a-pads"),
