@@ -100,7 +100,7 @@ def _wait_for_status(api, store, status):
     # The recount runs on the Celery worker a couple of seconds after the catalog event;
     # under the whole suite the worker also indexes every product change first.
     return wait_for(lambda: (lambda p: p if p["status"] == status else None)(_program(api, store)),
-                    timeout=90, interval=0.2, message=f"programme {status}")
+                    timeout=240, interval=0.2, message=f"programme {status}")
 
 
 @pytest.fixture
