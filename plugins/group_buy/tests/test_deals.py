@@ -39,12 +39,13 @@ def test_g6_deal_below_the_floor_is_refused_at_submission_naming_the_minimum(sho
 
 @pytest.mark.django_db
 def test_a_floor_exempt_campaign_allows_a_deeper_deal(shop, owner, staff_api):
-    from marketplace.pricing.models import Campaign
-
     now = clock.now()
-    campaign = Campaign.objects.create(name_zh="双十一", starts_at=now - timedelta(days=1),
-                                       ends_at=now + timedelta(days=30), exempt_from_floor=True)
-    campaign.vendors.add(shop["vendor"])
+    made = staff_api.mutate(
+        "mutation($i: CampaignInput!) { campaignCreate(input: $i) { campaign { id } errors { field code } } }",
+        {"i": {"nameZh": "双十一", "startsAt": (now - timedelta(days=1)).isoformat(),
+               "endsAt": (now + timedelta(days=30)).isoformat(), "exemptFromFloor": True,
+               "vendorIds": [gid("Vendor", shop["vendor"].pk)]}})
+    assert made["errors"] == []
     created = _create(owner, shop, dealPrice="120.00")
     assert owner.mutate(SUBMIT, {"id": created["deal"]["id"]})["errors"] == []
 
