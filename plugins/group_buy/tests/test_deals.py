@@ -37,15 +37,18 @@ def test_g6_deal_below_the_floor_is_refused_at_submission_naming_the_minimum(sho
     assert owner.mutate(SUBMIT, {"id": created["deal"]["id"]})["deal"]["status"] == "REVIEW"
 
 
-@pytest.mark.django_db
-def test_a_floor_exempt_campaign_allows_a_deeper_deal(shop, owner, staff_api):
+def _campaign(staff_api, days, **fields):
+    """A platform campaign running from yesterday for `days` days, made through the public API."""
     now = clock.now()
     made = staff_api.mutate(
         "mutation($i: CampaignInput!) { campaignCreate(input: $i) { campaign { id } errors { field code } } }",
-        {"i": {"nameZh": "双十一", "startsAt": (now - timedelta(days=1)).isoformat(),
-               "endsAt": (now + timedelta(days=30)).isoformat(), "exemptFromFloor": True,
-               "vendorIds": [gid("Vendor", shop["vendor"].pk)]}})
+        {"i": {"startsAt": (now - timedelta(days=1)).isoformat(), "endsAt": (now + timedelta(days=days)).isoformat(),
+               **fields}})
     assert made["errors"] == []
+
+@pytest.mark.django_db
+def test_a_floor_exempt_campaign_allows_a_deeper_deal(shop, owner, staff_api):
+    _campaign(staff_api, nameZh="双十一", days=30, exemptFromFloor=True, vendorIds=[gid("Vendor", shop["vendor"].pk)])
     created = _create(owner, shop, dealPrice="120.00")
     assert owner.mutate(SUBMIT, {"id": created["deal"]["id"]})["errors"] == []
 
@@ -125,11 +128,7 @@ def test_a_vendor_whose_plan_excludes_group_buy_cannot_create_or_sell_deals(shop
 
 @pytest.mark.django_db(transaction=True)
 def test_deal_price_is_exclusive_and_the_cart_holds_only_the_deal(shop, owner, staff_api, members, make_product):
-    from marketplace.pricing.models import Campaign
-
-    now = clock.now()
-    Campaign.objects.create(name_zh="店庆", starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=3),
-                            discount_percent=10)  # 10% off everything: not on a deal line
+    _campaign(staff_api, nameZh="店庆", days=3, discountPercent="10")  # 10% off everything: not on a deal line
     deal = live_deal(owner, staff_api, shop["vendor"], shop["variant"])
     cart = members[0].mutate(CHECKOUT, {"deal": deal["id"]})["checkout"]
     (line,) = cart["lines"]
