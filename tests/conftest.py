@@ -4,7 +4,6 @@ import os
 import time
 
 import pytest
-from django.conf import settings
 
 from fixtures import demo
 
@@ -40,19 +39,6 @@ def pytest_collection_modifyitems(config, items):
 from marketplace.plugins.testing import GraphQLClient, LOGIN, gid, post_stripe_event  # noqa: E402,F401
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-
-
 def wait_for(condition, timeout=15.0, interval=0.05, message="condition"):
     """Poll until `condition()` is truthy (tasks run on a real Celery worker)."""
     deadline = time.monotonic() + timeout
@@ -65,63 +51,11 @@ def wait_for(condition, timeout=15.0, interval=0.05, message="condition"):
         time.sleep(interval)
 
 
-@pytest.fixture(scope="session")
-def celery_worker_thread(django_db_setup, django_db_blocker):
-    """A real Celery worker consuming from Redis in a thread of the test process (when
-    Redis is configured; otherwise tasks run eagerly and this is a no-op)."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        yield None
-        return
-    from celery.contrib.testing.worker import start_worker
-
-    from marketplace.celery import app
-
-    import warnings
-
-    from celery.worker import state
-
-    with django_db_blocker.unblock():
-        try:
-            with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False,
-                              shutdown_timeout=120.0, loglevel="WARNING") as worker:
-                yield worker
-                # The session is over: what is still queued (e.g. re-indexing that tests queued
-                # and never waited for) would only delay the worker's stop.
-                app.control.purge()
-        except RuntimeError as exc:
-            if "failed to exit" not in str(exc):
-                raise
-            # Every test's outcome is already decided; a task still running after two minutes
-            # (on a loaded machine) is reported, not turned into a failure of the last test.
-            busy = sorted({request.name for request in state.active_requests})
-            warnings.warn(f"The test Celery worker was still running {busy or 'tasks'} at the end of the "
-                          "session; it is a daemon thread and ends with the process.", stacklevel=1)
-
-
-@pytest.fixture
-def worker(celery_worker_thread, transactional_db):
-    """Use in tests whose effects happen in Celery tasks: data must be committed for
-    the worker to see it, hence a transactional database."""
-    return celery_worker_thread
-
-
 __all__ = ["wait_for", "demo"]
 
 
 # -- payments ---------------------------------------------------------------------------
 STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
-
-
-@pytest.fixture
-def stripe_mock(settings):
-    """Point the Stripe plugin at stripe-mock (Stripe's own API simulator)."""
-    if not settings.STRIPE_API_BASE:
-        if in_ci():
-            pytest.fail("STRIPE_API_BASE is not set under CI: stripe-mock must run")
-        pytest.skip("stripe-mock not running (developer run without services)")
-    settings.STRIPE_API_KEY = "sk_test_123"
-    settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
-    return settings.STRIPE_API_BASE
 
 
 def stripe_event(event_type, intent_id, amount_minor, event_id=None, currency="cny"):
