@@ -25,13 +25,13 @@ from django.db.models import F, Q, Sum
 from marketplace.plugins import ErrorCode, MarketplaceError, ValidationError, emit
 from marketplace.plugins import clock
 
-from . import deals, failpoints, queue
+from . import deals, queue
 from .codes import share_code
 from .events import GroupFailed, GroupOpened, GroupSucceeded
 from .models import (
     Deal, DealStatus, Group, GroupLog, GroupStatus, Member, MemberStatus, PaidBy, RefundPurpose, RefundTrack,
-    TrackStatus,
 )
+from .followup import _finish, _start_refunds, follow_up
 from .seats import _set
 
 logger = logging.getLogger("plugins.group_buy")
@@ -211,11 +211,13 @@ def succeed(group, reason):
     return True
 
 
-def fail(group_id, status=GroupStatus.FAILED, reason="Not filled in time.", force=False):
+def fail(group_id, status=GroupStatus.FAILED, reason="Not filled in time.", force=False, skip_locked=False):
     """The failure transition (FAILED by expiry; DISSOLVED, or FAILED with `force`, by
     staff or a cancelled deal), in its own transaction. Expiry waits `grace_seconds` past
     the window while a seat is held by a payment in flight. Returns True for the call
-    that made it; the group's units go back to the deal's cap."""
+    that made it; the group's units go back to the deal's cap. With `skip_locked` (the
+    sweep) a group whose row another transaction holds - a payment taking a seat, another
+    sweep failing it - is left for that transaction or the next sweep instead of waited for."""
     now = clock.now()
     grace = timedelta(seconds=_settings().grace_seconds)
     condition = Q(pk=group_id, status=GroupStatus.FORMING)
@@ -223,6 +225,9 @@ def fail(group_id, status=GroupStatus.FAILED, reason="Not filled in time.", forc
         condition &= Q(paid_count__lt=F("size")) & (
             Q(expires_at__lte=now - grace) | (Q(expires_at__lte=now) & Q(held_count=0)))
     with transaction.atomic():
+        if skip_locked and not list(Group.objects.select_for_update(skip_locked=True).filter(condition)
+                                    .values_list("pk", flat=True)):
+            return False
         changed = Group.objects.filter(condition).update(status=status, settled_at=now, settle_reason=reason[:200],
                                                          version=F("version") + 1)
         if not changed:
@@ -231,6 +236,7 @@ def fail(group_id, status=GroupStatus.FAILED, reason="Not filled in time.", forc
         deals.release_capacity(group.deal_id, group.capacity_units)
         Group.objects.filter(pk=group_id).update(capacity_units=0)
         _log(group, status, reason)
+        _start_refunds(group)  # the refunds exist with the failure; the follow-up makes the gateway calls
         emit(GroupFailed(group_id=group.pk, deal_id=group.deal_id, status=status, reason=reason,
                          vendor_id=group.deal.vendor_id))
         _enqueue_follow_up(group.pk)
@@ -282,156 +288,6 @@ def close_deal_groups(deal_id, reason):
             continue  # paid meanwhile: the payment made the member late, and it is refunded
 
 
-# -- the follow-up (outside transactions: it calls the gateway) --------------------------------------
-def follow_up(group_id):
-    """What the winning transition owes its members, each step idempotent: on success,
-    release each paid sub-order's hold (or capture each authorisation) and issue vouchers;
-    on failure, request one refund per paid member (key `group-<id>-member-<id>`), void
-    authorisations and cancel unpaid orders. Marks the group done when nothing is left."""
-    from . import refunds
-
-    group = Group.objects.filter(pk=group_id).first()
-    if group is None or group.status == GroupStatus.FORMING:
-        return False
-    failpoints.checkpoint("follow_up.start")
-    members = list(Member.objects.select_related("deal").filter(
-        group=group, status__in=[MemberStatus.JOINED, MemberStatus.PAYING]).order_by("pk"))
-    if group.status == GroupStatus.SUCCEEDED:
-        _release_and_win([m for m in members if m.status == MemberStatus.JOINED and m.paid_by == PaidBy.CAPTURE])
-    for member in members:
-        if group.status == GroupStatus.SUCCEEDED:
-            if member.status == MemberStatus.JOINED and member.paid_by == PaidBy.AUTHORIZATION:
-                _capture(member, group)
-        elif member.status == MemberStatus.JOINED and member.paid_by == PaidBy.CAPTURE:
-            continue  # refunded below, all requested in one transaction
-        elif member.status == MemberStatus.JOINED:
-            void_member(member.pk, member.payment_id, cancel=True)
-        else:
-            _cancel_unpaid(member)
-    if group.status != GroupStatus.SUCCEEDED:  # one refund per paid member (and any a crash left unsent)
-        _start_refunds(group)
-        for track in RefundTrack.objects.filter(member__group=group, purpose=RefundPurpose.GROUP_FAILED,
-                                                refund_id__isnull=True, status=TrackStatus.REQUESTED):
-            refunds.process(track.pk, track)
-    return _finish(group)
-
-
-def _finish(group):
-    if Member.objects.filter(group=group, status__in=[MemberStatus.JOINED, MemberStatus.PAYING]).exists():
-        return False
-    if RefundTrack.objects.filter(member__group=group, status=TrackStatus.REQUESTED, refund_id__isnull=True).exists():
-        return False
-    return bool(Group.objects.filter(pk=group.pk, follow_up_done_at__isnull=True).update(follow_up_done_at=clock.now()))
-
-
-def _release_and_win(members):
-    """Paid members of a succeeded group: their sub-orders leave the hold (one by one,
-    idempotent), then they are WON (and get their vouchers) in one transaction."""
-    from marketplace.plugins.orders import release
-
-    if not members:
-        return
-    for member in members:
-        failpoints.checkpoint("success.before_release")
-        release(member.vendor_order_id)
-    failpoints.checkpoint("success.after_release")
-    now = clock.now()
-    with transaction.atomic():
-        won = list(Member.objects.select_for_update().select_related("deal").filter(
-            pk__in=[m.pk for m in members], status=MemberStatus.JOINED))
-        Member.objects.filter(pk__in=[m.pk for m in won]).update(status=MemberStatus.WON, settled_at=now)
-        for member in won:
-            if member.deal.kind == "service_voucher":
-                from . import vouchers
-
-                vouchers.issue(member, now)
-
-
-def _capture(member, group):
-    """Capture an authorised member (the gateway call carries `capture-<payment id>`, so a
-    repeat after a crash captures once). WON follows from the capture (`on_order_paid`);
-    a gateway that confirms later (a webhook) leaves the member JOINED until then."""
-    from marketplace.plugins.payments import capture, get_payment
-
-    from . import refunds
-
-    payment = get_payment(member.payment_id) if member.payment_id else None
-    if payment is None or payment.status != "authorized":
-        return
-    Member.objects.filter(pk=member.pk).update(capture_requested_at=clock.now())
-    failpoints.checkpoint("success.before_capture")
-    try:
-        capture(member.payment_id)
-    except ValidationError:
-        return  # no longer authorised (captured or cancelled meanwhile): its own event handles it
-    except MarketplaceError as exc:  # declined, authorisation expired
-        from marketplace.plugins.orders import cancel_order
-
-        with transaction.atomic():
-            locked = Member.objects.select_for_update().get(pk=member.pk)
-            if locked.status == MemberStatus.JOINED:
-                _set(locked, MemberStatus.CAPTURE_FAILED, settled_at=clock.now(), note=exc.message[:200])
-                refunds.alert("capture_failed", f"capture-failed:{member.pk}",
-                              f"Group {group.share_code}: the authorised payment of order {member.order_id} could "
-                              f"not be captured ({exc.message}). The member's order is cancelled.",
-                              group=group, member=locked)
-        try:
-            cancel_order(member.order_id, "The authorised payment could not be captured.")
-        except MarketplaceError:
-            pass
-    failpoints.checkpoint("success.after_capture")
-
-
-def _start_refunds(group):
-    """Every paid member of a failed group becomes REFUNDING with a tracked refund under
-    the key `group-<id>-member-<id>`, in one transaction (what a crash leaves is resumed)."""
-    now = clock.now()
-    with transaction.atomic():
-        paid = list(Member.objects.select_for_update().filter(group=group, status=MemberStatus.JOINED,
-                                                              paid_by=PaidBy.CAPTURE).order_by("pk"))
-        if not paid:
-            return
-        Member.objects.filter(pk__in=[m.pk for m in paid]).update(status=MemberStatus.REFUNDING)
-        RefundTrack.objects.bulk_create([RefundTrack(
-            key=f"group-{group.pk}-member-{m.pk}", purpose=RefundPurpose.GROUP_FAILED, member=m, order_id=m.order_id,
-            vendor_order_id=m.vendor_order_id, amount=m.amount, requested_at=now, attempted_at=now) for m in paid],
-            ignore_conflicts=True)
-
-
-def void_member(member_id, payment_id=None, cancel=True):
-    """Release an authorisation (void; no money moved) and, with `cancel`, cancel the
-    member's unpaid order; the member becomes VOIDED through `on_order_released`.
-    Idempotent."""
-    from marketplace.plugins.orders import cancel_order, order_info
-    from marketplace.plugins.payments import get_payment, void
-
-    member = Member.objects.get(pk=member_id)
-    payment_id = payment_id or member.payment_id
-    payment = get_payment(payment_id) if payment_id else None
-    if payment is not None and payment.status in ("pending", "authorized"):
-        try:
-            void(payment_id)
-        except MarketplaceError as exc:
-            logger.warning("Could not void payment %s of group member %s: %s", payment_id, member_id, exc)
-    if not cancel:
-        return
-    info = order_info(member.order_id)
-    if info is not None and info.status == "unpaid":
-        try:
-            cancel_order(member.order_id, "Its group closed; the authorisation was released.")
-        except MarketplaceError:
-            pass
-
-
-def _cancel_unpaid(member):
-    from marketplace.plugins.orders import cancel_order
-
-    try:
-        cancel_order(member.order_id, "Its group closed before the payment arrived.")
-    except MarketplaceError:
-        pass  # paid meanwhile: `on_order_paid` made the member late
-
-
 # -- the sweep -----------------------------------------------------------------------------------------
 def sweep(now=None):
     """Beat work (every 30 s): start and end deals, fail groups past their window (and
@@ -442,7 +298,7 @@ def sweep(now=None):
     expired = 0
     for group_id in Group.objects.filter(status=GroupStatus.FORMING, expires_at__lte=now).order_by(
             "expires_at").values_list("pk", flat=True)[:settings.sweep_batch]:
-        expired += fail(group_id)
+        expired += fail(group_id, skip_locked=True)
     resumed = 0
     stale = now - timedelta(seconds=settings.resume_after_seconds)
     for group_id in Group.objects.exclude(status=GroupStatus.FORMING).filter(

@@ -21,9 +21,9 @@ def sweep():
 @plugin_task(PLUGIN)
 def follow_up(group_id):
     """The settled group's follow-up (enqueued by the transition that won)."""
-    from . import settlement
+    from . import followup
 
-    return settlement.follow_up(group_id)
+    return followup.follow_up(group_id)
 
 
 @shared_task(name="group_buy.process_refund")
@@ -38,9 +38,9 @@ def process_refund(track_id):
 @shared_task(name="group_buy.void_member")
 @plugin_task(PLUGIN)
 def void_member(member_id, payment_id=None, cancel=True):
-    from . import settlement
+    from . import followup
 
-    settlement.void_member(member_id, payment_id, cancel)
+    followup.void_member(member_id, payment_id, cancel)
 
 
 @shared_task(name="group_buy.reconcile_refunds")

@@ -149,3 +149,58 @@ def test_g4_success_replayed_concurrently_settles_once(client, shop, owner, staf
     sales = LedgerEntry.objects.filter(kind="sale").values_list("vendor_order_id", flat=True)
     assert len(set(sales)) == 3 and len(sales) == 3 * 3  # customer_payments, vendor_payable, platform_revenue
     assert ledger.is_balanced()
+
+
+def _other_connection():
+    """A second PostgreSQL session (another worker, another request), autocommit."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    return psycopg.connect(autocommit=True, **{k: params[k] for k in ("dbname", "user", "password", "host", "port")
+                                               if params.get(k) is not None})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_skips_a_group_held_elsewhere_and_a_follow_up_runs_on_one_worker_at_a_time(
+        shop, owner, staff_api, members, worker, frozen_clock):
+    """Sweeps (beat, or a slow one overlapping the next) never queue up behind a row another
+    transaction holds, and the follow-up of a group - the queued task, a sweep resuming it -
+    runs on one worker at a time (no second set of gateway calls racing the first)."""
+    import time
+    from datetime import timedelta
+
+    from marketplace.plugins import clock
+    from plugins.group_buy import followup, settlement, tasks
+    from plugins.group_buy.models import Group
+    from tests.conftest import wait_for
+
+    _postgres_only()
+    frozen_clock(clock.now())
+    deal = live_deal(owner, staff_api, shop["vendor"], shop["variant"])
+    leader = members[0]
+    placed = place(leader, shop, deal_id=deal["id"])
+    pay_dev(leader, placed["order"]["id"], method="WALLET")
+    group = Group.objects.get()  # the leader's, the only one
+    frozen_clock.travel(timedelta(hours=24, minutes=2))
+
+    with _other_connection() as other:
+        with other.transaction():  # e.g. a late payment taking the seat holds the group's row
+            other.execute("SELECT id FROM group_buy_group WHERE id = %s FOR UPDATE", [group.pk])
+            started = time.monotonic()
+            assert settlement.sweep()["failed"] == 0
+            assert time.monotonic() - started < 10  # skipped, not waited for
+        group.refresh_from_db()
+        assert group.status == "forming"
+
+        other.execute("SELECT pg_advisory_lock(%s)", [followup.FOLLOW_UP_LOCK + group.pk])  # a worker on it
+        assert settlement.sweep()["failed"] == 1
+        assert tasks.follow_up.delay(group.pk).get(timeout=60) is False  # returned at once: not its turn
+        (mine,) = my_groups(leader)  # the refund is tracked with the failure, not yet sent
+        assert mine["status"] == "REFUNDING" and mine["refund"]["status"] == "REQUESTED", mine
+        other.execute("SELECT pg_advisory_unlock(%s)", [followup.FOLLOW_UP_LOCK + group.pk])
+
+    tasks.follow_up.delay(group.pk).get(timeout=60)
+    wait_for(lambda: [m["status"] for m in my_groups(leader)] == ["REFUNDED"], timeout=60, message="refunded")
+    group.refresh_from_db()
+    assert group.follow_up_done_at is not None
+    assert ledger.is_balanced()
