@@ -266,6 +266,7 @@ def latency_lines(name, run, queries, args, target):
 
 
 def main():
+    global PREFIX, REDIS_URL
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["elasticsearch", "database", "both"], default="both")
     parser.add_argument("--database", default="marketplace_bench", help="reused when it has products")
@@ -282,7 +283,6 @@ def main():
     parser.add_argument("--no-request-cache", action="store_true",
                         help="clear Elasticsearch's request cache before every search (facets counted afresh)")
     args = parser.parse_args()
-    global PREFIX, REDIS_URL
     PREFIX = args.prefix
     REDIS_URL = os.environ.get("REDIS_URL", "")  # for the server (production mode wants it); popped below
     backends = ["elasticsearch", "database"] if args.backend == "both" else [args.backend]

@@ -12,8 +12,9 @@ pass, a dimension with a filter of its own counted without it. A plugin's filter
 Where a few families fill the top of the order (the cheapest offers of one product),
 the page is read again with DISTINCT ON (family): each family's best offer, in order.
 
-The counts of a browse (no text) are cached - like Elasticsearch's request cache - until
-the rows change (a generation number in the cache, bumped by every write of rows).
+The counts and facets of a search (browse or text) are cached - like Elasticsearch's
+request cache - until the rows change (a generation number in the cache, bumped by every
+write of rows); the page itself is always read afresh.
 """
 import hashlib
 import json
@@ -197,17 +198,17 @@ class PostgresSearch:
                 f"count(*) FILTER (WHERE grouped = {(1 << len(columns)) - 2} AND {skip is None})) FROM "
                 f"(SELECT json_build_array({', '.join(columns)}) AS keys, GROUPING({', '.join(columns)}) AS grouped, "
                 f"count(*) AS n FROM base WHERE {scope.text} GROUP BY GROUPING SETS ({sets})) g)", scope.params))
-        counts = None
-        if not self.text:  # a browse: its counts repeat (category pages...) until the rows change
-            key = counts_key(self.base, parts[1:])
-            counts = cache.get(key)
+        # The counts and facets of a search repeat (category pages, popular words) until the
+        # rows change: kept like Elasticsearch's request cache, the page is always read afresh.
+        key = counts_key(self.base, parts[1:])
+        counts = cache.get(key)
         statement = (f"WITH base AS {self.materialized} ({self.base.text}) "
                      f"SELECT {', '.join(p.text for p in (parts[:1] if counts is not None else parts))}")
         values = self._execute(statement, self.base.params + [
             x for p in (parts[:1] if counts is not None else parts) for x in p.params])
         if counts is not None:
             values += counts
-        elif not self.text:
+        else:
             cache.set(key, values[1:], COUNTS_CACHE_SECONDS)
         result = {"rows": [tuple(r) for r in values[0]], "total": 0, "counts": {}}
         for (names, skip), (found, counted) in zip(passes, values[1:]):
