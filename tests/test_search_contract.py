@@ -312,6 +312,42 @@ def test_facets_count_each_dimension_without_its_own_filter(gql, search_backend,
     assert text["totalCount"] == 3
 
 
+PAGE_ONLY = """query($q: String, $f: SearchFilterInput) { searchProducts(query: $q, filter: $f, first: 5) {
+  totalCount edges { node { slug } } } }"""
+
+
+@pytest.mark.parametrize("search_backend", ["elasticsearch"], indirect=True)
+def test_elasticsearch_counts_facets_only_when_asked_and_in_one_round_trip(gql, search_backend, indexed, taxonomy,
+                                                                         monkeypatch):
+    """Issue 18 (D): a search is one `_msearch` request to the node; its facet requests
+    are in it only when the client selects `facets` or `priceRanges`. (The node still
+    answers every request; the transport is only watched.)"""
+    transport = search_backend.backend.client.transport
+    sent = []
+    real = transport.perform_request
+
+    def watched(method, target, *args, **kwargs):
+        sent.append((target.split("?")[0], kwargs.get("body")))
+        return real(method, target, *args, **kwargs)
+
+    monkeypatch.setattr(transport, "perform_request", watched)
+    brand = {"brands": [gid("Brand", taxonomy.bosch.pk)]}
+    page = gql.data(PAGE_ONLY, {"q": "刹车片", "f": brand})["searchProducts"]
+    assert page["totalCount"] >= 1
+    ((target, body),) = sent  # one round trip
+    assert target.endswith("/_msearch")
+    requests = [line for line in body if "query" in line or "aggs" in line or "size" in line]
+    assert len(requests) == 1 and not any("aggs" in r and set(r["aggs"]) - {"families"} for r in requests), body
+
+    sent.clear()
+    faceted = search(gql, q="刹车片", f=brand)
+    assert {f["name"] for f in faceted["facets"]} >= {"BRAND", "CATEGORY"} and faceted["priceRanges"]
+    ((target, body),) = sent  # still one round trip, now with the facet requests in it
+    assert target.endswith("/_msearch")
+    aggregated = {name for line in body for name in (line.get("aggs") or {}) if name != "families"}
+    assert {"brand", "category", "price"} <= aggregated, body
+
+
 def test_sorting(gql, search_backend, indexed):
     assert slugs(search(gql, s="PRICE_ASC")) == ["bosch-rear", "compat-pads", "bosch-front", "mobil-oil",
                                                  "bosch-battery"]
