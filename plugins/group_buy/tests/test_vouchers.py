@@ -20,16 +20,13 @@ PLUGIN_UPDATE = """mutation($name: String!, $s: GenericScalar) { pluginUpdate(na
 
 
 @pytest.fixture
-def repair_shop(client, make_vendor):
+def repair_shop(client, make_vendor, taxonomy):
     from marketplace.plugins.catalog import save_product, save_product_type, save_variant
 
     vendor = make_vendor("gb-repair", kind="repair_shop", name_zh="望京快修")
     voucher_type = save_product_type({"slug": "gb-service-voucher", "name_zh": "服务券", "requires_shipping": False})
-    from marketplace.catalog.models import Category
-
-    category = Category.objects.create(slug="gb-care", name_zh="保养")
     product = save_product(vendor.pk, {"slug": "gb-wash", "name_zh": "精洗套餐", "status": "published",
-                                       "category_id": category.pk, "product_type_id": voucher_type})
+                                       "category_id": taxonomy.maintenance.pk, "product_type_id": voucher_type})
     variant = save_variant(product, {"sku": "GB-WASH-1", "list_price": "100.00", "track_inventory": False})
     return {"vendor": vendor, "variant_id": variant, "owner": signed_in(client, vendor.owner), "method": None}
 
