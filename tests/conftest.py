@@ -14,6 +14,14 @@ def in_ci():
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def unavailable(reason, ci_reason=None):
+    """What a test needs (a service, PostgreSQL, Chromium) is missing: under CI that fails
+    the run (`ci_reason`), on a developer's machine the test is skipped (`reason`)."""
+    if in_ci():
+        pytest.fail(ci_reason or f"{reason}: CI must run this test")
+    pytest.skip(reason)
+
+
 def pytest_configure(config):
     """Under CI every configured service must be real and reachable: fail, never skip.
     A run of only the unit tests (`-m unit`) needs no service."""

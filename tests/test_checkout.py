@@ -10,7 +10,7 @@ from marketplace.catalog.models import Stock
 from marketplace.orders import ledger
 from marketplace.orders.models import LedgerEntry, Order
 from marketplace.payments.models import GatewayEvent, Payment
-from tests.conftest import GraphQLClient, gid, in_ci, signed_post, stripe_event
+from tests.conftest import GraphQLClient, gid, signed_post, stripe_event, unavailable
 
 CREATE = """mutation($lines: [CheckoutLineInput!]) { checkoutCreate(lines: $lines) {
   checkout { token } errors { field code message } } }"""
@@ -152,9 +152,7 @@ def test_webhook_five_times_pays_once_and_bad_signature_changes_nothing(client, 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_webhook_deliveries_have_one_effect(client, member, shop, stripe_mock):
     if connection.vendor != "postgresql":
-        if in_ci():
-            pytest.fail("CI must run this on PostgreSQL")
-        pytest.skip("needs PostgreSQL row locks (developer run on SQLite)")
+        unavailable("needs PostgreSQL row locks (developer run on SQLite)", "CI must run this on PostgreSQL")
     buyer = GraphQLClient(client)
     buyer.login(member.email)
     buyer.mutate(COMPLETE, {"t": fill_cart(buyer, shop), "g": "stripe"})
@@ -179,9 +177,7 @@ def test_concurrent_webhook_deliveries_have_one_effect(client, member, shop, str
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_checkouts_for_ten_units_never_oversell(client, make_vendor, make_product):
     if connection.vendor != "postgresql":
-        if in_ci():
-            pytest.fail("CI must run this on PostgreSQL")
-        pytest.skip("needs PostgreSQL row locks (developer run on SQLite)")
+        unavailable("needs PostgreSQL row locks (developer run on SQLite)", "CI must run this on PostgreSQL")
     from marketplace.checkout.models import ShippingMethod
 
     vendor = make_vendor("hot-deal")

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import pytest
 from django.conf import settings
 
-from tests.conftest import in_ci
+from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTER = """mutation($e: String!) { accountRegister(input: {email: $e, password: "Corolla-2026-brakes"}) {
@@ -77,9 +77,8 @@ def wait_until(condition, timeout, proc, log, what):
 def serve_env(tmp_path):
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")) or not os.environ.get("REDIS_URL"):
-        if in_ci():
-            pytest.fail("make serve needs PostgreSQL and Redis, which CI always has")
-        pytest.skip("make serve needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
+        unavailable("make serve needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)",
+                    "make serve needs PostgreSQL and Redis, which CI always has")
     env = dict(os.environ)
     env.update(
         DATABASE_URL=f"{base}_serve",  # its own database, next to the suite's

@@ -12,12 +12,10 @@ from .helpers import ADDRESS, CHECKOUT, COMPLETE, GROUP, PAY, SHIP, live_deal, m
 
 
 def _postgres_only():
-    from tests.conftest import in_ci
+    from tests.conftest import unavailable
 
     if connection.vendor != "postgresql":
-        if in_ci():
-            pytest.fail("CI must run this on PostgreSQL")
-        pytest.skip("needs PostgreSQL row locks (developer run on SQLite)")
+        unavailable("needs PostgreSQL row locks (developer run on SQLite)", "CI must run this on PostgreSQL")
 
 
 def _race(functions):

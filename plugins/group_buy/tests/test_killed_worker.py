@@ -171,12 +171,10 @@ def _send_beat():
 
 
 def _postgres_only():
-    from tests.conftest import in_ci
+    from tests.conftest import unavailable
 
     if connection.vendor != "postgresql":
-        if in_ci():
-            pytest.fail("CI must run this on PostgreSQL")
-        pytest.skip("needs PostgreSQL and a worker process")
+        unavailable("needs PostgreSQL and a worker process", "CI must run this on PostgreSQL")
 
 
 @pytest.mark.django_db(transaction=True)

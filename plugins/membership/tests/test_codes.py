@@ -16,12 +16,10 @@ from .conftest import (
 
 
 def needs_postgresql():
-    from tests.conftest import in_ci
+    from tests.conftest import unavailable
 
     if connection.vendor != "postgresql":
-        if in_ci():
-            pytest.fail("CI must run this on PostgreSQL")
-        pytest.skip("needs PostgreSQL row locks (developer run on SQLite)")
+        unavailable("needs PostgreSQL row locks (developer run on SQLite)", "CI must run this on PostgreSQL")
 
 
 def buyers(make_user, count, prefix="learner"):

@@ -106,7 +106,9 @@ def test_an_expired_hold_whose_slot_went_elsewhere_is_slot_taken_with_nothing_wr
 
 def test_the_database_refuses_an_overlap_even_without_the_lock(repair):
     if connection.vendor != "postgresql":
-        pytest.skip("the exclusion constraint exists on PostgreSQL only")
+        from tests.conftest import unavailable
+
+        unavailable("the exclusion constraint exists on PostgreSQL only", "CI must run this on PostgreSQL")
     from plugins.repair_booking.models import RepairBooking
 
     values = dict(shop=repair.shop, bay=repair.bays[0], order_id=1, vendor_order_id=1, status="confirmed")
@@ -122,11 +124,9 @@ def test_b3_hundred_parallel_bookings_of_the_last_bay_slot_make_exactly_one(clie
     """B3: 100 customers book the same single-bay slot at once: exactly one booking and one
     order; 99 SLOT_TAKEN with nothing written (PostgreSQL: row lock + exclusion constraint)."""
     if connection.vendor != "postgresql":
-        from tests.conftest import in_ci
+        from tests.conftest import unavailable
 
-        if in_ci():
-            pytest.fail("CI must run this on PostgreSQL")
-        pytest.skip("needs PostgreSQL")
+        unavailable("needs PostgreSQL", "CI must run this on PostgreSQL")
     from marketplace.orders.models import Order
     from plugins.repair_booking.models import RepairBooking
 

@@ -53,12 +53,10 @@ PLUGIN_UPDATE = """mutation($v: ID, $i: PluginUpdateInput!) { pluginUpdate(name:
 
 
 def needs_postgresql():
-    from tests.conftest import in_ci
+    from tests.conftest import unavailable
 
     if connection.vendor != "postgresql":
-        if in_ci():
-            pytest.fail("CI must run this on PostgreSQL")
-        pytest.skip("needs PostgreSQL row locks (developer run on SQLite)")
+        unavailable("needs PostgreSQL row locks (developer run on SQLite)", "CI must run this on PostgreSQL")
 
 
 def signed_in(client_or_api, user):
