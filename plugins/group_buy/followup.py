@@ -50,8 +50,8 @@ def _running(group_id):
 def follow_up(group_id):
     """What the winning transition owes its members, each step idempotent: on success,
     release each paid sub-order's hold (or capture each authorisation) and issue vouchers;
-    on failure, request one refund per paid member (key `group-<id>-member-<id>`), void
-    authorisations and cancel unpaid orders. Marks the group done when nothing is left.
+    on failure, send the refunds the failure tracked (one per paid member, key
+    `group-<id>-member-<id>`), void authorisations and cancel unpaid orders. Marks the group done when nothing is left.
     Returns False at once while another worker runs the same group's follow-up."""
     with _running(group_id) as mine:
         return _follow_up(group_id) if mine else False
@@ -73,13 +73,13 @@ def _follow_up(group_id):
             if member.status == MemberStatus.JOINED and member.paid_by == PaidBy.AUTHORIZATION:
                 _capture(member, group)
         elif member.status == MemberStatus.JOINED and member.paid_by == PaidBy.CAPTURE:
-            continue  # refunded below, all requested in one transaction
+            continue  # its refund, tracked by the failure, is sent below
         elif member.status == MemberStatus.JOINED:
             void_member(member.pk, member.payment_id, cancel=True)
         else:
             _cancel_unpaid(member)
-    if group.status != GroupStatus.SUCCEEDED:  # one refund per paid member (and any a crash left unsent)
-        _start_refunds(group)
+    if group.status != GroupStatus.SUCCEEDED:  # the failure tracked the refunds; send what is unsent
+        _start_refunds(group)  # a no-op but for groups failed before refunds were tracked at failure
         for track in RefundTrack.objects.filter(member__group=group, purpose=RefundPurpose.GROUP_FAILED,
                                                 refund_id__isnull=True, status=TrackStatus.REQUESTED):
             refunds.process(track.pk, track)
