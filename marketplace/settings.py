@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from marketplace.plugins.discovery import discover_plugin_apps
@@ -263,6 +264,10 @@ SEARCH_INDEX_REPLICAS = env_int("SEARCH_INDEX_REPLICAS", 1 if IS_PRODUCTION else
 SEARCH_INDEX_MAX_RETRIES = env_int("SEARCH_INDEX_MAX_RETRIES", 5)
 SEARCH_INDEX_RETRY_BASE_SECONDS = float(env("SEARCH_INDEX_RETRY_BASE_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE["search-retry-failures"] = {"task": "search.tasks.retry_failures", "schedule": 300.0}
+# Nightly, 04:00 in the business time zone (20:00 UTC for Asia/Shanghai): the database
+# backend rewrites its text tables in locality order (a few seconds of waiting searches).
+CELERY_BEAT_SCHEDULE["search-optimize"] = {"task": "search.tasks.optimize",
+                                           "schedule": crontab(hour=env_int("SEARCH_OPTIMIZE_HOUR_UTC", 20), minute=0)}
 
 # Stripe (the payments plugin reads these).
 STRIPE_API_KEY = env("STRIPE_API_KEY")

@@ -50,7 +50,8 @@ class ProductSearchRow(models.Model):
     """The database backend's index of one product, narrow (about 150 bytes): what
     filters, facets, sorting and family collapsing read - the facts an Elasticsearch
     document carries - so a browse or a facet count scans nothing wider. The text is in
-    `ProductSearchText`. Maintained by the database backend from the same events that
+    `ProductSearchMatch` and `ProductSearchDescription` on PostgreSQL, `ProductSearchText`
+    on SQLite. Maintained by the database backend from the same events that
     feed Elasticsearch; a product that is not visible keeps its row, `visible = False`."""
 
     product = models.OneToOneField("catalog.Product", primary_key=True, related_name="search_row",
@@ -82,19 +83,17 @@ class ProductSearchRow(models.Model):
 
 
 class ProductSearchText(models.Model):
-    """The text a product is matched on, as tokens (search.text.search_tokens): Latin
-    words; Chinese as two-character windows everywhere and single characters in names,
-    brand, category and type (not descriptions).
+    """SQLite: the text a product is matched on, as tokens (search.text.search_tokens):
+    Latin words; Chinese as two-character windows everywhere and single characters in
+    names, brand, category and type (not descriptions). An FTS5 table
+    `search_product_fts` follows these rows through triggers (when Python's sqlite3 has
+    FTS5); without FTS5 the token strings are scanned.
 
     A query matches, as on Elasticsearch, when every word is in the names, brand,
     category, type and codes together - or every word is in the descriptions.
 
-    PostgreSQL keeps only `vector` here (the token strings stay empty): the tokens of
-    names, brand, category, type and codes without positions, matched through a GIN
-    index. Descriptions (`ProductSearchDescription`) and the rank vector
-    (`ProductSearchRank`) are apart, so that the rows a match reads stay small. SQLite
-    keeps the token strings, which an FTS5 table `search_product_fts` follows through
-    triggers (when Python's sqlite3 has FTS5)."""
+    PostgreSQL keeps no rows here: see `ProductSearchMatch` and
+    `ProductSearchDescription`."""
 
     row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_text", db_column="product_id",
                                on_delete=models.CASCADE)
@@ -102,15 +101,52 @@ class ProductSearchText(models.Model):
     meta = models.TextField(blank=True, help_text="Brand, category path and product type.")
     body = models.TextField(blank=True, help_text="Descriptions.")
     codes = models.TextField(blank=True)
-    vector = SearchVectorField(null=True, editable=False)
 
     def __str__(self):
         return f"search text of product {self.row_id}"
 
 
-class ProductSearchDescription(models.Model):
-    """PostgreSQL: the tokens of a product's descriptions (no positions), matched through
-    a GIN index when a query is not found in the names (see ProductSearchText)."""
+class SearchFacts(models.Model):
+    """The facts of a `ProductSearchRow` repeated in a PostgreSQL text table, so that a
+    search reads its matches' filters, facets and order where it finds them (no join);
+    kept equal to the row's by every write of the rows (search.backends.dbtext)."""
+
+    visible = models.BooleanField(default=False)
+    vendor_id = models.BigIntegerField()
+    vendor_kind = models.CharField(max_length=20)
+    category_id = models.BigIntegerField()
+    brand_id = models.BigIntegerField(null=True)
+    in_stock = models.BooleanField(default=False)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    sales_count = models.IntegerField(default=0)
+    created_at = models.DateTimeField()
+    family = models.CharField(max_length=16)
+    codes = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProductSearchMatch(SearchFacts):
+    """PostgreSQL: a product's facts and `vector`, the tokens of names and codes (weight
+    A) and of brand, category path and product type (weight B), with positions. A search
+    matches through the GIN index on `vector` and ranks by `ts_rank` of the same vector,
+    so that the matches' facts and rank come from one read of one table. (The match has
+    no weights, so the GIN index needs no recheck.) Browses read the narrower
+    `ProductSearchRow`."""
+
+    row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_match",
+                               db_column="product_id", on_delete=models.CASCADE)
+    vector = SearchVectorField(null=True, editable=False)
+
+    def __str__(self):
+        return f"search match of product {self.row_id}"
+
+
+class ProductSearchDescription(SearchFacts):
+    """PostgreSQL: a product's facts and the tokens of its descriptions (no positions),
+    matched through a GIN index; a product found only here ranks below the products
+    whose names match (rank 0, then sales)."""
 
     row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_description",
                                db_column="product_id", on_delete=models.CASCADE)
@@ -118,19 +154,6 @@ class ProductSearchDescription(models.Model):
 
     def __str__(self):
         return f"search description of product {self.row_id}"
-
-
-class ProductSearchRank(models.Model):
-    """PostgreSQL: what ranks a product's matches by relevance - `rank_vector`, the names
-    and codes (weight A) and brand, category path and type (weight B) - read only for the
-    matches of a search sorted by relevance."""
-
-    row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_rank",
-                               db_column="product_id", on_delete=models.CASCADE)
-    rank_vector = SearchVectorField(null=True, editable=False)
-
-    def __str__(self):
-        return f"search rank of product {self.row_id}"
 
 
 class SearchTerm(models.Model):

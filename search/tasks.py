@@ -156,3 +156,10 @@ def retry_failures(limit=5000):
     for vendor_id in vendors:
         reindex_vendor.delay(vendor_id)
     return {"queued": len(products) + len(vendors)}
+
+
+@shared_task(name="search.tasks.optimize")
+def optimize():
+    """Beat task (nightly): the backend reorganises what it keeps for reading (the
+    database backend on PostgreSQL: its text tables in locality order)."""
+    return get_backend().optimize()

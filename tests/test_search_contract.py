@@ -311,6 +311,44 @@ def test_facets_count_each_dimension_without_its_own_filter(gql, search_backend,
     assert text["totalCount"] == 3
 
 
+def test_each_search_counts_its_own_results(gql, search_backend, indexed, taxonomy):
+    """Counts and facets are cached per search until the rows change (database backend):
+    two words with the same filters, asked in turn, keep their own totals and facets."""
+    for _ in range(2):  # the second round reads the cached counts
+        bosch, mobil = search(gql, q="博世"), search(gql, q="美孚")
+        assert (bosch["totalCount"], mobil["totalCount"]) == (3, 1)
+        brands = {f["name"]: {v["value"]: v["count"] for v in f["values"]} for f in mobil["facets"]}["BRAND"]
+        assert brands == {gid("Brand", taxonomy.mobil.pk): 1}
+        assert search(gql, q="博世", f={"inStock": True})["totalCount"] == 3
+
+
+OFFERS = """query($q: String, $s: ProductSearchSort, $n: Int) { searchProducts(query: $q, sortBy: $s, first: $n) {
+  totalCount edges { offerCount node { slug } } } }"""
+
+
+def test_one_family_filling_the_top_leaves_room_for_the_next(gql, search_backend, indexed, make_product,
+                                                               monkeypatch):
+    """Three vendors sell the cheapest product: sorted by price, the page shows its best
+    offer (with 3 offers) and then the next product - although the top of the order is
+    all one family (on PostgreSQL, a window of one row per wanted row makes that happen
+    with four products: the page then comes from each family's best offer)."""
+    from search.backends import pgsearch
+
+    monkeypatch.setattr(pgsearch, "WINDOW_FACTOR", 1)
+    monkeypatch.setattr(pgsearch, "WINDOW_MIN", 1)
+    m = indexed
+    for vendor, price in ((m.shops.d, "31.00"), (m.shops.a, "30.00"), (m.shops.b, "32.00")):
+        make_product(vendor, f"disc-{vendor.slug}", name_zh="通用刹车盘", name_en="Universal brake disc", price=price)
+    make_product(m.shops.c, "disc-premium", name_zh="高级刹车盘", name_en="Premium brake disc", price="90.00")
+    search_backend.index()
+    for variables in ({"q": "刹车盘", "s": "PRICE_ASC", "n": 2}, {"s": "PRICE_ASC", "n": 2}):
+        result = gql.data(OFFERS, variables)["searchProducts"]
+        edges = [(e["node"]["slug"], e["offerCount"]) for e in result["edges"]]
+        following = "disc-premium" if "q" in variables else "bosch-rear"  # browse: the rear pads cost 80.00
+        assert edges == [("disc-bj-parts", 3), (following, 1)], variables
+    assert gql.data(OFFERS, {"q": "刹车盘", "s": "PRICE_ASC", "n": 5})["searchProducts"]["totalCount"] == 2
+
+
 PAGE_ONLY = """query($q: String, $f: SearchFilterInput) { searchProducts(query: $q, filter: $f, first: 5) {
   totalCount edges { node { slug } } } }"""
 

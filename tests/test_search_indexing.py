@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from elasticsearch.dsl import Integer
 
 from marketplace.catalog.models import Product
@@ -327,24 +328,54 @@ def test_database_backend_rows_follow_commits_and_the_command(settings, gql, sta
     """No task, no lag: the unit of work's batch is written when it commits; a vendor's
     suspension hides its products in one statement; `search_index` rebuilds and reports
     the rows."""
+    from search.backends import get_backend
     from search.models import ProductSearchRow
 
     settings.SEARCH_BACKEND = "database"
     vendor = make_vendor("rows-parts", name_zh="行汽配")
     product = make_product(vendor, "rows-pads", "行刹车片", name_en="Row brake pads")
-    row = ProductSearchRow.objects.get(product_id=product.pk)
-    assert row.visible and row.vendor_kind == "parts_vendor" and row.price == product.min_price
-    assert total(gql, "行刹车片") == 1 and total(gql, "row brake pads") == 1
+    Product.objects.filter(pk=product.pk).update(description_en="Fits the Sylphy")
+    get_backend().index_products([product.pk])
+
+    def facts():
+        """The row's visibility, kind and price - and, on PostgreSQL, the same in the text
+        tables a search reads."""
+        row = ProductSearchRow.objects.get(product_id=product.pk)
+        found = {(row.visible, row.vendor_kind, row.price)}
+        if connection.vendor == "postgresql":
+            from search.models import ProductSearchDescription, ProductSearchMatch
+
+            for model in (ProductSearchMatch, ProductSearchDescription):
+                text = model.objects.get(pk=product.pk)
+                found.add((text.visible, text.vendor_kind, text.price))
+        return found
+
+    assert facts() == {(True, "parts_vendor", product.min_price)}
+    assert total(gql, "行刹车片") == 1 and total(gql, "row brake pads") == 1 and total(gql, "sylphy") == 1
     assert staff_gql.mutate(SUSPEND, {"id": gid("Vendor", vendor.pk)}) == {"errors": []}
-    assert not ProductSearchRow.objects.get(product_id=product.pk).visible
-    assert total(gql, "行刹车片") == 0
+    assert facts() == {(False, "parts_vendor", product.min_price)}
+    assert total(gql, "行刹车片") == 0 and total(gql, "sylphy") == 0
     from marketplace.vendors import services as vendors
 
     vendors.approve(vendor.pk)  # reinstated: visible again, at commit
-    assert ProductSearchRow.objects.get(product_id=product.pk).visible and total(gql, "行刹车片") == 1
+    assert facts() == {(True, "parts_vendor", product.min_price)} and total(gql, "行刹车片") == 1
+    get_backend().remove_products([product.pk])
+    assert facts() == {(False, "parts_vendor", product.min_price)} and total(gql, "sylphy") == 0
     out, err = io.StringIO(), io.StringIO()
     call_command("search_index", "rebuild", stdout=out, stderr=err)
     assert "products: 1 documents into search_productsearchrow" in out.getvalue()
+    assert facts() == {(True, "parts_vendor", product.min_price)} and total(gql, "sylphy") == 1
     status = io.StringIO()
     call_command("search_index", "status", stdout=status)
     assert "table search_productsearchrow" in status.getvalue() and "status: in sync" in status.getvalue()
+    optimized = io.StringIO()
+    call_command("search_index", "optimize", stdout=optimized)
+    if connection.vendor == "postgresql":  # the text tables rewritten in locality order
+        assert optimized.getvalue().startswith("optimized in")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_index WHERE indisclustered AND indexrelid::regclass::text IN "
+                           "('search_match_locality', 'search_description_locality')")
+            assert cursor.fetchone()[0] == 2
+        assert total(gql, "sylphy") == 1
+    else:
+        assert "nothing to optimize" in optimized.getvalue()

@@ -35,6 +35,11 @@ class SearchBackend:
         """Build fresh indices from the database and switch to them atomically."""
         return {}
 
+    def optimize(self) -> dict:
+        """Reorganise what the backend keeps for faster reading (a maintenance task, run
+        nightly and after a rebuild): {"seconds": float, ...}; nothing by default."""
+        return {}
+
     def status(self) -> dict:
         """Counts and lag, for `manage.py search_index status`."""
         return {"backend": self.name}

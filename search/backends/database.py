@@ -1,8 +1,9 @@
 """The embedded backend: indexed SQL in the application's database, no search server.
 
 It keeps rows of its own (search.models: `ProductSearchRow` - the narrow facts filters,
-facets, sorting and families read -, the text, descriptions and rank vectors, and the
-typo vocabulary) in step with the catalog through the same events that feed
+facets, sorting and families read -, the text (on PostgreSQL `ProductSearchMatch`: those
+facts again with the weighted vector that matches and ranks, and the descriptions'
+vectors; on SQLite the token strings under FTS5), and the typo vocabulary) in step with the catalog through the same events that feed
 Elasticsearch, written when the unit of work commits (not by a task), and matches text
 with the database's own full-text index: PostgreSQL tsvector + GIN (ranked by `ts_rank`
 with field weights; one statement per search, search.backends.pgsearch), SQLite FTS5
@@ -81,9 +82,12 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
     def remove_products(self, ids, refresh=False):
         from ..models import ProductSearchRow
 
-        rows = ProductSearchRow.objects.filter(product_id__in=[int(i) for i in ids])
+        ids = [int(i) for i in ids]
+        with transaction.atomic():
+            deleted = ProductSearchRow.objects.filter(product_id__in=ids).update(visible=False)
+            dbtext.sync_text_facts("product_id", ids)
         self._rows_changed()
-        return IndexOutcome(deleted=rows.update(visible=False))
+        return IndexOutcome(deleted=deleted)
 
     def index_shops(self, vendor_ids, refresh=False):
         return IndexOutcome()  # shops are read live
@@ -95,12 +99,16 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
 
         vendor = Vendor.objects.filter(pk=vendor_id).only("status", "storefront_hidden", "kind").first()
         rows = ProductSearchRow.objects.filter(vendor_id=vendor_id)
+        with transaction.atomic():
+            if vendor is None:
+                outcome = IndexOutcome(deleted=rows.update(visible=False))
+            else:
+                published = Exists(Product.objects.filter(pk=OuterRef("product_id"), status=ProductStatus.PUBLISHED))
+                outcome = IndexOutcome(indexed=rows.update(
+                    vendor_kind=vendor.kind, visible=published if is_listed(vendor) else Value(False)))
+            dbtext.sync_text_facts("vendor_id", [vendor_id])
         self._rows_changed()
-        if vendor is None:
-            return IndexOutcome(deleted=rows.update(visible=False))
-        published = Exists(Product.objects.filter(pk=OuterRef("product_id"), status=ProductStatus.PUBLISHED))
-        updated = rows.update(vendor_kind=vendor.kind, visible=published if is_listed(vendor) else Value(False))
-        return IndexOutcome(indexed=updated)
+        return outcome
 
     def rebuild(self, progress=None, chunk_size=1000, kinds=("products", "shops"), force=False):
         """Rewrite every product's rows (upserts: searches keep working meanwhile) and the
@@ -121,10 +129,8 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
                 done += written
                 if progress:
                     progress("products", done, len(ids), time.perf_counter() - started)
-            if connection.vendor == "postgresql":  # fresh statistics for the planner
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE search_productsearchrow, search_productsearchtext, "
-                               "search_productsearchdescription, search_productsearchrank, search_searchterm")
+            if connection.vendor == "postgresql":  # the text tables in locality order, fresh statistics
+                self.optimize()
             elapsed = time.perf_counter() - started
             out["products"] = {"index": ProductSearchRow._meta.db_table, "documents": done, "seconds": elapsed,
                                "replaced": [], "per_second": done / elapsed if elapsed else 0.0}
@@ -132,6 +138,17 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
             out["shops"] = {"index": "vendors (read live)", "documents": 0, "seconds": 0.0, "replaced": [],
                             "per_second": 0.0}
         return out
+
+    def optimize(self):
+        """PostgreSQL: rewrite the text tables in locality order and refresh the planner's
+        statistics (dbtext.cluster_text_tables; searches wait for the few seconds each
+        table takes). Run after a rebuild and nightly by the `search.tasks.optimize` beat
+        task. Nothing to do on SQLite."""
+        if connection.vendor != "postgresql":
+            return {}
+        started = time.perf_counter()
+        dbtext.cluster_text_tables()
+        return {"seconds": time.perf_counter() - started}
 
     def status(self):
         from django.db.models import Max

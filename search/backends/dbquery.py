@@ -76,18 +76,9 @@ class TextMatch:
         self.code = parsed.code.lower() if parsed.code else ""
 
     def apply(self, rows):
+        """The rows that match (SQLite; PostgreSQL searches in one statement: pgsearch)."""
         if self.plan is None:
             return rows.none()
-        if self.engine == "postgresql":
-            from django.contrib.postgres.search import SearchQuery, SearchRank
-
-            match = SearchQuery(dbtext.to_tsquery(self.plan), search_type="raw", config="simple")
-            ranked = dbtext.rank_terms(self.plan)
-            rank_query = dbtext.to_tsquery(dbtext.Any(ranked)) if ranked else dbtext.to_tsquery(self.plan)
-            return rows.filter(Q(search_text__vector=match) | Q(search_description__vector=match)).annotate(
-                match_rank=SearchRank(F("search_rank__rank_vector"),
-                                       SearchQuery(rank_query, search_type="raw", config="simple"),
-                                       weights=dbtext.RANK_WEIGHTS))
         if self.engine == "fts5":
             # bm25() only works in the FTS query itself: the scores of this search go into a
             # temporary table of this connection, which the rows join.
@@ -221,24 +212,14 @@ class DatabaseQueries(DatabaseSuggestions):
                                      price_ranges=[PriceBucket(low, high, 0) for low, high in PRICE_BUCKETS]
                                      if query.facets else [], unsupported=self.notes())
         search = pgsearch.PostgresSearch(query, text, tree, plugin_ids)
-        wanted = query.offset + query.limit
-        found = search.run(window=max(wanted * 5, 200))
-        rows = found["rows"]
-        if search.collapse:
-            seen, page = set(), []
-            for pk, family in rows:
-                if family not in seen:
-                    seen.add(family)
-                    page.append((pk, family))
-            if len(page) < wanted and len(rows) == max(wanted * 5, 200):
-                rows = search.best_offers()  # a few families fill the top: each one's best offer
-            else:
-                rows = page[query.offset:wanted]
+        found = search.run()
+        rows, offers = found["page"], found["offers"]
         hits = [ProductHit(id=pk) for pk, _ in rows]
         if query.offer_counts:
-            counts = search.offers([family for _, family in rows]) if search.collapse and rows else {}
+            if offers is None:
+                offers = search.offers([family for _, family in rows]) if rows else {}
             for hit, (_, family) in zip(hits, rows):
-                hit.offers = counts.get(family, 1)
+                hit.offers = offers.get(family, 1)
         if query.highlight and hits and text is not None:
             self._highlight(hits, query.parsed, text)
         facets, price_ranges = {}, []

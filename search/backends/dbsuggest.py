@@ -45,18 +45,20 @@ class DatabaseSuggestions:
             plan = dbtext.All(plan_parts)
             rows = ProductSearchRow.objects.filter(visible=True)
             engine = dbtext.engine()
-            if engine == "postgresql":
+            if engine == "postgresql":  # the match rows carry the facts: no join
                 from django.contrib.postgres.search import SearchQuery
 
-                rows = rows.filter(search_text__vector=SearchQuery(dbtext.to_tsquery(plan), search_type="raw",
-                                                                   config="simple"))
+                from ..models import ProductSearchMatch
+
+                rows = ProductSearchMatch.objects.filter(visible=True, vector=SearchQuery(
+                    dbtext.to_tsquery(plan), search_type="raw", config="simple"))
             elif engine == "fts5":
                 rows = rows.filter(product_id__in=RawSQL(
                     "SELECT rowid FROM search_product_fts WHERE search_product_fts MATCH %s",
                     ["{names meta codes} : " + dbtext.to_fts5(plan)]))
             else:
                 rows = rows.filter(dbtext.to_like(plan, columns=dbtext.NAME_COLUMNS))
-            ids = list(rows.order_by("-sales_count", "product_id").values_list("product_id", flat=True)[:limit * 8])
+            ids = list(rows.order_by("-sales_count", "pk").values_list("pk", flat=True)[:limit * 8])
             names = {pk: (zh, en) for pk, zh, en in Product.objects.filter(pk__in=ids).values_list(
                 "pk", "name_zh", "name_en")}
             seen = set()

@@ -1,16 +1,20 @@
 """Product search of the database backend on PostgreSQL: one statement per search.
 
 The rows that match the text and the filters that are not facets are computed once (a
-materialised CTE over the narrow `search_productsearchrow`, joined to the text's GIN
-match only when there is text). From them, in the same statement: the top of the
-ordered results (the page; collapsed, enough rows to find the page's families), the
-number of results (families, or offers with `all_offers`), and the multi-select facets
-and price ranges with GROUPING SETS - the dimensions sharing the same filters in one
-pass, a dimension with a filter of its own counted without it. A plugin's filter
-(`db_filter` over Product) becomes a semi-join on the product ids.
+materialised CTE). Without text they are the narrow `search_productsearchrow`; with text
+they come from `search_productsearchmatch` - the same facts and the vector that matches
+(GIN) and ranks (`ts_rank`) - plus, apart, the products whose descriptions alone match
+(the descriptions' GIN index, then each product's match row by its key). From them, in
+the same statement: the page (collapsed: each family's best offer, with the number of
+offers of the family among the results), the number of results (families, or offers
+with `all_offers`), and the multi-select facets and price ranges with GROUPING SETS -
+the dimensions sharing the same filters in one pass, a dimension with a filter of its
+own counted without it. A plugin's filter (`db_filter` over Product) becomes a
+semi-join on the product ids.
 
-Where a few families fill the top of the order (the cheapest offers of one product),
-the page is read again with DISTINCT ON (family): each family's best offer, in order.
+A browse reads its page from the sort-order indexes of the rows (the top `window` rows);
+where a few families fill that top (the cheapest offers of one product), the page is
+read again with DISTINCT ON (family): each family's best offer, in order.
 
 The counts and facets of a search (browse or text) are cached - like Elasticsearch's
 request cache - until the rows change (a generation number in the cache, bumped by every
@@ -34,6 +38,10 @@ BUCKET = "CASE " + " ".join(
     for index, (low, high) in enumerate(PRICE_BUCKETS)) + " END AS bucket"
 
 
+# A collapsed page is read from the ordered top of the results: WINDOW_FACTOR x the rows
+# wanted, at least WINDOW_MIN (run()).
+WINDOW_FACTOR = 5
+WINDOW_MIN = 200
 COUNTS_CACHE_SECONDS = 600
 GENERATION_KEY = "search:database:generation"
 
@@ -55,9 +63,12 @@ def rows_changed():
         cache.add(GENERATION_KEY, 2, None)
 
 
-def counts_key(base, parts):
+def counts_key(pieces):
+    """The cache key of the counts computed by these pieces of SQL (every piece the
+    counts depend on: the matches' statements and the counting parts), with their
+    parameters."""
     digest = hashlib.sha1()
-    for piece in [base, *parts]:
+    for piece in pieces:
         digest.update(piece.text.encode())
         digest.update(repr(piece.params).encode())
     return f"search:database:counts:{generation()}:{digest.hexdigest()}"
@@ -76,6 +87,12 @@ def _and(parts):
     if not parts:
         return Sql("TRUE")
     return Sql(" AND ".join(f"({p.text})" for p in parts), [x for p in parts for x in p.params])
+
+
+def _select(columns, source, where):
+    condition = _and(where)
+    return Sql(f"SELECT {', '.join(c.text for c in columns)} FROM {source} WHERE {condition.text}",
+               [x for c in columns for x in c.params] + condition.params)
 
 
 def facet_conditions(filters, tree):
@@ -115,44 +132,40 @@ class PostgresSearch:
     """One search over the rows. `text` is a database.TextMatch or None;
     `plugin_ids` an (sql, params) selecting the product ids the plugins' filters keep."""
 
+    COLUMNS = ["product_id", "family", "category_id", "brand_id", "vendor_kind", "in_stock", "price", "sales_count",
+               "created_at"]
+
     def __init__(self, query, text, tree, plugin_ids=None):
         self.query = query
         self.text = text is not None
         self.collapse = not query.all_offers
-        columns = ["r.product_id", "r.family", "r.category_id", "r.brand_id", "r.vendor_kind", "r.in_stock",
-                   "r.price", "r.sales_count", "r.created_at", BUCKET]
-        column_params, where = [], [Sql("r.visible")]
-        source = "search_productsearchrow r"
-        source_params = []
-        if text is not None:
-            # Every word in the names, brand, category, type and codes (ranked by the rank
-            # vector of the same rows, read once) - or every word in the descriptions (rank 0).
-            match = dbtext.to_tsquery(text.plan)
-            source += (" JOIN (SELECT product_id FROM search_productsearchtext WHERE vector @@ to_tsquery('simple', %s)"
-                       " UNION SELECT product_id FROM search_productsearchdescription"
-                       " WHERE vector @@ to_tsquery('simple', %s)) m ON m.product_id = r.product_id")
-            source_params += [match, match]
-            if query.sort == Sort.RELEVANCE:  # ranked only when the order needs it
-                ranked = dbtext.rank_terms(text.plan)
-                source += " LEFT JOIN search_productsearchrank k ON k.product_id = r.product_id"
-                columns.append(f"coalesce(ts_rank('{RANK_WEIGHTS}', k.rank_vector, to_tsquery('simple', %s)), 0) "
-                               "AS rank")
-                column_params.append(dbtext.to_tsquery(dbtext.Any(ranked) if ranked else text.plan))
-            else:
-                columns.append("0 AS rank")
-            if text.code:
-                columns.append("CASE WHEN r.codes LIKE %s THEN 2 ELSE 0 END AS tier")
-                column_params.append(f"% {text.code} %")
-            else:
-                columns.append("0 AS tier")
+        columns = [Sql(", ".join(f"r.{c}" for c in self.COLUMNS) + ", " + BUCKET)]
+        where = [Sql("r.visible")]
         filters = query.filters
         if filters.vendor_ids:
             where.append(Sql("r.vendor_id = ANY(%s)", [[int(i) for i in filters.vendor_ids]]))
         if plugin_ids is not None:
             where.append(Sql(f"r.product_id IN ({plugin_ids[0]})", plugin_ids[1]))
-        condition = _and(where)
-        self.base = Sql(f"SELECT {', '.join(columns)} FROM {source} WHERE {condition.text}",
-                        column_params + source_params + condition.params)
+        if text is None:
+            self.base = _select(columns, "search_productsearchrow r", where)
+        else:
+            # Every word in the names, brand, category, type and codes - the match rows,
+            # ranked by the same vector - or every word in the descriptions: the description
+            # rows of the products not matched already (rank 0), facts read where found.
+            match = Sql("r.vector @@ to_tsquery('simple', %s)", [dbtext.to_tsquery(text.plan)])
+            rank = Sql("0::real AS rank")
+            if query.sort == Sort.RELEVANCE:  # ranked only when the order needs it
+                ranked = dbtext.rank_terms(text.plan)
+                rank = Sql(f"ts_rank('{RANK_WEIGHTS}', r.vector, to_tsquery('simple', %s)) AS rank",
+                           [dbtext.to_tsquery(dbtext.Any(ranked) if ranked else text.plan)])
+            tier = Sql("0 AS tier")
+            if text.code:
+                tier = Sql("CASE WHEN r.codes LIKE %s THEN 2 ELSE 0 END AS tier", [f"% {text.code} %"])
+            self.names = _select([*columns, rank, tier], "search_productsearchmatch r", [match, *where])
+            self.descriptions = _select([*columns, Sql("0::real AS rank"), tier], "search_productsearchdescription r",
+                                        [match, *where])
+            self.base = Sql("SELECT * FROM names UNION ALL SELECT * FROM descriptions d WHERE NOT EXISTS "
+                            "(SELECT 1 FROM names n WHERE n.product_id = d.product_id)")
         self.conditions = facet_conditions(filters, tree)
         self.order = order_by(query.sort, text is not None)
         # The text match is computed once; without text every part reads the narrow rows
@@ -162,22 +175,39 @@ class PostgresSearch:
     def _scope(self, skip=None):
         return _and([c for name, c in self.conditions.items() if name != skip])
 
-    def _total(self, scope):
-        if self.collapse:
-            return Sql(f"(SELECT count(*) FROM (SELECT family FROM base WHERE {scope.text} GROUP BY family) d)",
-                       scope.params)
-        return Sql(f"(SELECT count(*) FROM base WHERE {scope.text})", scope.params)
+    def run(self):
+        """{"page": [(id, family)], "offers": {family: offers among the results} or None,
+        "total", "counts": {dimension: {value: n}}, "prices": [n]}.
 
-    def run(self, window):
-        """{"rows": [(id, family)] (the ordered top: `window` rows collapsed, the page's
-        rows otherwise), "total", "counts": {dimension: {value: n}}, "prices": [n]}."""
+        The page is read from the ordered top of the results (a window of rows when collapsed,
+        whose first row of each family is its best offer) - enough when families are mixed,
+        as by relevance or sales. Where a few families fill that top (the cheapest offers of
+        one product), the same statement reads each family's best offer with DISTINCT ON;
+        PostgreSQL computes that part only then. `offers` is counted for the top's
+        families when the query asks for offer counts (None when the page came from the
+        DISTINCT ON part: see `offers`)."""
         query = self.query
         everything = self._scope()
-        limit = window if self.collapse else query.limit
-        offset = 0 if self.collapse else query.offset
-        parts = [Sql(f"(SELECT coalesce(json_agg(json_build_array(product_id, family)), '[]') FROM "
-                     f"(SELECT product_id, family FROM base WHERE {everything.text} ORDER BY {self.order} "
-                     f"LIMIT {int(limit)} OFFSET {int(offset)}) page)", everything.params)]
+        wanted = query.offset + query.limit
+        window = max(wanted * WINDOW_FACTOR, WINDOW_MIN)
+        limit, offset = (window, 0) if self.collapse else (query.limit, query.offset)
+        top = Sql(f"SELECT * FROM base WHERE {everything.text} ORDER BY {self.order} LIMIT {int(limit)} "
+                  f"OFFSET {int(offset)}", everything.params)
+        page = [Sql(f"(SELECT coalesce(json_agg(json_build_array(product_id, family) ORDER BY {self.order}), '[]') "
+                    f"FROM top)")]
+        if self.collapse:
+            page.append(Sql(
+                f"CASE WHEN (SELECT count(*) FROM top) = {int(window)} AND (SELECT count(DISTINCT family) FROM top) "
+                f"< {int(wanted)} THEN (SELECT coalesce(json_agg(json_build_array(product_id, family)), '[]') FROM "
+                f"(SELECT product_id, family FROM (SELECT DISTINCT ON (family COLLATE \"C\") * FROM base WHERE "
+                f"{everything.text} ORDER BY family COLLATE \"C\", {self.order}) best ORDER BY {self.order} "
+                f"LIMIT {int(query.limit)} OFFSET {int(query.offset)}) p) END", everything.params))
+            if query.offer_counts:
+                page.append(Sql(
+                    f"(SELECT coalesce(json_agg(json_build_array(family, n)), '[]') FROM (SELECT family, count(*) AS n "
+                    f"FROM base WHERE {everything.text} AND family IN (SELECT family FROM top) GROUP BY family) f)",
+                    everything.params))
+        parts = [Sql(f"json_build_array({', '.join(p.text for p in page)})", [x for p in page for x in p.params])]
         passes = []
         if query.facets:
             dimensions = [*FACETS, "price"]
@@ -200,17 +230,36 @@ class PostgresSearch:
                 f"count(*) AS n FROM base WHERE {scope.text} GROUP BY GROUPING SETS ({sets})) g)", scope.params))
         # The counts and facets of a search repeat (category pages, popular words) until the
         # rows change: kept like Elasticsearch's request cache, the page is always read afresh.
-        key = counts_key(self.base, parts[1:])
+        matches = self._matches()
+        key = counts_key([*matches, *parts[1:]])
         counts = cache.get(key)
-        statement = (f"WITH base AS {self.materialized} ({self.base.text}) "
-                     f"SELECT {', '.join(p.text for p in (parts[:1] if counts is not None else parts))}")
-        values = self._execute(statement, self.base.params + [
-            x for p in (parts[:1] if counts is not None else parts) for x in p.params])
+        ctes = [*matches, Sql(f"top AS MATERIALIZED ({top.text})", top.params)]
+        selected = parts[:1] if counts is not None else parts
+        statement = (f"WITH {', '.join(c.text for c in ctes)} SELECT {', '.join(p.text for p in selected)}")
+        values = self._execute(statement, [x for c in ctes for x in c.params] + [
+            x for p in selected for x in p.params])[0]
+        values = [json.loads(v) if isinstance(v, str) else v for v in values]
         if counts is not None:
             values += counts
         else:
             cache.set(key, values[1:], COUNTS_CACHE_SECONDS)
-        result = {"rows": [tuple(r) for r in values[0]], "total": 0, "counts": {}}
+        ordered, best, counted = (values[0] + [None, None])[:3]
+        offers = None
+        if not self.collapse:
+            rows = [tuple(r) for r in ordered]
+            offers = {family: 1 for _, family in rows}
+        elif best is not None:  # a few families filled the top: their best offers
+            rows = [tuple(r) for r in best]
+        else:  # the first row of each family in the top rows
+            seen, rows = set(), []
+            for pk, family in ordered:
+                if family not in seen:
+                    seen.add(family)
+                    rows.append((pk, family))
+            rows = rows[query.offset:wanted]
+            if counted is not None:
+                offers = {family: n for family, n in counted}
+        result = {"page": rows, "offers": offers, "total": 0, "counts": {}}
         for (names, skip), (found, counted) in zip(passes, values[1:]):
             if skip is None:
                 result["total"] = counted
@@ -224,34 +273,40 @@ class PostgresSearch:
         result["prices"] = [buckets.get(index, 0) for index in range(len(PRICE_BUCKETS))]
         return result
 
+    def _matches(self):
+        """The common table expressions of the results: `base` (and, with text, the
+        matches of each text table, read once through its GIN index)."""
+        matches = []
+        if self.text:
+            matches = [Sql(f"names AS MATERIALIZED ({self.names.text})", self.names.params),
+                       Sql(f"descriptions AS MATERIALIZED ({self.descriptions.text})", self.descriptions.params)]
+        matches.append(Sql(f"base AS {self.materialized} ({self.base.text})", self.base.params))
+        return matches
+
     def _execute(self, statement, params):
         """Run the statement. With text the planner is told to read the matches through the
         GIN indexes: it estimates an OR of many words (synonyms, typo candidates) at a large
-        share of the table and would scan every row's vector instead."""
+        share of the table and would scan every row's vector instead. Never JIT-compiled:
+        the estimates of such an OR pass `jit_above_cost`, and compiling costs 30-40 ms, more
+        than the search."""
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('jit')")
+            before = cursor.fetchone()
+            cursor.execute("SET LOCAL jit = off")
             if self.text:
                 cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(statement, params)
-            values = cursor.fetchone()
-            if self.text:  # SET LOCAL outlives a savepoint: an outer transaction goes on as before
-                cursor.execute("SET LOCAL enable_seqscan = on")
-        return [json.loads(v) if isinstance(v, str) else v for v in values]
-
-    def best_offers(self):
-        """[(id, family)] of the page: each family's best offer (DISTINCT ON), in order."""
-        query, everything = self.query, self._scope()
-        statement = (f"SELECT product_id, family FROM (SELECT DISTINCT ON (family) * FROM ({self.base.text}) base "
-                     f"WHERE {everything.text} ORDER BY family, {self.order}) best ORDER BY {self.order} "
-                     f"LIMIT {int(query.limit)} OFFSET {int(query.offset)}")
-        with connection.cursor() as cursor:
-            cursor.execute(statement, self.base.params + everything.params)
-            return [tuple(r) for r in cursor.fetchall()]
+            rows = cursor.fetchall()
+            # SET LOCAL outlives a savepoint: an outer transaction goes on as before
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", before)
+        return rows
 
     def offers(self, families):
-        """{family: offers among the results} for these families."""
+        """{family: offers among the results} for these families (a page that came from
+        the DISTINCT ON part of `run`)."""
         everything = self._scope()
-        statement = (f"SELECT family, count(*) FROM ({self.base.text}) base WHERE {everything.text} "
-                     f"AND family = ANY(%s) GROUP BY family")
-        with connection.cursor() as cursor:
-            cursor.execute(statement, self.base.params + everything.params + [list(families)])
-            return dict(cursor.fetchall())
+        matches = self._matches()
+        statement = (f"WITH {', '.join(m.text for m in matches)} SELECT family, count(*) FROM base "
+                     f"WHERE {everything.text} AND family = ANY(%s) GROUP BY family")
+        return dict(self._execute(statement, [x for m in matches for x in m.params] + everything.params
+                                  + [list(families)]))

@@ -1,4 +1,4 @@
-"""`manage.py search_index rebuild|status|retry-failures`."""
+"""`manage.py search_index rebuild|status|retry-failures|optimize`."""
 import json
 import time
 
@@ -38,10 +38,12 @@ class Progress:
 class Command(BaseCommand):
     help = ("Search index lifecycle. `rebuild`: build new versioned indices from the database and swap the "
             "aliases atomically (the old index serves until the swap). `status`: database vs index counts, lag, "
-            "failures. `retry-failures`: queue again the documents recorded as failed.")
+            "failures. `retry-failures`: queue again the documents recorded as failed. `optimize`: reorganise the "
+            "index for reading (the database backend on PostgreSQL: its text tables in locality order; also run "
+            "nightly).")
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["rebuild", "status", "retry-failures"])
+        parser.add_argument("action", choices=["rebuild", "status", "retry-failures", "optimize"])
         parser.add_argument("--only", choices=["products", "shops"], help="Rebuild one kind only.")
         parser.add_argument("--chunk-size", type=int, default=1000)
         parser.add_argument("--force", action="store_true",
@@ -54,6 +56,10 @@ class Command(BaseCommand):
             self.rebuild(backend, options)
         elif action == "status":
             self.status(backend, options)
+        elif action == "optimize":
+            result = backend.optimize()
+            self.stdout.write(f"optimized in {result['seconds']:.1f}s.\n" if result
+                              else f"The {backend.name} backend has nothing to optimize here.\n")
         else:
             from search.tasks import retry_failures
 
