@@ -236,7 +236,8 @@ def measure(port, queries, warmup, clear_cache=None):
 
 def run_workload(env, queries, args, clear=None):
     # make serve's web process runs in production mode, which wants Redis (its cache) as production has it.
-    server_env = dict(env, REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX="bench-search")
+    # A cache of its own for every run: counts a previous run cached are not this run's.
+    server_env = dict(env, REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=f"bench-search-{os.getpid()}-{time.time_ns()}")
     server = Server(server_env, 2, 4, "gthread")
     try:
         server.wait()

@@ -39,10 +39,13 @@ BUCKET = "CASE " + " ".join(
 
 
 # A collapsed page is read from the ordered top of the results: WINDOW_FACTOR x the rows
-# wanted, at least WINDOW_MIN (run()).
+# wanted, at least WINDOW_MIN (run()) - enough rows that the cheapest offers of a few
+# products rarely fill it (a browse reads them in index order, a text search keeps them
+# in a top-N sort).
 WINDOW_FACTOR = 5
-WINDOW_MIN = 200
+WINDOW_MIN = 1000
 COUNTS_CACHE_SECONDS = 600
+WORK_MEM = "16MB"  # per sort or hash of one search statement
 GENERATION_KEY = "search:database:generation"
 
 
@@ -162,15 +165,15 @@ class PostgresSearch:
             if text.code:
                 tier = Sql("CASE WHEN r.codes LIKE %s THEN 2 ELSE 0 END AS tier", [f"% {text.code} %"])
             self.names = _select([*columns, rank, tier], "search_productsearchmatch r", [match, *where])
-            self.descriptions = _select([*columns, Sql("0::real AS rank"), tier], "search_productsearchdescription r",
-                                        [match, *where])
-            self.base = Sql("SELECT * FROM names UNION ALL SELECT * FROM descriptions d WHERE NOT EXISTS "
-                            "(SELECT 1 FROM names n WHERE n.product_id = d.product_id)")
+            self.descriptions = _select(
+                [*columns, Sql("0::real AS rank"), tier], "search_productsearchdescription r",
+                [match, *where, Sql("NOT EXISTS (SELECT 1 FROM names n WHERE n.product_id = r.product_id)")])
+            self.base = Sql("SELECT * FROM names UNION ALL SELECT * FROM descriptions")
         self.conditions = facet_conditions(filters, tree)
         self.order = order_by(query.sort, text is not None)
-        # The text match is computed once; without text every part reads the narrow rows
-        # itself, planned with their statistics and indexes (the page: an index scan).
-        self.materialized = "MATERIALIZED" if text is not None else "NOT MATERIALIZED"
+        # Every part reads `base`: with text, the two tables' matches materialised once each
+        # (names, then the descriptions of products not among them); without text the narrow
+        # rows, planned with their statistics and indexes (the page: an index scan).
 
     def _scope(self, skip=None):
         return _and([c for name, c in self.conditions.items() if name != skip])
@@ -229,20 +232,23 @@ class PostgresSearch:
                 f"(SELECT json_build_array({', '.join(columns)}) AS keys, GROUPING({', '.join(columns)}) AS grouped, "
                 f"count(*) AS n FROM base WHERE {scope.text} GROUP BY GROUPING SETS ({sets})) g)", scope.params))
         # The counts and facets of a search repeat (category pages, popular words) until the
-        # rows change: kept like Elasticsearch's request cache, the page is always read afresh.
+        # rows change: kept like Elasticsearch's request cache, each pass apart (a dimension
+        # counted without its own filter is the same on every page that filters only it);
+        # the page is always read afresh.
         matches = self._matches()
-        key = counts_key([*matches, *parts[1:]])
-        counts = cache.get(key)
+        keys = [counts_key([*matches, part]) for part in parts[1:]]
+        cached = cache.get_many(keys)
+        missing = [i for i, key in enumerate(keys) if key not in cached]
         ctes = [*matches, Sql(f"top AS MATERIALIZED ({top.text})", top.params)]
-        selected = parts[:1] if counts is not None else parts
+        selected = [parts[0], *(parts[1 + i] for i in missing)]
         statement = (f"WITH {', '.join(c.text for c in ctes)} SELECT {', '.join(p.text for p in selected)}")
         values = self._execute(statement, [x for c in ctes for x in c.params] + [
             x for p in selected for x in p.params])[0]
         values = [json.loads(v) if isinstance(v, str) else v for v in values]
-        if counts is not None:
-            values += counts
-        else:
-            cache.set(key, values[1:], COUNTS_CACHE_SECONDS)
+        fresh = dict(zip(missing, values[1:]))
+        if fresh:
+            cache.set_many({keys[i]: found for i, found in fresh.items()}, COUNTS_CACHE_SECONDS)
+        values = [values[0], *(fresh[i] if i in fresh else cached[keys[i]] for i in range(len(keys)))]
         ordered, best, counted = (values[0] + [None, None])[:3]
         offers = None
         if not self.collapse:
@@ -280,7 +286,7 @@ class PostgresSearch:
         if self.text:
             matches = [Sql(f"names AS MATERIALIZED ({self.names.text})", self.names.params),
                        Sql(f"descriptions AS MATERIALIZED ({self.descriptions.text})", self.descriptions.params)]
-        matches.append(Sql(f"base AS {self.materialized} ({self.base.text})", self.base.params))
+        matches.append(Sql(f"base AS NOT MATERIALIZED ({self.base.text})", self.base.params))
         return matches
 
     def _execute(self, statement, params):
@@ -290,15 +296,18 @@ class PostgresSearch:
         the estimates of such an OR pass `jit_above_cost`, and compiling costs 30-40 ms, more
         than the search."""
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('jit')")
+            cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_mergejoin'), "
+                           "current_setting('jit'), current_setting('work_mem')")
             before = cursor.fetchone()
-            cursor.execute("SET LOCAL jit = off")
-            if self.text:
-                cursor.execute("SET LOCAL enable_seqscan = off")
+            # the matches of a broad word (30,000 rows of facts) stay in memory, not in temporary files
+            cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{WORK_MEM}'")
+            if self.text:  # (and the descriptions' matches anti-joined by hash, not merged in key order)
+                cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_mergejoin = off")
             cursor.execute(statement, params)
             rows = cursor.fetchall()
             # SET LOCAL outlives a savepoint: an outer transaction goes on as before
-            cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", before)
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('enable_mergejoin', %s, true), "
+                           "set_config('jit', %s, true), set_config('work_mem', %s, true)", before)
         return rows
 
     def offers(self, families):
