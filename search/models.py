@@ -145,8 +145,9 @@ class ProductSearchMatch(SearchFacts):
 
 class ProductSearchDescription(SearchFacts):
     """PostgreSQL: a product's facts and the tokens of its descriptions (no positions),
-    matched through a GIN index; a product found only here ranks below the products
-    whose names match (rank 0, then sales)."""
+    matched through a GIN index; a product found only here is ranked by the vector of its
+    `ProductSearchMatch` (the words of the query its names hold; none when the query is
+    one word)."""
 
     row = models.OneToOneField(ProductSearchRow, primary_key=True, related_name="search_description",
                                db_column="product_id", on_delete=models.CASCADE)

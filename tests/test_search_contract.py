@@ -313,13 +313,40 @@ def test_facets_count_each_dimension_without_its_own_filter(gql, search_backend,
 
 def test_each_search_counts_its_own_results(gql, search_backend, indexed, taxonomy):
     """Counts and facets are cached per search until the rows change (database backend):
-    two words with the same filters, asked in turn, keep their own totals and facets."""
+    two words with the same filters, asked in turn, keep their own totals and facets. The
+    planner settings of a search on PostgreSQL end with it, also inside a caller's
+    transaction (this test's)."""
+    from django.db import connection
+
+    names = ["enable_seqscan", "enable_mergejoin", "jit", "work_mem", "parallel_setup_cost"]
+
+    def planner():
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
+            return cursor.fetchone()
+
+    before = planner()
     for _ in range(2):  # the second round reads the cached counts
         bosch, mobil = search(gql, q="博世"), search(gql, q="美孚")
         assert (bosch["totalCount"], mobil["totalCount"]) == (3, 1)
         brands = {f["name"]: {v["value"]: v["count"] for v in f["values"]} for f in mobil["facets"]}["BRAND"]
         assert brands == {gid("Brand", taxonomy.mobil.pk): 1}
         assert search(gql, q="博世", f={"inStock": True})["totalCount"] == 3
+    assert planner() == before
+
+
+def test_words_in_the_name_rank_a_product_found_by_its_descriptions(gql, search_backend, indexed, make_product):
+    """Both products hold "bosch zirconia" only in their descriptions; the one whose name
+    holds one of the words ranks first, although the other sells more."""
+    m = indexed
+    named = make_product(m.shops.a, "zr-named", name_zh="博世小件", name_en="Bosch widget")
+    plain = make_product(m.shops.d, "zr-plain", name_zh="通用小件", name_en="Generic widget")
+    Product.objects.filter(pk=named.pk).update(description_en="Bosch zirconia compound", sales_count=1)
+    Product.objects.filter(pk=plain.pk).update(description_en="Like the bosch zirconia compound", sales_count=100)
+    search_backend.index()
+    assert slugs(search(gql, q="bosch zirconia", s="RELEVANCE")) == ["zr-named", "zr-plain"]
 
 
 OFFERS = """query($q: String, $s: ProductSearchSort, $n: Int) { searchProducts(query: $q, sortBy: $s, first: $n) {

@@ -379,3 +379,31 @@ def test_database_backend_rows_follow_commits_and_the_command(settings, gql, sta
         assert total(gql, "sylphy") == 1
     else:
         assert "nothing to optimize" in optimized.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_optimize_skips_a_table_another_transaction_holds():
+    """The nightly CLUSTER waits a bounded time for each table's lock: a table a long
+    transaction reads (a report, a backup) is skipped until the next run instead of making
+    every search queue behind the rewrite; the other table is rewritten."""
+    import psycopg
+
+    from search.backends import dbtext
+
+    if connection.vendor != "postgresql":
+        unavailable("the database backend clusters its tables on PostgreSQL only",
+                    "CI runs on PostgreSQL: this test must run")
+    db = connection.settings_dict
+    other = psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
+                            port=db["PORT"])
+    try:
+        other.execute("SELECT count(*) FROM search_productsearchmatch")  # a transaction holding the table
+        started = time.monotonic()
+        out = dbtext.cluster_text_tables(lock_timeout="300ms")
+        assert time.monotonic() - started < 5
+        assert out == {"clustered": ["search_productsearchdescription"],
+                       "skipped": {"search_productsearchmatch": "locked by another transaction for 300ms"}}
+    finally:
+        other.rollback()
+        other.close()
+    assert dbtext.cluster_text_tables()["clustered"] == ["search_productsearchmatch", "search_productsearchdescription"]

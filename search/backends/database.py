@@ -141,14 +141,15 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
 
     def optimize(self):
         """PostgreSQL: rewrite the text tables in locality order and refresh the planner's
-        statistics (dbtext.cluster_text_tables; searches wait for the few seconds each
-        table takes). Run after a rebuild and nightly by the `search.tasks.optimize` beat
-        task. Nothing to do on SQLite."""
+        statistics (dbtext.cluster_text_tables: searches wait for the second or two each
+        table takes; a table another transaction holds is skipped). Run after a rebuild
+        and nightly by the `search.tasks.optimize` beat task. {"seconds", "clustered":
+        [table], "skipped": {table: reason}}; nothing to do on SQLite ({})."""
         if connection.vendor != "postgresql":
             return {}
         started = time.perf_counter()
-        dbtext.cluster_text_tables()
-        return {"seconds": time.perf_counter() - started}
+        out = dbtext.cluster_text_tables()
+        return {"seconds": time.perf_counter() - started, **out}
 
     def status(self):
         from django.db.models import Max

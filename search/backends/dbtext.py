@@ -27,7 +27,7 @@ Engines:
 """
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Length
 
@@ -119,6 +119,21 @@ def rank_terms(plan):
     if plan is not None:
         walk(plan)
     return list(dict.fromkeys(out))
+
+
+def partial_matches(plan):
+    """Whether a product can hold some but not all of the plan's required terms in its
+    names (then it ranks above 0 without matching them): the plan requires two terms or
+    more somewhere - several words, or the windows of a Chinese word of three characters
+    or more. One word, its alternatives and synonyms, or a code cannot."""
+    def walk(node):
+        if isinstance(node, Term) or _characters(node):
+            return False
+        if isinstance(node, All) and len(node.parts) > 1:
+            return True
+        return any(walk(part) for part in node.parts)
+
+    return plan is not None and walk(plan)
 
 
 def to_tsquery(node):
@@ -343,20 +358,39 @@ LOCALITY_INDEXES = {"search_productsearchmatch": "search_match_locality",
                     "search_productsearchdescription": "search_description_locality"}
 
 
-def cluster_text_tables():
+CLUSTER_LOCK_TIMEOUT = "3s"
+
+
+def cluster_text_tables(lock_timeout=CLUSTER_LOCK_TIMEOUT):
     """PostgreSQL: rewrite the match and description tables in locality order (CLUSTER on
     (category_id, brand_id): an exclusive lock on each table while it is rewritten, about
     a second per 50,000 products), then ANALYZE the search tables. Updates keep their
-    page while it has room (fillfactor 90), so the order decays slowly between runs."""
-    with connection.cursor() as cursor:
-        if connection.in_atomic_block:  # CLUSTER refuses a table with deferred checks pending: run them now
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    page while it has room (fillfactor 90), so the order decays slowly between runs.
+
+    Each table is rewritten in a transaction of its own that waits at most `lock_timeout`
+    for its lock: a table another transaction holds (a long report, a backup) is skipped
+    until the next run rather than making every search queue behind the CLUSTER. Inside a
+    caller's transaction nothing is rewritten (the exclusive locks would last until that
+    transaction ends, and CLUSTER refuses a table with deferred checks pending): the
+    statistics only. Returns {"clustered": [table], "skipped": {table: reason}}."""
+    out = {"clustered": [], "skipped": {}}
+    if connection.in_atomic_block:
+        out["skipped"] = {table: "inside a transaction" for table in LOCALITY_INDEXES}
+    else:
         for table, index in LOCALITY_INDEXES.items():
-            cursor.execute(f"CLUSTER {table} USING {index}")
-        if connection.in_atomic_block:  # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+                    cursor.execute(f"CLUSTER {table} USING {index}")
+                out["clustered"].append(table)
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+                    raise
+                out["skipped"][table] = f"locked by another transaction for {lock_timeout}"
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE search_productsearchrow, search_productsearchmatch, search_productsearchdescription, "
                        "search_searchterm")
+    return out
 
 
 def normalised_codes(skus_by_product, plugin_codes):
@@ -370,6 +404,6 @@ def normalised_codes(skus_by_product, plugin_codes):
     return {pk: {c for c in codes if c} for pk, codes in out.items()}
 
 
-__all__ = ["All", "Any", "Term", "match_plan", "rank_terms", "to_tsquery", "to_fts5", "to_like", "engine",
+__all__ = ["All", "Any", "Term", "match_plan", "rank_terms", "partial_matches", "to_tsquery", "to_fts5", "to_like", "engine",
            "typo_candidates", "build_rows", "write_rows", "sync_text_facts",
            "cluster_text_tables"]

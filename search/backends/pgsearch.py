@@ -45,7 +45,17 @@ BUCKET = "CASE " + " ".join(
 WINDOW_FACTOR = 5
 WINDOW_MIN = 1000
 COUNTS_CACHE_SECONDS = 600
-WORK_MEM = "16MB"  # per sort or hash of one search statement
+# Planner settings of every search statement: never JIT-compiled (an OR of many words is
+# estimated expensive enough to be, and compiling takes 30-40 ms, more than the search);
+# the matches of a broad word (30,000 rows of facts) sorted and hashed in memory.
+SETTINGS = {"jit": "off", "work_mem": "16MB"}
+# With text: the matches read through the GIN indexes (the planner estimates an OR of many
+# words - synonyms, typo candidates - at a large share of the table and would scan every
+# vector), the descriptions' matches anti-joined by hash (not merged in key order), and a
+# broad word's matches read by parallel workers where the server has the cores
+# (PostgreSQL's default costs keep parallel plans for far larger scans).
+TEXT_SETTINGS = {"enable_seqscan": "off", "enable_mergejoin": "off", "parallel_setup_cost": "100",
+                 "parallel_tuple_cost": "0.01"}
 GENERATION_KEY = "search:database:generation"
 
 
@@ -154,19 +164,25 @@ class PostgresSearch:
         else:
             # Every word in the names, brand, category, type and codes - the match rows,
             # ranked by the same vector - or every word in the descriptions: the description
-            # rows of the products not matched already (rank 0), facts read where found.
+            # rows of the products not matched already, facts read where found.
             match = Sql("r.vector @@ to_tsquery('simple', %s)", [dbtext.to_tsquery(text.plan)])
-            rank = Sql("0::real AS rank")
+            rank = described = Sql("0::real AS rank")
             if query.sort == Sort.RELEVANCE:  # ranked only when the order needs it
                 ranked = dbtext.rank_terms(text.plan)
-                rank = Sql(f"ts_rank('{RANK_WEIGHTS}', r.vector, to_tsquery('simple', %s)) AS rank",
-                           [dbtext.to_tsquery(dbtext.Any(ranked) if ranked else text.plan)])
+                terms = dbtext.to_tsquery(dbtext.Any(ranked) if ranked else text.plan)
+                rank = Sql(f"ts_rank('{RANK_WEIGHTS}', r.vector, to_tsquery('simple', %s)) AS rank", [terms])
+                if dbtext.partial_matches(text.plan):
+                    # A product found by its descriptions may hold some of the words in its
+                    # names: ranked by its match vector like the others (read by its key).
+                    described = Sql(f"coalesce((SELECT ts_rank('{RANK_WEIGHTS}', m.vector, to_tsquery('simple', %s)) "
+                                    "FROM search_productsearchmatch m WHERE m.product_id = r.product_id), 0) AS rank",
+                                    [terms])
             tier = Sql("0 AS tier")
             if text.code:
                 tier = Sql("CASE WHEN r.codes LIKE %s THEN 2 ELSE 0 END AS tier", [f"% {text.code} %"])
             self.names = _select([*columns, rank, tier], "search_productsearchmatch r", [match, *where])
             self.descriptions = _select(
-                [*columns, Sql("0::real AS rank"), tier], "search_productsearchdescription r",
+                [*columns, described, tier], "search_productsearchdescription r",
                 [match, *where, Sql("NOT EXISTS (SELECT 1 FROM names n WHERE n.product_id = r.product_id)")])
             self.base = Sql("SELECT * FROM names UNION ALL SELECT * FROM descriptions")
         self.conditions = facet_conditions(filters, tree)
@@ -196,6 +212,7 @@ class PostgresSearch:
         limit, offset = (window, 0) if self.collapse else (query.limit, query.offset)
         top = Sql(f"SELECT * FROM base WHERE {everything.text} ORDER BY {self.order} LIMIT {int(limit)} "
                   f"OFFSET {int(offset)}", everything.params)
+        tops = [Sql(f"top AS MATERIALIZED ({top.text})", top.params)]
         page = [Sql(f"(SELECT coalesce(json_agg(json_build_array(product_id, family) ORDER BY {self.order}), '[]') "
                     f"FROM top)")]
         if self.collapse:
@@ -239,7 +256,7 @@ class PostgresSearch:
         keys = [counts_key([*matches, part]) for part in parts[1:]]
         cached = cache.get_many(keys)
         missing = [i for i, key in enumerate(keys) if key not in cached]
-        ctes = [*matches, Sql(f"top AS MATERIALIZED ({top.text})", top.params)]
+        ctes = [*matches, *tops]
         selected = [parts[0], *(parts[1 + i] for i in missing)]
         statement = (f"WITH {', '.join(c.text for c in ctes)} SELECT {', '.join(p.text for p in selected)}")
         values = self._execute(statement, [x for c in ctes for x in c.params] + [
@@ -290,24 +307,25 @@ class PostgresSearch:
         return matches
 
     def _execute(self, statement, params):
-        """Run the statement. With text the planner is told to read the matches through the
-        GIN indexes: it estimates an OR of many words (synonyms, typo candidates) at a large
-        share of the table and would scan every row's vector instead. Never JIT-compiled:
-        the estimates of such an OR pass `jit_above_cost`, and compiling costs 30-40 ms, more
-        than the search."""
+        """Run the statement with the settings of a search (SETTINGS; with text also
+        TEXT_SETTINGS), set for its transaction only - and, inside a caller's transaction,
+        put back afterwards (SET LOCAL outlives a savepoint)."""
+        wanted = {**SETTINGS, **(TEXT_SETTINGS if self.text else {})}
+        outer = connection.in_atomic_block
+
+        def configure(cursor, values):
+            cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in values),
+                           [x for pair in values.items() for x in pair])
+
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_mergejoin'), "
-                           "current_setting('jit'), current_setting('work_mem')")
-            before = cursor.fetchone()
-            # the matches of a broad word (30,000 rows of facts) stay in memory, not in temporary files
-            cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{WORK_MEM}'")
-            if self.text:  # (and the descriptions' matches anti-joined by hash, not merged in key order)
-                cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_mergejoin = off")
+            if outer:
+                cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in wanted), list(wanted))
+                before = dict(zip(wanted, cursor.fetchone()))
+            configure(cursor, wanted)
             cursor.execute(statement, params)
             rows = cursor.fetchall()
-            # SET LOCAL outlives a savepoint: an outer transaction goes on as before
-            cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('enable_mergejoin', %s, true), "
-                           "set_config('jit', %s, true), set_config('work_mem', %s, true)", before)
+            if outer:
+                configure(cursor, before)
         return rows
 
     def offers(self, families):

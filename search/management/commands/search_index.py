@@ -58,8 +58,13 @@ class Command(BaseCommand):
             self.status(backend, options)
         elif action == "optimize":
             result = backend.optimize()
-            self.stdout.write(f"optimized in {result['seconds']:.1f}s.\n" if result
-                              else f"The {backend.name} backend has nothing to optimize here.\n")
+            if not result:
+                self.stdout.write(f"The {backend.name} backend has nothing to optimize here.\n")
+                return
+            self.stdout.write(f"optimized in {result['seconds']:.1f}s: {', '.join(result['clustered']) or 'nothing'} "
+                              "rewritten.\n")
+            for table, reason in result["skipped"].items():
+                self.stdout.write(f"  skipped {table}: {reason} (the next run rewrites it)\n")
         else:
             from search.tasks import retry_failures
 
