@@ -76,6 +76,9 @@ class ProductSearchRow(models.Model):
             models.Index(F("visible"), F("price"), F("product_id"), name="search_row_price"),
             # (PostgreSQL also has price DESC NULLS LAST: migration 0002; SQLite takes no NULLS LAST here.)
             models.Index(F("visible"), F("created_at").desc(), F("product_id").desc(), name="search_row_newest"),
+            # A browse of one brand or category: its rows found by key, not by walking an order.
+            models.Index(F("visible"), F("brand_id"), name="search_row_brand"),
+            models.Index(F("visible"), F("category_id"), name="search_row_category"),
         ]
 
     def __str__(self):
