@@ -112,7 +112,7 @@ class ProductSearchText(models.Model):
 class SearchFacts(models.Model):
     """The facts of a `ProductSearchRow` repeated in a PostgreSQL text table, so that a
     search reads its matches' filters, facets and order where it finds them (no join);
-    kept equal to the row's by every write of the rows (search.backends.dbtext)."""
+    kept equal to the row's by every write of the rows (search.backends.dbrows)."""
 
     visible = models.BooleanField(default=False)
     vendor_id = models.BigIntegerField()

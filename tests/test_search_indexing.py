@@ -388,7 +388,7 @@ def test_optimize_skips_a_table_another_transaction_holds():
     every search queue behind the rewrite; the other table is rewritten."""
     import psycopg
 
-    from search.backends import dbtext
+    from search.backends import dbrows
 
     if connection.vendor != "postgresql":
         unavailable("the database backend clusters its tables on PostgreSQL only",
@@ -399,11 +399,11 @@ def test_optimize_skips_a_table_another_transaction_holds():
     try:
         other.execute("SELECT count(*) FROM search_productsearchmatch")  # a transaction holding the table
         started = time.monotonic()
-        out = dbtext.cluster_text_tables(lock_timeout="300ms")
+        out = dbrows.cluster_text_tables(lock_timeout="300ms")
         assert time.monotonic() - started < 5
         assert out == {"clustered": ["search_productsearchdescription"],
                        "skipped": {"search_productsearchmatch": "locked by another transaction for 300ms"}}
     finally:
         other.rollback()
         other.close()
-    assert dbtext.cluster_text_tables()["clustered"] == ["search_productsearchmatch", "search_productsearchdescription"]
+    assert dbrows.cluster_text_tables()["clustered"] == ["search_productsearchmatch", "search_productsearchdescription"]

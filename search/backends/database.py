@@ -29,7 +29,7 @@ from marketplace.vendors.models import Vendor
 from .. import fields as product_fields
 from ..documents import CategoryPaths
 from ..query import IndexOutcome
-from . import dbtext, pgsearch
+from . import dbrows, dbtext, pgsearch
 from .base import SearchBackend
 from .dbquery import DatabaseQueries
 
@@ -58,9 +58,9 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
         for product_id, sku in ProductVariant.objects.filter(product_id__in=ids, is_active=True).values_list(
                 "product_id", "sku"):
             skus.setdefault(product_id, []).append(sku)
-        codes = dbtext.normalised_codes(skus, product_fields.code_values(products))
-        facts, texts, vocabulary = dbtext.build_rows(products, paths, codes)
-        dbtext.write_rows(facts, texts, vocabulary)
+        codes = dbrows.normalised_codes(skus, product_fields.code_values(products))
+        facts, texts, vocabulary = dbrows.build_rows(products, paths, codes)
+        dbrows.write_rows(facts, texts, vocabulary)
         self._rows_changed()
         return len(facts), {p.pk for p in products}
 
@@ -85,7 +85,7 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
         ids = [int(i) for i in ids]
         with transaction.atomic():
             deleted = ProductSearchRow.objects.filter(product_id__in=ids).update(visible=False)
-            dbtext.sync_text_facts("product_id", ids)
+            dbrows.sync_text_facts("product_id", ids)
         self._rows_changed()
         return IndexOutcome(deleted=deleted)
 
@@ -106,7 +106,7 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
                 published = Exists(Product.objects.filter(pk=OuterRef("product_id"), status=ProductStatus.PUBLISHED))
                 outcome = IndexOutcome(indexed=rows.update(
                     vendor_kind=vendor.kind, visible=published if is_listed(vendor) else Value(False)))
-            dbtext.sync_text_facts("vendor_id", [vendor_id])
+            dbrows.sync_text_facts("vendor_id", [vendor_id])
         self._rows_changed()
         return outcome
 
@@ -141,14 +141,14 @@ class DatabaseBackend(DatabaseQueries, SearchBackend):
 
     def optimize(self):
         """PostgreSQL: rewrite the text tables in locality order and refresh the planner's
-        statistics (dbtext.cluster_text_tables: searches wait for the second or two each
+        statistics (dbrows.cluster_text_tables: searches wait for the second or two each
         table takes; a table another transaction holds is skipped). Run after a rebuild
         and nightly by the `search.tasks.optimize` beat task. {"seconds", "clustered":
         [table], "skipped": {table: reason}}; nothing to do on SQLite ({})."""
         if connection.vendor != "postgresql":
             return {}
         started = time.perf_counter()
-        out = dbtext.cluster_text_tables()
+        out = dbrows.cluster_text_tables()
         return {"seconds": time.perf_counter() - started, **out}
 
     def status(self):

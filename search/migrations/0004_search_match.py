@@ -36,7 +36,7 @@ DROP INDEX IF EXISTS search_productmatch_vector_gin;
 def match_index(apps, schema_editor):
     """PostgreSQL: the GIN index, the rows the backend already had (their rank vector is
     the new match vector: same tokens, same weights), the descriptions' facts, and both
-    tables in locality order (search.backends.dbtext.cluster_text_tables)."""
+    tables in locality order (search.backends.dbrows.cluster_text_tables)."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES_UP)
 
