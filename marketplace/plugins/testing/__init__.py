@@ -15,6 +15,8 @@
   event, secret)`.
 - `StripeRecorder(upstream)`: a recording HTTP proxy in front of stripe-mock, to assert what
   a plugin sends to Stripe (point `STRIPE_API_BASE` at `recorder.url`).
+- `celery_app()`: the engine's Celery application with every plugin's tasks discovered, to
+  read the beat schedule or control the test session's workers.
 
 Installed as a pytest plugin (entry point `pytest11`), it provides the fixtures `gql`,
 `make_user`, `member`, `staff`, `member_gql`, `staff_gql`, `make_vendor`, `taxonomy`,
@@ -51,6 +53,16 @@ class RuntimePlugin:
     def check_activation(self, vendor_id):
         if self._guard is not None:
             self._guard(vendor_id)
+
+
+def celery_app():
+    """The engine's Celery application, its tasks discovered and its configuration final
+    (what a worker does at start): `app.tasks`, `app.conf.beat_schedule`, `app.control`."""
+    from marketplace.celery import app
+
+    app.loader.import_default_modules()
+    app.finalize()
+    return app
 
 
 def reset_registries():

@@ -90,8 +90,9 @@ def _builtin():
 def worker_process(tmp_path, transactional_db, celery_worker_thread):
     """A worker process taking the default queue; the test session's in-process worker
     stops consuming it meanwhile (so only the process can run the tasks)."""
-    from marketplace.celery import app
+    from marketplace.plugins.testing import celery_app
 
+    app = celery_app()
     queue = app.conf.task_default_queue
     if celery_worker_thread is not None:
         app.control.cancel_consumer(queue, destination=[celery_worker_thread.hostname], reply=True, timeout=5)

@@ -62,11 +62,10 @@ def test_a_member_first_seen_late_gets_only_the_closest_reminder_and_renewed_mem
 
 
 def test_the_reminder_task_is_on_celery_beat_daily_at_nine_in_beijing():
-    from marketplace.celery import app
+    from marketplace.plugins.testing import celery_app
     from plugins.membership.tasks import business_now
 
-    app.loader.import_default_modules()
-    app.finalize()
+    app = celery_app()
     entries = app.conf.beat_schedule
     daily = entries["membership-renewal-reminders"]
     assert daily["task"] == "plugins.membership.tasks.send_renewal_reminders"

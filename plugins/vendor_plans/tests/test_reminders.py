@@ -126,7 +126,7 @@ def test_beat_entries_run_on_the_business_clock():
     import pickle
 
     assert pickle.loads(pickle.dumps(reminders))["schedule"] == schedule  # beat keeps its schedule in a shelve
-    from marketplace.celery import app
+    from marketplace.plugins.testing import celery_app
 
-    app.loader.import_default_modules()  # what a worker does at start: autodiscovery finds tasks.py
+    app = celery_app()  # what a worker does at start: autodiscovery finds tasks.py
     assert "vendor_plans.reminders" in app.tasks and "vendor_plans.sweep" in app.tasks
