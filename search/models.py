@@ -46,7 +46,29 @@ class IndexingFailure(models.Model):
         return f"{self.kind} {self.object_id}: {self.error[:80]}"
 
 
-class ProductSearchRow(models.Model):
+class SearchFacts(models.Model):
+    """What filters, facets, sorting and family collapsing read about a product: the
+    fields of `ProductSearchRow`, repeated in the PostgreSQL text tables so that a search
+    reads its matches' facts where it finds them (no join); kept equal to the row's by
+    every write of the rows (search.backends.dbrows)."""
+
+    visible = models.BooleanField(default=False)
+    vendor_id = models.BigIntegerField()
+    vendor_kind = models.CharField(max_length=20)
+    category_id = models.BigIntegerField()
+    brand_id = models.BigIntegerField(null=True)
+    in_stock = models.BooleanField(default=False)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    sales_count = models.IntegerField(default=0)
+    created_at = models.DateTimeField()
+    family = models.CharField(max_length=16)
+    codes = models.TextField(blank=True, help_text="Normalised SKUs and plugin codes, lower case, space-padded.")
+
+    class Meta:
+        abstract = True
+
+
+class ProductSearchRow(SearchFacts):
     """The database backend's index of one product, narrow (about 150 bytes): what
     filters, facets, sorting and family collapsing read - the facts an Elasticsearch
     document carries - so a browse or a facet count scans nothing wider. The text is in
@@ -56,17 +78,8 @@ class ProductSearchRow(models.Model):
 
     product = models.OneToOneField("catalog.Product", primary_key=True, related_name="search_row",
                                    on_delete=models.CASCADE)
-    visible = models.BooleanField(default=False)
     vendor_id = models.BigIntegerField(db_index=True)
-    vendor_kind = models.CharField(max_length=20)
-    category_id = models.BigIntegerField()
-    brand_id = models.BigIntegerField(null=True)
-    in_stock = models.BooleanField(default=False)
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
-    sales_count = models.IntegerField(default=0)
-    created_at = models.DateTimeField()
     family = models.CharField(max_length=16, db_index=True)
-    codes = models.TextField(blank=True, help_text="Normalised SKUs and plugin codes, lower case, space-padded.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -107,27 +120,6 @@ class ProductSearchText(models.Model):
 
     def __str__(self):
         return f"search text of product {self.row_id}"
-
-
-class SearchFacts(models.Model):
-    """The facts of a `ProductSearchRow` repeated in a PostgreSQL text table, so that a
-    search reads its matches' filters, facets and order where it finds them (no join);
-    kept equal to the row's by every write of the rows (search.backends.dbrows)."""
-
-    visible = models.BooleanField(default=False)
-    vendor_id = models.BigIntegerField()
-    vendor_kind = models.CharField(max_length=20)
-    category_id = models.BigIntegerField()
-    brand_id = models.BigIntegerField(null=True)
-    in_stock = models.BooleanField(default=False)
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
-    sales_count = models.IntegerField(default=0)
-    created_at = models.DateTimeField()
-    family = models.CharField(max_length=16)
-    codes = models.TextField(blank=True)
-
-    class Meta:
-        abstract = True
 
 
 class ProductSearchMatch(SearchFacts):

@@ -3,11 +3,11 @@
 It keeps rows of its own (search.models: `ProductSearchRow` - the narrow facts filters,
 facets, sorting and families read -, the text (on PostgreSQL `ProductSearchMatch`: those
 facts again with the weighted vector that matches and ranks, and the descriptions'
-vectors; on SQLite the token strings under FTS5), and the typo vocabulary) in step with the catalog through the same events that feed
-Elasticsearch, written when the unit of work commits (not by a task), and matches text
-with the database's own full-text index: PostgreSQL tsvector + GIN (ranked by `ts_rank`
-with field weights; one statement per search, search.backends.pgsearch), SQLite FTS5
-(bm25). Latin typos are corrected against the indexed vocabulary (pg_trgm on
+vectors; on SQLite the token strings under FTS5), and the typo vocabulary) in step with
+the catalog through the same events that feed Elasticsearch, written when the unit of
+work commits (not by a task), and matches text with the database's own full-text index:
+PostgreSQL tsvector + GIN (ranked by `ts_rank` with field weights; one statement per
+search, search.backends.pgsearch), SQLite FTS5 (bm25). Latin typos are corrected against the indexed vocabulary (pg_trgm on
 PostgreSQL); Chinese runs match as two-character windows, or as characters of the names
 when the words lie apart ("博世刹车片"). The GraphQL layer loads the visible products of
 a page from the catalog, so a stale row can never show a hidden product.

@@ -55,16 +55,14 @@ def build_rows(products, paths, codes_by_product):
     return facts, texts, vocabulary
 
 
-FACT_FIELDS = ["visible", "vendor_id", "vendor_kind", "category_id", "brand_id", "in_stock", "price", "sales_count",
-               "created_at", "family", "codes", "updated_at"]
-
 # PostgreSQL keeps vectors only, in two tables a search reads through their GIN indexes,
 # each with the facts of the rows repeated (the matches' filters, facets and order read
 # where they are found): the match table - the weighted vector of names and codes (A) and
 # brand/category/type (B) with positions, which matches and ranks - and the descriptions'
 # vector without positions (smaller; nothing matches phrases).
 MATCH_FACTS = ["visible", "vendor_id", "vendor_kind", "category_id", "brand_id", "in_stock", "price", "sales_count",
-               "created_at", "family", "codes"]
+               "created_at", "family", "codes"]  # the fields of models.SearchFacts
+FACT_FIELDS = [*MATCH_FACTS, "updated_at"]  # what an upsert of a ProductSearchRow writes
 TEXT_UPSERT = f"""
 INSERT INTO {{table}} (product_id, {', '.join(MATCH_FACTS)}, vector)
 SELECT r.product_id, {', '.join('r.' + c for c in MATCH_FACTS)}, {{vector}}
@@ -83,7 +81,12 @@ FACTS_SYNC = f"""
 UPDATE {{table}} m SET {', '.join(f'{c} = r.{c}' for c in MATCH_FACTS)}
 FROM search_productsearchrow r WHERE r.product_id = m.product_id AND r.{{column}} = ANY(%s)
 """
-TEXT_TABLES = ("search_productsearchmatch", "search_productsearchdescription")
+# Rows of one category and brand side by side: most searched words name a kind of part
+# (its category and type) or a brand, so their matches lie on few pages of the text
+# tables - a broad word reads a fifth of the pages it would read in insertion order.
+LOCALITY_INDEXES = {"search_productsearchmatch": "search_match_locality",
+                    "search_productsearchdescription": "search_description_locality"}
+TEXT_TABLES = tuple(LOCALITY_INDEXES)
 
 
 def write_rows(facts, texts, vocabulary):
@@ -123,13 +126,6 @@ def sync_text_facts(column, values):
     with connection.cursor() as cursor:
         for table in TEXT_TABLES:
             cursor.execute(FACTS_SYNC.format(table=table, column=column), [[int(v) for v in values]])
-
-
-# Rows of one category and brand side by side: most searched words name a kind of part
-# (its category and type) or a brand, so their matches lie on few pages of the text
-# tables - a broad word reads a fifth of the pages it would read in insertion order.
-LOCALITY_INDEXES = {"search_productsearchmatch": "search_match_locality",
-                    "search_productsearchdescription": "search_description_locality"}
 
 
 CLUSTER_LOCK_TIMEOUT = "3s"

@@ -76,15 +76,24 @@ def rows_changed():
         cache.add(GENERATION_KEY, 2, None)
 
 
-def counts_key(pieces):
-    """The cache key of the counts computed by these pieces of SQL (every piece the
-    counts depend on: the matches' statements and the counting parts), with their
-    parameters."""
-    digest = hashlib.sha1()
-    for piece in pieces:
+def counts_keys(matches, passes):
+    """The cache key of each counting pass: a digest of the SQL it depends on (the
+    matches' statements and the pass itself) with their parameters, under the rows'
+    current generation (read once)."""
+    def update(digest, piece):
         digest.update(piece.text.encode())
         digest.update(repr(piece.params).encode())
-    return f"search:database:counts:{generation()}:{digest.hexdigest()}"
+
+    common = hashlib.sha1()
+    for piece in matches:
+        update(common, piece)
+    prefix = f"search:database:counts:{generation()}:"
+    keys = []
+    for piece in passes:
+        digest = common.copy()
+        update(digest, piece)
+        keys.append(prefix + digest.hexdigest())
+    return keys
 
 
 class Sql:
@@ -212,7 +221,6 @@ class PostgresSearch:
         limit, offset = (window, 0) if self.collapse else (query.limit, query.offset)
         top = Sql(f"SELECT * FROM base WHERE {everything.text} ORDER BY {self.order} LIMIT {int(limit)} "
                   f"OFFSET {int(offset)}", everything.params)
-        tops = [Sql(f"top AS MATERIALIZED ({top.text})", top.params)]
         page = [Sql(f"(SELECT coalesce(json_agg(json_build_array(product_id, family) ORDER BY {self.order}), '[]') "
                     f"FROM top)")]
         if self.collapse:
@@ -253,10 +261,10 @@ class PostgresSearch:
         # counted without its own filter is the same on every page that filters only it);
         # the page is always read afresh.
         matches = self._matches()
-        keys = [counts_key([*matches, part]) for part in parts[1:]]
+        keys = counts_keys(matches, parts[1:])
         cached = cache.get_many(keys)
         missing = [i for i, key in enumerate(keys) if key not in cached]
-        ctes = [*matches, *tops]
+        ctes = [*matches, Sql(f"top AS MATERIALIZED ({top.text})", top.params)]
         selected = [parts[0], *(parts[1 + i] for i in missing)]
         statement = (f"WITH {', '.join(c.text for c in ctes)} SELECT {', '.join(p.text for p in selected)}")
         values = self._execute(statement, [x for c in ctes for x in c.params] + [

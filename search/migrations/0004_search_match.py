@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('sales_count', models.IntegerField(default=0)),
                 ('created_at', models.DateTimeField()),
                 ('family', models.CharField(max_length=16)),
-                ('codes', models.TextField(blank=True)),
+                ('codes', models.TextField(blank=True, help_text='Normalised SKUs and plugin codes, lower case, space-padded.')),
                 ('vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
             ],
         ),
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
         migrations.AddField(model_name='productsearchdescription', name='sales_count', field=models.IntegerField(default=0)),
         migrations.AddField(model_name='productsearchdescription', name='created_at', field=models.DateTimeField(default=django.utils.timezone.now), preserve_default=False),
         migrations.AddField(model_name='productsearchdescription', name='family', field=models.CharField(max_length=16, default=''), preserve_default=False),
-        migrations.AddField(model_name='productsearchdescription', name='codes', field=models.TextField(blank=True)),
+        migrations.AddField(model_name='productsearchdescription', name='codes', field=models.TextField(blank=True, help_text='Normalised SKUs and plugin codes, lower case, space-padded.')),
         migrations.RunPython(match_index, drop_match_index),
         migrations.RemoveField(
             model_name='productsearchtext',
