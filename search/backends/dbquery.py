@@ -8,7 +8,7 @@ the page, the counts and the facets.
 """
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 
 from marketplace.catalog.models import Category, Product
@@ -161,9 +161,8 @@ class DatabaseQueries(DatabaseSuggestions):
         text = TextMatch(query.parsed) if not query.parsed.empty else None
         if text is not None and text.plan is None:
             return ProductResult(hits=[], total=0, unsupported=self.notes())
-        if text is None or text.engine == "postgresql":
-            if connection.vendor == "postgresql":
-                return self._search_postgres(query, text, tree)
+        if connection.vendor == "postgresql":
+            return self._search_postgres(query, text, tree)
         base = ProductSearchRow.objects.filter(visible=True)
         if text is not None:
             base = text.apply(base)
@@ -245,8 +244,7 @@ class DatabaseQueries(DatabaseSuggestions):
         """[(product id, family)] of one page. Collapsed: the first row of each family in
         the sort order (its best offer). Read from the top of the ordered rows - enough
         when families are mixed, as by relevance or sales; where one family fills the top
-        (cheapest offers of one product), PostgreSQL keeps each family's best row with
-        DISTINCT ON and SQLite reads on."""
+        (cheapest offers of one product), it reads on. (PostgreSQL: pgsearch.)"""
         ordered = results.order_by(*order).values_list("product_id", "family")
         if not collapse:
             return list(ordered[offset:offset + limit])
@@ -261,10 +259,6 @@ class DatabaseQueries(DatabaseSuggestions):
                     page.append((pk, family))
             if len(page) >= wanted or len(rows) < window:
                 return page[offset:wanted]
-            if connection.vendor == "postgresql":
-                best = results.order_by("family", *order).distinct("family").values("product_id")
-                return list(results.filter(product_id__in=Subquery(best)).order_by(*order).values_list(
-                    "product_id", "family")[offset:wanted])
             window *= 4
 
     def _highlight(self, hits, parsed, text):
@@ -281,8 +275,8 @@ class DatabaseQueries(DatabaseSuggestions):
 
     def _facets(self, base, conditions, tree, collapse):
         """(facets, price ranges, total): multi-select facets (a dimension's counts
-        ignore its own filter), grouped so that dimensions sharing the same filters are
-        counted in one pass (PostgreSQL: GROUPING SETS; elsewhere one query each)."""
+        ignore its own filter), one query per dimension and one for the prices and the
+        total (SQLite; PostgreSQL counts in the search's statement: pgsearch)."""
         dimensions = [*FACETS, "price"]
         own = [d for d in dimensions if d in conditions]
         groups = [([d for d in dimensions if d not in conditions], None)] + [([d], d) for d in own]
@@ -325,32 +319,6 @@ class DatabaseQueries(DatabaseSuggestions):
     def _count(self, rows, dimensions, prices, with_total, collapse):
         """{dimension: {value: count}}, "price": [bucket counts], "__total__": results."""
         out = {}
-        if connection.vendor == "postgresql" and dimensions:
-            columns = [FACET_COLUMNS[d] for d in dimensions]
-            sql, params = rows.values("product_id", "family", *columns, "price").query.sql_with_params()
-            sets = ", ".join(f"({c})" for c in columns) + ", ()"
-            buckets = []
-            for low, high in PRICE_BUCKETS:
-                condition = f"price >= {low}" + (f" AND price < {high}" if high is not None else "")
-                buckets.append(f"count(*) FILTER (WHERE {condition})")
-            total = "count(DISTINCT family)" if collapse else "count(*)"
-            grouping = ", ".join(f"GROUPING({c})" for c in columns)
-            statement = (f"SELECT {', '.join(columns)}, {grouping}, count(*), {total}, {', '.join(buckets)} "
-                         f"FROM ({sql}) AS matched GROUP BY GROUPING SETS ({sets})")
-            with connection.cursor() as cursor:
-                cursor.execute(statement, params)
-                for row in cursor.fetchall():
-                    values, flags = row[:len(columns)], row[len(columns):2 * len(columns)]
-                    n, distinct, *bucket_counts = row[2 * len(columns):]
-                    if all(flags):  # the () set: everything
-                        if with_total:
-                            out["__total__"] = distinct
-                        if prices:
-                            out["price"] = list(bucket_counts)
-                        continue
-                    index = list(flags).index(0)
-                    out.setdefault(dimensions[index], {})[values[index]] = n
-            return out
         for dimension in dimensions:
             column = FACET_COLUMNS[dimension]
             out[dimension] = dict(rows.values(column).annotate(n=Count("product_id")).values_list(column, "n"))
