@@ -64,6 +64,57 @@ def celery_worker_thread(django_db_setup, django_db_blocker):
                           "session; it is a daemon thread and ends with the process.", stacklevel=1)
 
 
+def _wait_until_worker_idle(timeout=60.0):
+    """Return once the session worker has nothing queued, reserved or running (polled until
+    quiet twice in a row); tasks waiting for an ETA (a countdown) are revoked instead: the
+    test that queued them is over. Raises AssertionError after `timeout` seconds."""
+    import time
+
+    from celery.worker import state
+    from kombu.exceptions import ChannelError
+
+    from marketplace.celery import app
+
+    queue = app.conf.task_default_queue
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while True:
+        for request in list(state.scheduled_requests):
+            state.revoked.add(request.id)
+        with app.connection_for_read() as connection:
+            try:
+                queued = connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+            except ChannelError:  # Redis drops an emptied list: no queue is an empty queue
+                queued = 0
+        busy = queued or state.reserved_requests or state.active_requests
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 2:
+            return
+        if time.monotonic() > deadline:
+            running = sorted({request.name for request in state.active_requests})
+            raise AssertionError(f"The test Celery worker was still busy {timeout:.0f} s after the test "
+                                 f"(queued {queued}, running {running})")
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request):
+    """A transactional test ends with a flush (TRUNCATE of every table). A task the test
+    queued and did not wait for (an on-commit signal handler's, say) would run during it:
+    its row locks and the flush's table locks deadlock, the flush fails and the next test
+    finds the rows. So the worker is drained first. The transactional database is set up
+    here, before this fixture's own setup ends, so that its teardown (the flush) runs after
+    this fixture's."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server", "worker"} & set(request.fixturenames))
+    if transactional:
+        request.getfixturevalue("transactional_db")
+    yield
+    if transactional and _workers_started and not settings.CELERY_TASK_ALWAYS_EAGER:
+        _wait_until_worker_idle()
+
+
 @pytest.fixture
 def worker(celery_worker_thread, transactional_db):
     """Use in tests whose effects happen in Celery tasks: data must be committed for

@@ -41,6 +41,26 @@ def test_task_goes_through_redis_to_a_worker(worker):
         assert result["thread"] != threading.current_thread().name
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_ends_with_the_worker_idle(worker):
+    """Regression (a CI run of stop 22): a task queued at the end of a transactional test ran
+    during the flush that follows it; the two deadlocked and the next test found the rows.
+    The drain before the flush leaves nothing queued or running and revokes countdowns."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        unavailable("no Redis: tasks run eagerly", "CI runs a real worker")
+    from celery.worker import state
+
+    from conftest import _wait_until_worker_idle
+    from marketplace.core.tasks import ping
+
+    later = ping.apply_async(("later",), countdown=30)
+    now = [ping.delay(index) for index in range(5)]
+    _wait_until_worker_idle(timeout=20)
+    assert all(result.ready() for result in now)
+    assert not state.active_requests and not state.reserved_requests
+    assert later.id in state.revoked  # dropped when its ETA comes
+
+
 @pytest.fixture
 def elasticsearch_url():
     url = settings.ELASTICSEARCH_URL
