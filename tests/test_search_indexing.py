@@ -260,6 +260,7 @@ def test_rebuild_swaps_the_alias_and_the_old_index_serves_until_then(es, gql, ma
         (new,) = es.indices_behind(building)
         assert new != old
         seen.append((done, total(gql, "换装")))
+        es.client.indices.refresh(index=new)  # a segment per chunk, as a large bulk load leaves many
         if done == 2:
             # A change while the rebuild runs (to a product it has already copied) reaches
             # both the live index and the one being built.
@@ -275,6 +276,10 @@ def test_rebuild_swaps_the_alias_and_the_old_index_serves_until_then(es, gql, ma
     assert not es.client.indices.exists(index=old)
     renamed = gql.data(SEARCH, {"q": "改名"})["searchProducts"]["edges"]
     assert [e["node"]["slug"] for e in renamed] == ["swap-0"]
+    # The chunks left three segments; the index went live force-merged into one.
+    assert result["merge_seconds"] >= 0 and result["per_second"] > 0
+    segments = es.client.indices.segments(index=result["index"])["indices"][result["index"]]["shards"]["0"]
+    assert [len(copy["segments"]) for copy in segments] == [1]
 
 
 @pytest.mark.django_db

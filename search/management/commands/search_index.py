@@ -84,8 +84,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for kind, result in results.items():
             replaced = ", ".join(result["replaced"]) or "nothing"
+            merged = f", then merged in {result['merge_seconds']:.1f}s" if "merge_seconds" in result else ""
             self.stdout.write(f"{kind}: {result['documents']:,} documents into {result['index']} in "
-                              f"{result['seconds']:.1f}s ({result['per_second']:,.0f} docs/s); replaced {replaced}.\n")
+                              f"{result.get('indexing_seconds', result['seconds']):.1f}s "
+                              f"({result['per_second']:,.0f} docs/s){merged}; replaced {replaced}.\n")
 
     def status(self, backend, options):
         status = backend.status()
