@@ -44,6 +44,10 @@ JOURNEY = textwrap.dedent('''
     found = api.data('query($v: ID!) { searchProducts(query: "刹车片", filter: {fitsVehicle: $v}, first: 10) { '
                      'totalCount edges { node { slug vendor { id slug } variants { id available } } } } }',
                      {"v": vehicle})["searchProducts"]
+    # The equivalent typed instead (shipped synonyms; issue 17): brake pads, not the fitting
+    # services whose long descriptions repeat the word (SQLite FTS5 bm25).
+    equivalent = api.data('{ searchProducts(query: "制动片", first: 10) { edges { node { productType { slug } } } } }')
+    out["equivalent"] = [e["node"]["productType"]["slug"] for e in equivalent["searchProducts"]["edges"]]
     by_vendor = {}
     for edge in found["edges"]:
         node = edge["node"]
@@ -115,6 +119,7 @@ def test_a_newcomer_buys_pays_and_gets_a_refund_on_the_embedded_defaults(tmp_pat
     result = json.loads(manage("shell", stdin=JOURNEY).split("RESULT ", 1)[1])
     assert result["registered"] == {"errors": []} and result["confirmed"] == {"errors": []}
     assert result["garage"]["errors"] == [] and result["found"] >= 2
+    assert result["equivalent"] and set(result["equivalent"]) == {"brake-pads"}, result["equivalent"]
     assert result["cart"]["errors"] == [] and result["placed"] == []
     assert result["paid"] == {"status": "captured", "errors": []} and result["status"] == {"order": {"status": "PAID"}}
     assert all(done["errors"] == [] and done["vendorOrder"]["status"] == "FULFILLED" for done in result["fulfilled"])

@@ -35,8 +35,10 @@ from ..text import edits_allowed, within_edits, words
 
 # ts_rank weights, in PostgreSQL's order {D, C, B, A}
 RANK_WEIGHTS = [0.05, 0.25, 0.5, 1.0]
-# bm25 column weights of the FTS5 table: names, meta, body, codes
-BM25_WEIGHTS = (10.0, 10.0, 1.0, 10.0)
+# bm25 column weights of the FTS5 table: names, meta, body, codes. Descriptions find more
+# than they rank (on PostgreSQL they do not rank at all): long texts repeat a query's words
+# and, at weight 1, a service describing brake pads outranked the brake pads.
+BM25_WEIGHTS = (10.0, 10.0, 0.2, 10.0)
 MAX_TYPO_CANDIDATES = 5
 TYPO_SIMILARITY = 0.2  # pg_trgm similarity threshold for vocabulary candidates
 
