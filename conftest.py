@@ -107,11 +107,11 @@ def _worker_idle_before_flush(request):
     this fixture's."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server", "worker"} & set(request.fixturenames))
+        {"transactional_db", "live_server"} & set(request.fixturenames))  # (`worker` requests the former)
     if transactional:
         request.getfixturevalue("transactional_db")
     yield
-    if transactional and _workers_started and not settings.CELERY_TASK_ALWAYS_EAGER:
+    if transactional and _workers_started:  # (only a worker consuming from Redis is started)
         _wait_until_worker_idle()
 
 

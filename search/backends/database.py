@@ -7,9 +7,9 @@ vectors; on SQLite the token strings under FTS5), and the typo vocabulary) in st
 the catalog through the same events that feed Elasticsearch, written when the unit of
 work commits (not by a task), and matches text with the database's own full-text index:
 PostgreSQL tsvector + GIN (ranked by `ts_rank` with field weights; one statement per
-search, search.backends.pgsearch), SQLite FTS5 (bm25). Latin typos are corrected against the indexed vocabulary (pg_trgm on
-PostgreSQL); Chinese runs match as two-character windows, or as characters of the names
-when the words lie apart ("博世刹车片"). The GraphQL layer loads the visible products of
+search, search.backends.pgsearch), SQLite FTS5 (bm25). Latin typos are corrected
+against the indexed vocabulary (pg_trgm on PostgreSQL); Chinese runs match as
+two-character windows, or as characters of the names when the words lie apart ("博世刹车片"). The GraphQL layer loads the visible products of
 a page from the catalog, so a stale row can never show a hidden product.
 
 This module is the writing half (rows, rebuild, status); reading is in dbquery and
