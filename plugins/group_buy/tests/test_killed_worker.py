@@ -139,13 +139,14 @@ def _run_killing_at(worker, steps, done, sweep):
 
 
 def _state():
-    from marketplace.payments.models import Refund
+    from marketplace.plugins.payments import refund_record
     from plugins.group_buy.models import Group, Member, RefundTrack
 
+    tracks = list(RefundTrack.objects.values_list("status", "refund_id", "attempt"))
+    refunds = [refund_record(refund_id) for _, refund_id, _ in tracks if refund_id]
     return {"groups": list(Group.objects.values_list("status", "follow_up_done_at")),
             "members": list(Member.objects.values_list("status", "paid_by")),
-            "tracks": list(RefundTrack.objects.values_list("status", "refund_id", "attempt")),
-            "refunds": list(Refund.objects.values_list("status", "reference"))}
+            "tracks": tracks, "refunds": [(r.status, r.reference) for r in refunds if r]}
 
 
 def _pay(api, order_id, method):
